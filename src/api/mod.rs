@@ -1,0 +1,352 @@
+//! The Genesys Cloud HTTP client: one `reqwest::Client`, one limiter, one retry policy, one token.
+//!
+//! Only this module and `auth` speak HTTP to Genesys. Every request (paging, lookups, catalogs) first
+//! awaits the shared [`Limiter`]; token requests go to the login host, which has its own quota, and are
+//! not counted against the API's per-token rate. The access token is exposed at exactly one call site,
+//! `bearer_auth` in [`ApiClient::send`].
+
+pub mod error;
+pub mod rate_limit;
+pub mod retry;
+pub mod wire;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::Rng;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use error::ApiError;
+pub use rate_limit::Limiter;
+pub use retry::{RetryDecision, RetryPolicy};
+
+use crate::auth::{Credentials, TokenCache};
+use wire::{Conversation, ConversationQuery, DetailsQueryResponse, EntityListing, ErrorBody, NamedEntity};
+
+/// The hosts a run talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// e.g. `https://api.mypurecloud.ie`, no trailing slash.
+    pub api_base: String,
+    /// e.g. `https://login.mypurecloud.ie`, no trailing slash.
+    pub login_base: String,
+}
+
+/// Transport settings.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub requests_per_minute: u32,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            requests_per_minute: 240,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Request counters for the manifest and the summary.
+#[derive(Debug, Default)]
+pub struct ApiStats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limited: AtomicU64,
+    pub server_errors: AtomicU64,
+    pub transport_errors: AtomicU64,
+    pub token_requests: AtomicU64,
+    per_op: Mutex<std::collections::BTreeMap<&'static str, u64>>,
+}
+
+/// A copy of [`ApiStats`] at one moment.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ApiStatsSnapshot {
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+    pub server_errors: u64,
+    pub transport_errors: u64,
+    pub token_requests: u64,
+    pub requests_by_endpoint: std::collections::BTreeMap<String, u64>,
+}
+
+impl ApiStats {
+    pub fn snapshot(&self) -> ApiStatsSnapshot {
+        ApiStatsSnapshot {
+            requests: self.requests.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+            server_errors: self.server_errors.load(Ordering::Relaxed),
+            transport_errors: self.transport_errors.load(Ordering::Relaxed),
+            token_requests: self.token_requests.load(Ordering::Relaxed),
+            requests_by_endpoint: self
+                .per_op
+                .lock()
+                .expect("stats lock")
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+        }
+    }
+
+    fn count(&self, op: &'static str) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        *self.per_op.lock().expect("stats lock").entry(op).or_default() += 1;
+    }
+}
+
+/// The client. Cheap to share behind an `Arc`.
+pub struct ApiClient {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    auth: TokenCache,
+    limiter: Limiter,
+    retry: RetryPolicy,
+    stats: Arc<ApiStats>,
+}
+
+/// Installs the TLS crypto provider once per process (reqwest is built without a default one so that
+/// no C toolchain is needed for TLS).
+fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl ApiClient {
+    pub fn new(endpoints: Endpoints, credentials: Credentials, opts: &ClientOptions) -> anyhow::Result<ApiClient> {
+        install_tls_provider();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("wrapup-audit/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(opts.connect_timeout)
+            .timeout(opts.request_timeout)
+            .build()?;
+        let stats = Arc::new(ApiStats::default());
+        Ok(ApiClient {
+            auth: TokenCache::new(credentials, endpoints.login_base.clone(), stats.clone(), opts.retry.clone()),
+            http,
+            endpoints,
+            limiter: Limiter::new(opts.requests_per_minute),
+            retry: opts.retry.clone(),
+            stats,
+        })
+    }
+
+    pub fn stats(&self) -> ApiStatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Gets a token now, so that bad credentials fail before any other work.
+    pub async fn authenticate(&self) -> Result<(), ApiError> {
+        self.auth.token(&self.http).await.map(|_| ())
+    }
+
+    /// One page of `POST /api/v2/analytics/conversations/details/query`.
+    pub async fn details_query(&self, q: &ConversationQuery) -> Result<DetailsQueryResponse, ApiError> {
+        self.send("details_query", Method::POST, "/api/v2/analytics/conversations/details/query", &[], Some(q)).await
+    }
+
+    /// `GET /api/v2/analytics/conversations/{conversationId}/details`.
+    pub async fn conversation_details(&self, id: &str) -> Result<wire::AnalyticsConversation, ApiError> {
+        let path = format!("/api/v2/analytics/conversations/{}/details", encode_segment(id));
+        self.send::<(), _>("conversation_details", Method::GET, &path, &[], None).await
+    }
+
+    /// `GET /api/v2/conversations/{conversationId}`.
+    pub async fn conversation(&self, id: &str) -> Result<Conversation, ApiError> {
+        let path = format!("/api/v2/conversations/{}", encode_segment(id));
+        self.send::<(), _>("conversation", Method::GET, &path, &[], None).await
+    }
+
+    /// Every entity of a paged listing such as `/api/v2/routing/wrapupcodes`.
+    pub async fn list_all(&self, op: &'static str, path: &str, page_size: u32) -> Result<Vec<NamedEntity>, ApiError> {
+        let mut out = Vec::new();
+        let mut page = 1u32;
+        loop {
+            let query = [("pageSize", page_size.to_string()), ("pageNumber", page.to_string())];
+            let listing: EntityListing<NamedEntity> = self.send::<(), _>(op, Method::GET, path, &query, None).await?;
+            let n = listing.entities.len();
+            out.extend(listing.entities);
+            let last = match listing.page_count {
+                Some(count) => page >= count,
+                None => n < page_size as usize,
+            };
+            if last || n == 0 {
+                return Ok(out);
+            }
+            page += 1;
+        }
+    }
+
+    /// Sends one request with limiting, retries and re-authentication, and decodes the JSON answer.
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+    ) -> Result<T, ApiError> {
+        let url = format!("{}{}", self.endpoints.api_base, path);
+        let mut failures = 0u32;
+        let mut reauthenticated = false;
+        loop {
+            let token = self.auth.token(&self.http).await?;
+            self.limiter.ready().await;
+            self.stats.count(op);
+            let mut req = self.http.request(method.clone(), &url).bearer_auth(token.secret()).query(query);
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let err = match req.send().await {
+                Ok(resp) => match self.read(op, resp).await {
+                    Ok(v) => return Ok(v),
+                    Err(e) => e,
+                },
+                Err(e) => transport_error(op, &e),
+            };
+            match &err {
+                ApiError::RateLimited { .. } => self.stats.rate_limited.fetch_add(1, Ordering::Relaxed),
+                ApiError::Status { status, .. } if *status >= 500 => self.stats.server_errors.fetch_add(1, Ordering::Relaxed),
+                ApiError::Timeout { .. } | ApiError::Connect { .. } => self.stats.transport_errors.fetch_add(1, Ordering::Relaxed),
+                _ => 0,
+            };
+            failures += 1;
+            let jitter = rand::rng().random::<f64>();
+            match self.retry.decide(failures, &err, reauthenticated, jitter) {
+                RetryDecision::Retry(wait) => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(api.op = op, http.status = err.status(), wait_ms = wait.as_millis() as u64, attempt = failures, "retrying after: {err}");
+                    if matches!(err, ApiError::RateLimited { .. }) {
+                        // Everyone waits, not only this request: the quota is shared.
+                        self.limiter.pause_for(wait);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                RetryDecision::Reauthenticate => {
+                    reauthenticated = true;
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(api.op = op, "token refused (401); fetching a new one");
+                    self.auth.invalidate(&token);
+                }
+                RetryDecision::GiveUp => return Err(err),
+            }
+        }
+    }
+
+    async fn read<T: DeserializeOwned>(&self, op: &'static str, resp: reqwest::Response) -> Result<T, ApiError> {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        self.limiter.observe(
+            header_u64(&headers, "inin-ratelimit-allowed"),
+            header_u64(&headers, "inin-ratelimit-count"),
+            header_u64(&headers, "inin-ratelimit-reset"),
+        );
+        let bytes = resp.bytes().await.map_err(|e| transport_error(op, &e))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode { op: op.to_string(), detail: e.to_string() });
+        }
+        Err(status_error(op, status, &headers, &bytes))
+    }
+}
+
+/// Percent-encodes a path segment so an id can never change the path.
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
+    h.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+pub(crate) fn transport_error(op: &str, e: &reqwest::Error) -> ApiError {
+    if e.is_timeout() {
+        ApiError::Timeout { op: op.to_string() }
+    } else {
+        // Walk to the root cause: "error sending request" alone tells an operator nothing.
+        let mut detail = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            detail = s.to_string();
+            src = s.source();
+        }
+        ApiError::Connect { op: op.to_string(), detail }
+    }
+}
+
+pub(crate) fn status_error(op: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ApiError {
+    let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let code = parsed.code.unwrap_or_else(|| status.canonical_reason().unwrap_or("unknown").to_string());
+    let message = parsed.message.unwrap_or_default();
+    let op = op.to_string();
+    match status.as_u16() {
+        400 => ApiError::BadRequest { op, code, message },
+        401 => ApiError::Unauthorized { op, code, message },
+        403 => ApiError::Forbidden { op, code, message },
+        404 => ApiError::NotFound { op },
+        429 => {
+            let retry_after = header_u64(headers, "retry-after").or_else(|| header_u64(headers, "inin-ratelimit-reset"));
+            ApiError::RateLimited { op, retry_after: retry_after.map(Duration::from_secs) }
+        }
+        s => ApiError::Status { op, status: s, code },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(encode_segment("3b0c-AF_9"), "3b0c-AF_9");
+        assert_eq!(encode_segment("../x y"), "..%2Fx%20y");
+    }
+
+    #[test]
+    fn error_bodies_map_to_variants() {
+        let h = HeaderMap::new();
+        let body = br#"{"message":"You are missing the following permission(s): analytics:conversationDetail:view","code":"missing.permissions","status":403}"#;
+        match status_error("q", StatusCode::FORBIDDEN, &h, body) {
+            ApiError::Forbidden { code, message, .. } => {
+                assert_eq!(code, "missing.permissions");
+                assert!(message.contains("analytics:conversationDetail:view"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut h = HeaderMap::new();
+        h.insert("inin-ratelimit-reset", "12".parse().unwrap());
+        assert!(matches!(
+            status_error("q", StatusCode::TOO_MANY_REQUESTS, &h, b"{}"),
+            ApiError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(12)
+        ));
+        h.insert("retry-after", "3".parse().unwrap());
+        assert!(matches!(
+            status_error("q", StatusCode::TOO_MANY_REQUESTS, &h, b"not json"),
+            ApiError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(3)
+        ));
+        assert!(matches!(status_error("q", StatusCode::BAD_GATEWAY, &h, b""), ApiError::Status { status: 502, .. }));
+    }
+}

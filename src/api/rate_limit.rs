@@ -1,0 +1,72 @@
+//! The one request limiter every API call awaits, plus a pause fed by the server's rate headers.
+//!
+//! The governor quota replenishes one request every `60 s / requests_per_minute` with a burst of one,
+//! so no 60-second window (the server counts fixed windows per token) ever holds more requests than
+//! configured. On top of that, when `inin-ratelimit-count` comes within a small margin of
+//! `inin-ratelimit-allowed` (other integrations share the token's quota), new requests wait until the
+//! server's window resets instead of running into a 429.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Jitter, Quota, RateLimiter};
+use tokio::time::Instant;
+
+/// Requests left in the server's window below which we pause until it resets.
+const HEADROOM: u64 = 2;
+
+pub struct Limiter {
+    governor: Option<DefaultDirectRateLimiter>,
+    pause_until: Mutex<Option<Instant>>,
+    requests_per_minute: u32,
+}
+
+impl Limiter {
+    /// `requests_per_minute == 0` turns limiting off (benchmarks against a local simulator only).
+    pub fn new(requests_per_minute: u32) -> Limiter {
+        let governor = NonZeroU32::new(requests_per_minute).map(|_| {
+            let period = Duration::from_secs(60).div_f64(f64::from(requests_per_minute));
+            let quota = Quota::with_period(period).expect("period is positive").allow_burst(NonZeroU32::MIN);
+            RateLimiter::direct(quota)
+        });
+        Limiter { governor, pause_until: Mutex::new(None), requests_per_minute }
+    }
+
+    pub fn requests_per_minute(&self) -> u32 {
+        self.requests_per_minute
+    }
+
+    /// Waits until a request may be sent. Never busy-waits.
+    pub async fn ready(&self) {
+        loop {
+            let pause = *self.pause_until.lock().expect("limiter lock");
+            match pause {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => break,
+            }
+        }
+        if let Some(g) = &self.governor {
+            g.until_ready_with_jitter(Jitter::up_to(Duration::from_millis(5))).await;
+        }
+    }
+
+    /// Reads the server's rate headers after a response.
+    pub fn observe(&self, allowed: Option<u64>, count: Option<u64>, reset_secs: Option<u64>) {
+        if let (Some(allowed), Some(count), Some(reset)) = (allowed, count, reset_secs) {
+            if count + HEADROOM >= allowed {
+                tracing::debug!(ratelimit.allowed = allowed, ratelimit.count = count, ratelimit.reset_s = reset, "pausing until the server's rate window resets");
+                self.pause_for(Duration::from_secs(reset));
+            }
+        }
+    }
+
+    /// Holds every new request back for `wait` (used after a 429 too).
+    pub fn pause_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut p = self.pause_until.lock().expect("limiter lock");
+        if p.is_none_or(|cur| cur < until) {
+            *p = Some(until);
+        }
+    }
+}

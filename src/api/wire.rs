@@ -1,0 +1,213 @@
+//! Serde types for what the Genesys Cloud API sends and receives, as the API spells it.
+//!
+//! Deserialize-side types are lenient: every field the API documents as optional is an `Option` or
+//! defaults to empty, and unknown fields are ignored, because Genesys adds fields and enum values over
+//! time. These types never reach a report; `pipeline` maps them into `record` rows.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `POST /oauth/token` success body.
+#[derive(Debug, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[serde(default)]
+    pub token_type: Option<String>,
+    #[serde(default)]
+    pub expires_in: Option<u64>,
+}
+
+/// The OAuth-style error body of the token endpoint (not an `ErrorBody`).
+#[derive(Debug, Default, Deserialize)]
+pub struct OAuthError {
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub error_description: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// The platform's standard error body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub context_id: Option<String>,
+}
+
+/// `ConversationQuery`, the body of `POST /api/v2/analytics/conversations/details/query`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationQuery {
+    pub interval: String,
+    pub order: &'static str,
+    pub order_by: &'static str,
+    pub paging: PagingSpec,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segment_filters: Vec<QueryFilter>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conversation_filters: Vec<QueryFilter>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PagingSpec {
+    pub page_size: u32,
+    pub page_number: u32,
+}
+
+/// A segment or conversation filter: `type` joins its predicates with `and` / `or`.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryFilter {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub predicates: Vec<QueryPredicate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryPredicate {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub dimension: String,
+    pub operator: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// `AnalyticsConversationQueryResponse`. Past the last page the API omits `conversations`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DetailsQueryResponse {
+    #[serde(default)]
+    pub conversations: Vec<AnalyticsConversation>,
+    #[serde(default)]
+    pub total_hits: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsConversation {
+    pub conversation_id: String,
+    pub conversation_start: DateTime<Utc>,
+    #[serde(default)]
+    pub conversation_end: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub originating_direction: Option<String>,
+    #[serde(default)]
+    pub participants: Vec<AnalyticsParticipant>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsParticipant {
+    pub participant_id: String,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub participant_name: Option<String>,
+    #[serde(default)]
+    pub sessions: Vec<AnalyticsSession>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsSession {
+    #[serde(default)]
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub acw_skipped: Option<bool>,
+    #[serde(default)]
+    pub segments: Vec<AnalyticsSegment>,
+    #[serde(default)]
+    pub metrics: Vec<AnalyticsMetric>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsSegment {
+    #[serde(default)]
+    pub segment_type: Option<String>,
+    #[serde(default)]
+    pub segment_start: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub segment_end: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub queue_id: Option<String>,
+    #[serde(default)]
+    pub wrap_up_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsMetric {
+    pub name: String,
+    #[serde(default)]
+    pub value: i64,
+}
+
+/// `Conversation` from `GET /api/v2/conversations/{conversationId}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: String,
+    #[serde(default)]
+    pub participants: Vec<ConversationParticipant>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationParticipant {
+    pub id: String,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub wrapup_required: Option<bool>,
+    #[serde(default)]
+    pub wrapup_prompt: Option<String>,
+    #[serde(default)]
+    pub wrapup_skipped: Option<bool>,
+    #[serde(default)]
+    pub wrapup: Option<Wrapup>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wrapup {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The shared shape of paged entity listings (`WrapupCodeEntityListing`, queues, users).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityListing<T> {
+    #[serde(default = "Vec::new")]
+    pub entities: Vec<T>,
+    #[serde(default)]
+    pub page_count: Option<u32>,
+    #[serde(default)]
+    pub total: Option<u64>,
+}
+
+/// A named entity of a catalog (wrap-up code, queue or user).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NamedEntity {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+}

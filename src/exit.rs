@@ -1,0 +1,89 @@
+//! Exit codes: part of the command-line API, documented in the README and in `--help`.
+
+use std::process::ExitCode;
+
+/// How a command ended. The numbers never change meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the reports were written and every lookup settled (404/403 answers are findings, not failures).
+    Success,
+    /// 1: the reports were written, but some lookups failed for transient reasons (retries ran out);
+    /// those rows say `lookup_failed` and a rerun may settle them.
+    PartialLookups,
+    /// 2: bad flags, job file, time zone, window or environment; nothing was requested or written.
+    Usage,
+    /// 3: the credentials were refused, or the OAuth client lacks a permission the job needs.
+    Auth,
+    /// 4: the API could not be reached or kept failing; no partial report was published.
+    ApiUnavailable,
+    /// 5: the output directory could not be written.
+    Output,
+    /// 6: another run holds the output directory's lock.
+    Locked,
+    /// 130: interrupted by SIGINT (Ctrl-C).
+    Interrupted,
+    /// 143: terminated by SIGTERM.
+    Terminated,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::PartialLookups => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::Auth => 3,
+            ExitStatus::ApiUnavailable => 4,
+            ExitStatus::Output => 5,
+            ExitStatus::Locked => 6,
+            ExitStatus::Interrupted => 130,
+            ExitStatus::Terminated => 143,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExitStatus::Success => "success",
+            ExitStatus::PartialLookups => "partial_lookups",
+            ExitStatus::Usage => "usage_error",
+            ExitStatus::Auth => "auth_error",
+            ExitStatus::ApiUnavailable => "api_unavailable",
+            ExitStatus::Output => "output_error",
+            ExitStatus::Locked => "locked",
+            ExitStatus::Interrupted => "interrupted",
+            ExitStatus::Terminated => "terminated",
+        }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> ExitCode {
+        ExitCode::from(s.code())
+    }
+}
+
+/// The exit-code table as printed by `--help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success: reports written, every lookup settled
+  1    reports written, but some lookups failed after retries (rows say lookup_failed; rerun to settle)
+  2    usage or configuration error (flags, job file, time zone, window, environment); nothing written
+  3    authentication or permission error (credentials refused, wrong region, missing role permission)
+  4    API unavailable after retries; no partial report published
+  5    output directory cannot be written
+  6    another run holds the output directory's lock
+  130  interrupted (SIGINT); 143 terminated (SIGTERM); finished partitions are kept, the manifest says so";
+
+/// A failure that ends a command, carrying its exit status. Its message is one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    pub status: ExitStatus,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(status: ExitStatus, message: impl Into<String>) -> Failure {
+        Failure { status, message: message.into() }
+    }
+}

@@ -1,0 +1,588 @@
+//! One audit run: page the details query day by day, classify, enrich, and write the reports.
+//!
+//! Data flow per report day: `fetch_interval` (pages, filtered to the day by `conversationStart`,
+//! de-duplicated) → `classify::*` (analytics-only labels and the latency guard) → `enrich` (one
+//! `GET /api/v2/conversations/{id}` per conversation that needs it, bounded and ordered) → `build_rows`
+//! → `sink::write_partition`. The summary, the code catalog and the manifest are written last.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use futures::StreamExt;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::wire::{AnalyticsConversation, Conversation, ConversationQuery, PagingSpec, QueryFilter, QueryPredicate};
+use crate::api::{ApiClient, ApiError, ApiStatsSnapshot};
+use crate::classify::{self, LegEvidence, LookupMode};
+use crate::config::{Config, Filters};
+use crate::exit::{ExitStatus, Failure};
+use crate::reason::{reason, ReasonFacts};
+use crate::record::{CodeSource, ConversationLabel, ConversationRow, LegLabel, LegRow, LookupStatus};
+use crate::sink::{self, PartitionFiles};
+
+/// The details query refuses `pageNumber × pageSize` beyond this many results.
+pub const QUERY_RESULT_CAP: u64 = 100_000;
+/// Intervals are not split below this length; a minute above the cap fails the run loudly.
+const MIN_SPLIT: chrono::Duration = chrono::Duration::minutes(1);
+/// The fixed id Genesys gives every org's default code (it may be missing from the catalog listing).
+pub const DEFAULT_CODE_ID: &str = "7fb334b0-0e9e-11e4-9191-0800200c9a66";
+
+/// Id → name maps used to resolve names, saved with the run.
+#[derive(Debug, Default, Clone)]
+pub struct Catalogs {
+    pub codes: HashMap<String, String>,
+}
+
+impl Catalogs {
+    /// The display name of a code: catalog name, system literal as is, or `None` when unknown.
+    pub fn code_name(&self, code: &str) -> Option<String> {
+        if classify::is_system_code(code) {
+            return Some(code.to_string());
+        }
+        if let Some(n) = self.codes.get(code) {
+            return Some(n.clone());
+        }
+        (code == DEFAULT_CODE_ID).then(|| "Default Wrap-up Code".to_string())
+    }
+}
+
+/// Lookup counters for the summary (contract §3).
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct LookupStats {
+    /// Conversations that needed a lookup.
+    pub needed: u64,
+    /// Lookups made.
+    pub made: u64,
+    /// Conversations not looked up because the budget was spent.
+    pub over_budget: u64,
+    /// Conversations not looked up because lookups are off.
+    pub disabled: u64,
+    /// Lookups that ended in `lookup_failed` (404, 403, retries exhausted).
+    pub failed: u64,
+    /// Of those, failures a rerun may fix (retries exhausted, transport errors).
+    pub failed_transient: u64,
+}
+
+/// One finished partition, as recorded in the manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartitionRecord {
+    pub date: NaiveDate,
+    pub interval_start: String,
+    pub interval_end: String,
+    pub conversations: u64,
+    pub legs: u64,
+    /// False while any row is `in_progress` or `too_recent`: a later run should redo the day.
+    pub is_final: bool,
+    pub files: Vec<sink::FileInfo>,
+    pub labels: BTreeMap<&'static str, u64>,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOutcome {
+    pub run_id: String,
+    pub partitions: Vec<PartitionRecord>,
+    pub labels: BTreeMap<&'static str, u64>,
+    pub leg_labels: BTreeMap<&'static str, u64>,
+    pub lookups: LookupStats,
+    pub api: ApiStatsSnapshot,
+    pub conversations: u64,
+    pub legs: u64,
+    /// Rows the details query returned that fell outside the window or repeated an earlier row.
+    pub dropped_outside_window: u64,
+    pub dropped_duplicates: u64,
+    #[serde(skip)]
+    pub status: ExitStatus,
+}
+
+/// Mutable state threaded through the days of one run.
+struct RunState {
+    lookups_left: Option<u64>,
+    outcome: RunOutcome,
+}
+
+/// Runs the audit against `client`. The caller owns locking, the source and the final files.
+pub async fn audit(
+    cfg: &Config,
+    client: Arc<ApiClient>,
+    catalogs: &Catalogs,
+    run_id: &str,
+    cancel: &CancellationToken,
+) -> Result<RunOutcome, Failure> {
+    let mut state = RunState {
+        lookups_left: cfg.lookup_budget,
+        outcome: RunOutcome {
+            run_id: run_id.to_string(),
+            partitions: Vec::new(),
+            labels: BTreeMap::new(),
+            leg_labels: BTreeMap::new(),
+            lookups: LookupStats::default(),
+            api: ApiStatsSnapshot::default(),
+            conversations: 0,
+            legs: 0,
+            dropped_outside_window: 0,
+            dropped_duplicates: 0,
+            status: ExitStatus::Success,
+        },
+    };
+    for (date, start, end) in cfg.window.days() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let fetched = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            r = fetch_interval(&client, cfg, start, end) => r.map_err(|e| fetch_failure(&e, date))?,
+        };
+        let (conversations, dropped_window, dropped_dupes) = fetched;
+        state.outcome.dropped_outside_window += dropped_window;
+        state.outcome.dropped_duplicates += dropped_dupes;
+
+        let classified: Vec<Classified> = conversations.iter().map(|c| classify_conversation(c, cfg)).collect();
+        let plan = plan_lookups(&classified, cfg.lookup, &mut state.lookups_left);
+        let lookups = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            r = enrich(&client, &conversations, &plan, cfg.concurrency) => r,
+        };
+        let (conv_rows, leg_rows) = build_rows(cfg, catalogs, &conversations, &classified, &plan, &lookups, &mut state.outcome);
+
+        let files = sink::write_partition(&cfg.output_dir, run_id, date, &conv_rows, &leg_rows, cfg.formats)
+            .map_err(|e| Failure::new(ExitStatus::Output, format!("cannot write partition date={date}: {e:#}")))?;
+        let record = partition_record(date, start, end, &conv_rows, leg_rows.len(), files);
+        tracing::info!(
+            date = %date,
+            conversations = record.conversations,
+            legs = record.legs,
+            lookups = lookups.iter().filter(|l| l.is_some()).count(),
+            "Wrote partition date={date}: {} conversations, {} legs",
+            record.conversations,
+            record.legs
+        );
+        state.outcome.partitions.push(record);
+    }
+    state.outcome.api = client.stats();
+    state.outcome.status = if cancel.is_cancelled() {
+        ExitStatus::Interrupted
+    } else if state.outcome.lookups.failed_transient > 0 {
+        ExitStatus::PartialLookups
+    } else {
+        ExitStatus::Success
+    };
+    Ok(state.outcome)
+}
+
+fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
+    let status = match e {
+        ApiError::Auth { .. } | ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => ExitStatus::Auth,
+        ApiError::BadRequest { .. } => ExitStatus::ApiUnavailable,
+        _ => ExitStatus::ApiUnavailable,
+    };
+    let hint = match e {
+        ApiError::Forbidden { .. } => {
+            " (the OAuth client's role needs analytics:conversationDetail:view or analytics:agentConversationDetail:view)"
+        }
+        _ => "",
+    };
+    Failure::new(status, format!("cannot read analytics details for {date}: {e}{hint}; no partition was written for it"))
+}
+
+/// Builds the query for one interval and page.
+pub fn build_query(filters: &Filters, start: DateTime<Utc>, end: DateTime<Utc>, page_size: u32, page: u32) -> ConversationQuery {
+    let pred = |dimension: &str, value: &str| QueryPredicate {
+        kind: "dimension",
+        dimension: dimension.to_string(),
+        operator: "matches",
+        value: Some(value.to_string()),
+    };
+    let mut segment_filters = Vec::new();
+    if !filters.media_types.is_empty() {
+        segment_filters.push(QueryFilter { kind: "or", predicates: filters.media_types.iter().map(|m| pred("mediaType", m)).collect() });
+    }
+    if !filters.queue_ids.is_empty() {
+        segment_filters.push(QueryFilter { kind: "or", predicates: filters.queue_ids.iter().map(|q| pred("queueId", q)).collect() });
+    }
+    ConversationQuery {
+        interval: format!("{}/{}", iso_ms(start), iso_ms(end)),
+        order: "asc",
+        order_by: "conversationStart",
+        paging: PagingSpec { page_size, page_number: page },
+        segment_filters,
+        conversation_filters: Vec::new(),
+    }
+}
+
+pub fn iso_ms(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Every conversation that started in `[start, end)`, in API order, without duplicates.
+/// Returns the conversations and how many rows were dropped as outside the window / duplicates.
+async fn fetch_interval(
+    client: &ApiClient,
+    cfg: &Config,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<(Vec<AnalyticsConversation>, u64, u64), ApiError> {
+    let mut pending = vec![(start, end)];
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let (mut outside, mut dupes) = (0u64, 0u64);
+    // Intervals are processed in time order; a split pushes its halves back in order.
+    while let Some((s, e)) = pending.pop() {
+        let first = client.details_query(&build_query(&cfg.filters, s, e, cfg.page_size, 1)).await?;
+        let total = first.total_hits.unwrap_or(0);
+        if total > QUERY_RESULT_CAP {
+            if e - s <= MIN_SPLIT {
+                return Err(ApiError::BadRequest {
+                    op: "details_query".into(),
+                    code: "result.cap".into(),
+                    message: format!(
+                        "{total} conversations in one minute from {} exceed the query's {QUERY_RESULT_CAP}-result cap; narrow the job with filters",
+                        iso_ms(s)
+                    ),
+                });
+            }
+            let mid = s + (e - s) / 2;
+            tracing::info!(interval.start = %iso_ms(s), interval.end = %iso_ms(e), total_hits = total, "splitting an interval above the result cap");
+            pending.push((mid, e));
+            pending.push((s, mid));
+            continue;
+        }
+        let mut page = 1u32;
+        let mut resp = first;
+        loop {
+            let n = resp.conversations.len();
+            for c in resp.conversations {
+                if c.conversation_start < s || c.conversation_start >= e {
+                    outside += 1;
+                } else if seen.insert(c.conversation_id.clone()) {
+                    out.push(c);
+                } else {
+                    dupes += 1;
+                }
+            }
+            if n < cfg.page_size as usize || u64::from(page + 1) * u64::from(cfg.page_size) > QUERY_RESULT_CAP {
+                break;
+            }
+            page += 1;
+            resp = client.details_query(&build_query(&cfg.filters, s, e, cfg.page_size, page)).await?;
+        }
+    }
+    // Deterministic order whatever the API's paging did.
+    out.sort_by(|a, b| (a.conversation_start, &a.conversation_id).cmp(&(b.conversation_start, &b.conversation_id)));
+    Ok((out, outside, dupes))
+}
+
+/// A conversation after analytics-only classification.
+#[derive(Debug, Clone)]
+pub struct Classified {
+    pub legs: Vec<(LegEvidence, LegLabel)>,
+    /// Steps 1–4 with needs-lookup legs counted as unexplained.
+    pub analytics_label: ConversationLabel,
+    pub too_recent: bool,
+    pub ended_minutes_before_as_of: Option<i64>,
+}
+
+pub fn classify_conversation(c: &AnalyticsConversation, cfg: &Config) -> Classified {
+    let ended = c.conversation_end.is_some();
+    let legs: Vec<(LegEvidence, LegLabel)> = classify::agent_legs(c)
+        .into_iter()
+        .map(|ev| {
+            let label = classify::classify_leg(&ev, ended);
+            (ev, label)
+        })
+        .collect();
+    let labels: Vec<LegLabel> = legs.iter().map(|(_, l)| *l).collect();
+    let (analytics_label, _) = classify::conversation_label(ended, &labels);
+    let too_recent = classify::is_too_recent(c.conversation_end, cfg.as_of, cfg.settle_minutes, None, analytics_label);
+    Classified {
+        legs,
+        analytics_label,
+        too_recent,
+        ended_minutes_before_as_of: c.conversation_end.map(|e| cfg.as_of.signed_duration_since(e).num_minutes()),
+    }
+}
+
+/// What happens to each conversation's lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    NotNeeded,
+    Lookup,
+    OverBudget,
+    Disabled,
+}
+
+fn plan_lookups(classified: &[Classified], mode: LookupMode, budget: &mut Option<u64>) -> Vec<Plan> {
+    classified
+        .iter()
+        .map(|c| {
+            let decided = c.too_recent || c.analytics_label == ConversationLabel::InProgress;
+            let wanted_by = |m: LookupMode| c.legs.iter().any(|(_, l)| m.wants(*l));
+            if decided || !wanted_by(if mode == LookupMode::Off { LookupMode::NeedsLookup } else { mode }) {
+                return Plan::NotNeeded;
+            }
+            if mode == LookupMode::Off {
+                return Plan::Disabled;
+            }
+            match budget {
+                Some(0) => Plan::OverBudget,
+                Some(n) => {
+                    *n -= 1;
+                    Plan::Lookup
+                }
+                None => Plan::Lookup,
+            }
+        })
+        .collect()
+}
+
+/// Looks up the planned conversations, at most `concurrency` at once; the result is aligned with
+/// `conversations` (`None` where no lookup was planned).
+async fn enrich(
+    client: &ApiClient,
+    conversations: &[AnalyticsConversation],
+    plan: &[Plan],
+    concurrency: usize,
+) -> Vec<Option<Result<Conversation, ApiError>>> {
+    let mut out: Vec<Option<Result<Conversation, ApiError>>> = (0..conversations.len()).map(|_| None).collect();
+    let wanted = plan.iter().enumerate().filter(|(_, p)| **p == Plan::Lookup).map(|(i, _)| i);
+    let mut results = futures::stream::iter(wanted)
+        .map(|i| async move { (i, client.conversation(&conversations[i].conversation_id).await) })
+        .buffered(concurrency);
+    while let Some((i, r)) = results.next().await {
+        out[i] = Some(r);
+    }
+    out
+}
+
+/// The customer-facing media type: the customer's first session, else the first session seen.
+fn conversation_media(c: &AnalyticsConversation) -> Option<String> {
+    let customer = c.participants.iter().find(|p| p.purpose.as_deref() == Some("customer"));
+    customer
+        .into_iter()
+        .chain(c.participants.iter())
+        .flat_map(|p| p.sessions.iter())
+        .find_map(|s| s.media_type.clone())
+}
+
+/// The last queue the conversation was routed through (latest segment start carrying a queue).
+fn last_queue(c: &AnalyticsConversation) -> Option<String> {
+    c.participants
+        .iter()
+        .flat_map(|p| p.sessions.iter())
+        .flat_map(|s| s.segments.iter())
+        .filter(|seg| seg.queue_id.is_some())
+        .max_by_key(|seg| seg.segment_start)
+        .and_then(|seg| seg.queue_id.clone())
+}
+
+/// Settles labels with the lookups and maps everything into report rows.
+fn build_rows(
+    cfg: &Config,
+    catalogs: &Catalogs,
+    conversations: &[AnalyticsConversation],
+    classified: &[Classified],
+    plan: &[Plan],
+    lookups: &[Option<Result<Conversation, ApiError>>],
+    outcome: &mut RunOutcome,
+) -> (Vec<ConversationRow>, Vec<LegRow>) {
+    let mut conv_rows = Vec::with_capacity(conversations.len());
+    let mut leg_rows = Vec::new();
+    for (((c, cl), p), lookup) in conversations.iter().zip(classified).zip(plan).zip(lookups) {
+        let stats = &mut outcome.lookups;
+        let mut lookup_status = match p {
+            Plan::NotNeeded => LookupStatus::NotNeeded,
+            Plan::Lookup => LookupStatus::Done,
+            Plan::OverBudget => LookupStatus::OverBudget,
+            Plan::Disabled => LookupStatus::Disabled,
+        };
+        if *p != Plan::NotNeeded {
+            stats.needed += 1;
+        }
+        match p {
+            Plan::Lookup => stats.made += 1,
+            Plan::OverBudget => stats.over_budget += 1,
+            Plan::Disabled => stats.disabled += 1,
+            Plan::NotNeeded => {}
+        }
+        // The conversation-level failure, if the lookup itself failed.
+        let lookup_error = match lookup {
+            Some(Err(e)) => {
+                stats.failed += 1;
+                if !e.is_permanent() {
+                    stats.failed_transient += 1;
+                }
+                lookup_status = LookupStatus::Failed;
+                Some(e.short_reason())
+            }
+            _ => None,
+        };
+        let found = match lookup {
+            Some(Ok(conv)) => Some(conv),
+            _ => None,
+        };
+
+        let mut legs_out = Vec::with_capacity(cl.legs.len());
+        for (ev, label) in &cl.legs {
+            let mut leg = LegRow {
+                conversation_id: c.conversation_id.clone(),
+                conversation_start: c.conversation_start,
+                participant_id: ev.participant_id.clone(),
+                user_id: ev.user_id.clone(),
+                purpose: ev.purpose.clone(),
+                media_type: ev.media_type.clone(),
+                queue_id: ev.queue_id.clone(),
+                connected: ev.connected,
+                label: *label,
+                analytics_wrapup_code: ev.code.clone(),
+                lookup_wrapup_code: None,
+                wrapup_code_name: ev.code.as_deref().and_then(|code| catalogs.code_name(code)),
+                wrapup_required: None,
+                wrapup_prompt: None,
+                wrapup_skipped: None,
+                acw_skipped: ev.acw_skipped,
+                acw_ms: ev.acw_ms,
+                handle_ms: ev.handle_ms,
+                talk_ms: ev.talk_ms,
+                detail: None,
+            };
+            if leg.analytics_wrapup_code.is_some() && leg.wrapup_code_name.is_none() {
+                leg.detail = Some("code id not found in the wrap-up code catalog (deleted, or in another division)".into());
+            }
+            let looked_up = *p == Plan::Lookup && cfg.lookup.wants(*label);
+            if looked_up {
+                if let Some(err) = &lookup_error {
+                    if *label == LegLabel::NeedsLookup {
+                        leg.label = LegLabel::LookupFailed;
+                    }
+                    leg.detail = Some(err.clone());
+                } else if let Some(conv) = found {
+                    let participant = conv.participants.iter().find(|cp| cp.id == ev.participant_id);
+                    if let Some(cp) = participant {
+                        leg.wrapup_required = cp.wrapup_required;
+                        leg.wrapup_prompt = cp.wrapup_prompt.clone();
+                        leg.wrapup_skipped = cp.wrapup_skipped;
+                    }
+                    let settled = classify::settle_leg(*label, participant);
+                    leg.label = settled.label;
+                    if let Some(code) = settled.code {
+                        leg.wrapup_code_name = catalogs.code_name(&code).or(settled.code_name);
+                        leg.lookup_wrapup_code = Some(code);
+                    }
+                    if settled.detail.is_some() {
+                        leg.detail = settled.detail;
+                    }
+                }
+            } else if *label == LegLabel::NeedsLookup {
+                leg.label = LegLabel::Unexplained;
+                leg.detail = Some(
+                    match p {
+                        Plan::OverBudget => "not looked up: over the lookup budget",
+                        Plan::Disabled => "not looked up: lookups are off",
+                        _ if cl.too_recent => "not looked up: the conversation ended too recently",
+                        _ => "not looked up: the conversation is still in progress",
+                    }
+                    .to_string(),
+                );
+            }
+            legs_out.push(leg);
+        }
+        if lookup_status == LookupStatus::Failed && !legs_out.iter().any(|l| l.label == LegLabel::LookupFailed) {
+            // Only all-null legs were looked up; they kept their analytics labels.
+            stats.failed_transient -= u64::from(!lookup_error_is_permanent(lookup));
+            stats.failed -= 1;
+            lookup_status = LookupStatus::Done;
+        }
+
+        let labels: Vec<LegLabel> = legs_out.iter().map(|l| l.label).collect();
+        let (mut label, decisive) = classify::conversation_label(c.conversation_end.is_some(), &labels);
+        if cl.too_recent {
+            label = ConversationLabel::TooRecent;
+        }
+        let decisive_leg = decisive.map(|i| &legs_out[i]);
+        // The code of the last coded leg (analytics or recovered).
+        let coded = legs_out.iter().rev().find(|l| l.analytics_wrapup_code.is_some() || l.lookup_wrapup_code.is_some());
+        let (code_id, code_name, code_source) = match coded {
+            Some(l) => match (&l.analytics_wrapup_code, &l.lookup_wrapup_code) {
+                (Some(a), _) => (Some(a.clone()), l.wrapup_code_name.clone(), Some(CodeSource::Analytics)),
+                (None, Some(r)) => (Some(r.clone()), l.wrapup_code_name.clone(), Some(CodeSource::ConversationApi)),
+                (None, None) => (None, None, None),
+            },
+            None => (None, None, None),
+        };
+        let agent = decisive_leg.and_then(|l| l.user_id.as_deref().or(Some(l.participant_id.as_str())));
+        let shown_code = decisive_leg
+            .and_then(|l| l.wrapup_code_name.as_deref().or(l.lookup_wrapup_code.as_deref()).or(l.analytics_wrapup_code.as_deref()));
+        let facts = ReasonFacts {
+            agent,
+            code: shown_code,
+            detail: decisive_leg.and_then(|l| l.detail.as_deref()),
+            ended_minutes_ago: cl.ended_minutes_before_as_of,
+            not_ended: c.conversation_end.is_none(),
+            no_lookup_because: match p {
+                Plan::OverBudget => Some("over the lookup budget"),
+                Plan::Disabled => Some("lookups are off"),
+                _ => None,
+            },
+        };
+        for l in &legs_out {
+            *outcome.leg_labels.entry(l.label.as_str()).or_default() += 1;
+        }
+        *outcome.labels.entry(label.as_str()).or_default() += 1;
+        outcome.conversations += 1;
+        outcome.legs += legs_out.len() as u64;
+        conv_rows.push(ConversationRow {
+            conversation_id: c.conversation_id.clone(),
+            conversation_start: c.conversation_start,
+            conversation_end: c.conversation_end,
+            media_type: conversation_media(c),
+            originating_direction: c.originating_direction.clone(),
+            queue_id: last_queue(c),
+            agent_legs: legs_out.len() as i32,
+            classification: label,
+            reason: reason(label, &facts),
+            wrapup_code_id: code_id,
+            wrapup_code_name: code_name,
+            code_source,
+            acw_ms: legs_out.iter().map(|l| l.acw_ms).sum(),
+            handle_ms: legs_out.iter().map(|l| l.handle_ms).sum(),
+            lookup: lookup_status,
+            ended_minutes_before_as_of: cl.ended_minutes_before_as_of,
+        });
+        leg_rows.extend(legs_out);
+    }
+    (conv_rows, leg_rows)
+}
+
+fn lookup_error_is_permanent(lookup: &Option<Result<Conversation, ApiError>>) -> bool {
+    matches!(lookup, Some(Err(e)) if e.is_permanent())
+}
+
+fn partition_record(
+    date: NaiveDate,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    rows: &[ConversationRow],
+    legs: usize,
+    files: PartitionFiles,
+) -> PartitionRecord {
+    let mut labels = BTreeMap::new();
+    for r in rows {
+        *labels.entry(r.classification.as_str()).or_default() += 1;
+    }
+    PartitionRecord {
+        date,
+        interval_start: iso_ms(start),
+        interval_end: iso_ms(end),
+        conversations: rows.len() as u64,
+        legs: legs as u64,
+        is_final: !rows
+            .iter()
+            .any(|r| matches!(r.classification, ConversationLabel::InProgress | ConversationLabel::TooRecent)),
+        files: files.files,
+        labels,
+    }
+}

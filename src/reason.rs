@@ -1,0 +1,93 @@
+//! The one-sentence, analyst-facing `reason` of every conversation label.
+
+use crate::record::ConversationLabel;
+
+/// What a reason sentence may mention.
+#[derive(Debug, Default)]
+pub struct ReasonFacts<'a> {
+    /// The deciding agent's name, or its user id when the name is unknown.
+    pub agent: Option<&'a str>,
+    /// The reported code's name, or the code itself.
+    pub code: Option<&'a str>,
+    /// Why a lookup failed.
+    pub detail: Option<&'a str>,
+    /// Minutes between the end of the conversation and `as_of`.
+    pub ended_minutes_ago: Option<i64>,
+    /// The conversation had not ended (as opposed to an agent still in after-call work).
+    pub not_ended: bool,
+    /// Why there was no lookup (`disabled`, `over the lookup budget`).
+    pub no_lookup_because: Option<&'a str>,
+}
+
+/// Writes the sentence for `label`.
+pub fn reason(label: ConversationLabel, f: &ReasonFacts<'_>) -> String {
+    let agent = f.agent.unwrap_or("(unknown agent)");
+    let code = f.code.unwrap_or("(unknown code)");
+    match label {
+        ConversationLabel::Coded => format!("Agent {agent} recorded wrap-up code {code}."),
+        ConversationLabel::System => {
+            format!("The system recorded disposition {code} for agent {agent}; no agent choice was expected.")
+        }
+        ConversationLabel::Timeout => format!(
+            "The timed after-call work of agent {agent} expired before a code was chosen, so the system recorded ININ-WRAP-UP-TIMEOUT."
+        ),
+        ConversationLabel::Recovered => format!(
+            "Analytics lost the wrap-up code of agent {agent}; the Conversations API still has {code}."
+        ),
+        ConversationLabel::Skipped => format!("Agent {agent} skipped wrap-up, which the queue allowed."),
+        ConversationLabel::NotRequired => {
+            format!("Wrap-up was optional for agent {agent} and no code was chosen.")
+        }
+        ConversationLabel::NoWrapupPhase => {
+            format!("Agent {agent} handled the conversation on a queue with no wrap-up phase, so no code was due.")
+        }
+        ConversationLabel::NotConnected => {
+            "Agents were alerted but none answered, so no wrap-up was due.".to_string()
+        }
+        ConversationLabel::Missing => format!(
+            "Wrap-up was required for agent {agent} but no code was recorded in analytics or on the conversation."
+        ),
+        ConversationLabel::Unexplained => format!(
+            "Agent {agent} had after-call work without a code in analytics, and no lookup was made ({}).",
+            f.no_lookup_because.unwrap_or("lookups off")
+        ),
+        ConversationLabel::LookupFailed => format!(
+            "Agent {agent} had after-call work without a code in analytics, and the Conversations API lookup failed: {}.",
+            f.detail.unwrap_or("unknown error")
+        ),
+        ConversationLabel::NoAgent => {
+            "No agent took part (self-service, abandoned in queue, voicemail or flow only), so no wrap-up was due."
+                .to_string()
+        }
+        ConversationLabel::InProgress => {
+            if f.not_ended {
+                "The conversation had not ended when the run looked; a later run will classify it.".to_string()
+            } else {
+                format!("Agent {agent} was still in after-call work when the run looked; a later run will classify it.")
+            }
+        }
+        ConversationLabel::TooRecent => format!(
+            "The conversation ended {} minute(s) before the run, too recently for analytics to be complete; a later run will classify it.",
+            f.ended_minutes_ago.unwrap_or(0)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_has_one_sentence() {
+        let f = ReasonFacts { agent: Some("Ana"), code: Some("Sale"), ..Default::default() };
+        for label in ConversationLabel::ALL {
+            let r = reason(label, &f);
+            assert!(r.ends_with('.'), "{label:?}: {r}");
+            assert!(!r.trim_end_matches('.').contains(". "), "{label:?} has more than one sentence: {r}");
+        }
+        assert_eq!(
+            reason(ConversationLabel::Missing, &f),
+            "Wrap-up was required for agent Ana but no code was recorded in analytics or on the conversation."
+        );
+    }
+}
