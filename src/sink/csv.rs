@@ -8,8 +8,8 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use chrono::{DateTime, Utc};
 use ::csv::{QuoteStyle, Terminator, WriterBuilder};
+use chrono::{DateTime, Utc};
 
 use super::{CONVERSATION_COLUMNS, LEG_COLUMNS};
 use crate::record::{ConversationRow, LegRow};

@@ -268,16 +268,21 @@ pub fn write_partition(
         (Table::Conversations, conversations.len() as u64),
         (Table::Legs, legs.len() as u64),
     ];
-    write_partition_with(out_dir, run_id, date, formats, &rows, &mut |table, format, w| {
-        match (table, format) {
+    write_partition_with(
+        out_dir,
+        run_id,
+        date,
+        formats,
+        &rows,
+        &mut |table, format, w| match (table, format) {
             (Table::Conversations, Format::Csv) => write_conversations_csv(w, conversations),
             (Table::Legs, Format::Csv) => write_legs_csv(w, legs),
             (Table::Conversations, Format::Parquet) => {
                 write_conversations_parquet(w, conversations)
             }
             (Table::Legs, Format::Parquet) => write_legs_parquet(w, legs),
-        }
-    })
+        },
+    )
 }
 
 /// Encodes one table in one format into a file being written.
@@ -300,7 +305,14 @@ fn write_partition_with(
     let staging_root = out_dir.join(format!("{STAGING_PREFIX}{run_id}"));
     let staged = staging_root.join(&part_name);
 
-    let files = match stage(&staging_root, &staged, &part_name, formats, rows, write_table) {
+    let files = match stage(
+        &staging_root,
+        &staged,
+        &part_name,
+        formats,
+        rows,
+        write_table,
+    ) {
         Ok(files) => files,
         Err(e) => {
             discard_staging(&staging_root, &staged);
@@ -309,7 +321,10 @@ fn write_partition_with(
     };
 
     let final_dir = out_dir.join(&part_name);
-    let trash = out_dir.join(format!("{TRASH_PREFIX}{run_id}-{}", date.format("%Y-%m-%d")));
+    let trash = out_dir.join(format!(
+        "{TRASH_PREFIX}{run_id}-{}",
+        date.format("%Y-%m-%d")
+    ));
     if let Err(e) = swap_into_place(&staged, &final_dir, &trash) {
         discard_staging(&staging_root, &staged);
         return Err(e.context(format!("cannot replace partition {part_name}")));
@@ -516,7 +531,10 @@ mod tests {
         let rows: Vec<_> = written.files.iter().map(|f| f.rows).collect();
         assert_eq!(rows, [2, 2, 1, 1]);
         for f in &written.files {
-            assert_eq!(fs::metadata(out.path().join(&f.path)).unwrap().len(), f.bytes);
+            assert_eq!(
+                fs::metadata(out.path().join(&f.path)).unwrap().len(),
+                f.bytes
+            );
         }
         assert_eq!(
             fs::read(out.path().join("date=2026-11-20/conversations.csv")).unwrap(),
@@ -636,9 +654,14 @@ mod tests {
     fn failed_first_write_creates_nothing() {
         let out = tempfile::tempdir().unwrap();
         let rows = [(Table::Conversations, 0), (Table::Legs, 0)];
-        write_partition_with(out.path(), "run1", day(), Formats::CSV, &rows, &mut |_, _, _| {
-            bail!("encoder broke")
-        })
+        write_partition_with(
+            out.path(),
+            "run1",
+            day(),
+            Formats::CSV,
+            &rows,
+            &mut |_, _, _| bail!("encoder broke"),
+        )
         .unwrap_err();
         assert!(tree(out.path()).is_empty());
     }
@@ -693,7 +716,9 @@ mod tests {
                 "summary.json",
             ]
         );
-        assert!(cleanup_stale_staging(&o.join("missing")).unwrap().is_empty());
+        assert!(cleanup_stale_staging(&o.join("missing"))
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

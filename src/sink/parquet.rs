@@ -98,7 +98,11 @@ pub fn conversations_batch(rows: &[ConversationRow]) -> anyhow::Result<RecordBat
         strings(rows, |r| r.media_type.as_deref()),
         strings(rows, |r| r.originating_direction.as_deref()),
         strings(rows, |r| r.queue_id.as_deref()),
-        Arc::new(rows.iter().map(|r| Some(r.agent_legs)).collect::<Int32Array>()),
+        Arc::new(
+            rows.iter()
+                .map(|r| Some(r.agent_legs))
+                .collect::<Int32Array>(),
+        ),
         strings(rows, |r| Some(r.classification.as_str())),
         strings(rows, |r| Some(r.reason.as_str())),
         strings(rows, |r| r.wrapup_code_id.as_deref()),
@@ -161,7 +165,10 @@ pub fn writer_properties() -> WriterProperties {
         // `created_by` keeps parquet-rs's own value: readers use it to work around known writer
         // bugs, so our identity goes into key-value metadata instead.
         .set_key_value_metadata(Some(vec![
-            KeyValue::new(VERSION_KEY.to_string(), env!("CARGO_PKG_VERSION").to_string()),
+            KeyValue::new(
+                VERSION_KEY.to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
             KeyValue::new(SCHEMA_KEY.to_string(), SCHEMA_VERSION.to_string()),
         ]))
         .build()
@@ -335,7 +342,11 @@ mod tests {
                     .map(|s| enum_from(&sources, CodeSource::as_str, s)),
                 acw_ms: acw[i].unwrap(),
                 handle_ms: handle[i].unwrap(),
-                lookup: enum_from(&lookups, LookupStatus::as_str, lookup[i].as_deref().unwrap()),
+                lookup: enum_from(
+                    &lookups,
+                    LookupStatus::as_str,
+                    lookup[i].as_deref().unwrap(),
+                ),
                 ended_minutes_before_as_of: ended[i],
             })
             .collect()
@@ -418,15 +429,19 @@ mod tests {
         for (r, e) in read.fields().iter().zip(expected.fields()) {
             assert_eq!(r.name(), e.name());
             assert_eq!(r.data_type(), e.data_type(), "type of {}", e.name());
-            assert_eq!(r.is_nullable(), e.is_nullable(), "nullability of {}", e.name());
+            assert_eq!(
+                r.is_nullable(),
+                e.is_nullable(),
+                "nullability of {}",
+                e.name()
+            );
         }
     }
 
     #[test]
     fn schemas_match_column_constants() {
-        let names = |s: SchemaRef| -> Vec<String> {
-            s.fields().iter().map(|f| f.name().clone()).collect()
-        };
+        let names =
+            |s: SchemaRef| -> Vec<String> { s.fields().iter().map(|f| f.name().clone()).collect() };
         assert_eq!(names(conversations_schema()), CONVERSATION_COLUMNS);
         assert_eq!(names(legs_schema()), LEG_COLUMNS);
     }
@@ -471,7 +486,10 @@ mod tests {
         write_conversations_parquet(&mut buf, &rows).unwrap();
         let (schema, metadata, _) = read_all(&buf);
         assert_eq!(
-            schema.field_with_name("classification").unwrap().data_type(),
+            schema
+                .field_with_name("classification")
+                .unwrap()
+                .data_type(),
             &DataType::Utf8
         );
         let idx = CONVERSATION_COLUMNS
@@ -488,12 +506,11 @@ mod tests {
         let mut buf = Vec::new();
         write_conversations_parquet(&mut buf, &rows).unwrap();
         let (_, metadata, batches) = read_all(&buf);
-        let groups: Vec<i64> = metadata
-            .row_groups()
-            .iter()
-            .map(|g| g.num_rows())
-            .collect();
-        assert_eq!(groups, vec![ROW_GROUP_ROWS as i64, 70_000 - ROW_GROUP_ROWS as i64]);
+        let groups: Vec<i64> = metadata.row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(
+            groups,
+            vec![ROW_GROUP_ROWS as i64, 70_000 - ROW_GROUP_ROWS as i64]
+        );
         let read: Vec<_> = batches.iter().flat_map(conversations_from).collect();
         assert_eq!(read.len(), rows.len());
         assert!(read == rows, "rows differ after round trip");
@@ -516,6 +533,9 @@ mod tests {
         let end = batch.column_by_name("conversation_end").unwrap();
         assert!(end.is_valid(0) && end.is_null(1));
         let legs = legs_batch(&leg::fixture()).unwrap();
-        assert_eq!(legs.column_by_name("wrapup_required").unwrap().null_count(), 1);
+        assert_eq!(
+            legs.column_by_name("wrapup_required").unwrap().null_count(),
+            1
+        );
     }
 }
