@@ -2,8 +2,8 @@
 //!
 //! Owns the column order of both tables ([`CONVERSATION_COLUMNS`], [`LEG_COLUMNS`]), the choice of
 //! formats, and the layout and replacement of one day partition (`<out>/date=D/`, written in a
-//! staging directory and swapped into place). The encodings live in [`csv`](self::csv) and
-//! [`parquet`](self::parquet); crash-safe single files in [`atomic`].
+//! staging directory and swapped into place). The encodings live in [`csv`] and
+//! [`parquet`]; crash-safe single files in [`atomic`].
 //!
 //! Does not own: the run-level files (`summary.json`, manifest, catalog), which callers write with
 //! [`write_file_atomically`]; the output lock, which the caller holds around
@@ -252,7 +252,8 @@ pub fn partition_dir_name(date: NaiveDate) -> String {
 /// (if any) is renamed to `<out>/.trash-<run_id>-D`, the staged directory renamed to `<out>/date=D`,
 /// and the trash removed. A re-run therefore replaces the partition (never duplicates rows, and
 /// files of a format no longer chosen disappear). On error nothing under the final name changes
-/// and the staging directory is removed.
+/// and the staging directory is removed; the one exception is a failing fsync of `<out>` after the
+/// swap, which is reported although the new partition is already visible.
 ///
 /// Between the two renames `<out>/date=D` is briefly absent; a portable exchange of two
 /// directories does not exist, and readers run after the job, not during it.
