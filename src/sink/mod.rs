@@ -1,0 +1,745 @@
+//! Report sinks: turn settled report rows into the files of `spec/outputs.md`.
+//!
+//! Owns the column order of both tables ([`CONVERSATION_COLUMNS`], [`LEG_COLUMNS`]), the choice of
+//! formats, and the layout and replacement of one day partition (`<out>/date=D/`, written in a
+//! staging directory and swapped into place). The encodings live in [`csv`] and
+//! [`parquet`]; crash-safe single files in [`atomic`].
+//!
+//! Does not own: the run-level files (`summary.json`, manifest, catalog), which callers write with
+//! [`write_file_atomically`]; the output lock, which the caller holds around
+//! [`cleanup_stale_staging`] and [`write_partition`]; or deciding which rows belong to which day.
+
+pub mod atomic;
+pub mod csv;
+pub mod parquet;
+#[cfg(test)]
+mod testdata;
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+pub use self::atomic::{write_file_atomically, AtomicFile};
+pub use self::csv::{write_conversations_csv, write_legs_csv};
+pub use self::parquet::{
+    conversations_batch, conversations_schema, legs_batch, legs_schema,
+    write_conversations_parquet, write_legs_parquet,
+};
+use crate::record::{ConversationRow, LegRow};
+
+/// Columns of `conversations.{csv,parquet}`, in file order (= field order of [`ConversationRow`]).
+pub const CONVERSATION_COLUMNS: &[&str] = &[
+    "conversation_id",
+    "conversation_start",
+    "conversation_end",
+    "media_type",
+    "originating_direction",
+    "queue_id",
+    "agent_legs",
+    "classification",
+    "reason",
+    "wrapup_code_id",
+    "wrapup_code_name",
+    "code_source",
+    "acw_ms",
+    "handle_ms",
+    "lookup",
+    "ended_minutes_before_as_of",
+];
+
+/// Columns of `legs.{csv,parquet}`, in file order (= field order of [`LegRow`]).
+pub const LEG_COLUMNS: &[&str] = &[
+    "conversation_id",
+    "conversation_start",
+    "participant_id",
+    "user_id",
+    "purpose",
+    "media_type",
+    "queue_id",
+    "connected",
+    "label",
+    "analytics_wrapup_code",
+    "lookup_wrapup_code",
+    "wrapup_code_name",
+    "wrapup_required",
+    "wrapup_prompt",
+    "wrapup_skipped",
+    "acw_skipped",
+    "acw_ms",
+    "handle_ms",
+    "talk_ms",
+    "detail",
+];
+
+/// Prefix of a run's staging directory under the output directory.
+const STAGING_PREFIX: &str = ".staging-";
+/// Prefix of a replaced partition awaiting deletion.
+const TRASH_PREFIX: &str = ".trash-";
+
+/// One file format of the reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    /// Name in configuration and file extension alike.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A format list that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatsError {
+    #[error("unknown output format {0:?} (expected csv or parquet)")]
+    Unknown(String),
+    #[error("no output format chosen (expected csv, parquet or csv,parquet)")]
+    Empty,
+}
+
+impl FromStr for Format {
+    type Err = FormatsError;
+
+    fn from_str(s: &str) -> Result<Format, FormatsError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Ok(Format::Csv),
+            "parquet" => Ok(Format::Parquet),
+            _ => Err(FormatsError::Unknown(s.trim().to_string())),
+        }
+    }
+}
+
+/// The set of formats a job writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Formats {
+    pub csv: bool,
+    pub parquet: bool,
+}
+
+impl Formats {
+    pub const CSV: Formats = Formats {
+        csv: true,
+        parquet: false,
+    };
+    pub const PARQUET: Formats = Formats {
+        csv: false,
+        parquet: true,
+    };
+    pub const BOTH: Formats = Formats {
+        csv: true,
+        parquet: true,
+    };
+
+    /// Parses a comma-separated list such as `csv,parquet` (case-insensitive, spaces and
+    /// repetitions allowed). At least one format is required.
+    pub fn parse(s: &str) -> Result<Formats, FormatsError> {
+        let mut formats = Formats {
+            csv: false,
+            parquet: false,
+        };
+        for item in s.split(',').filter(|i| !i.trim().is_empty()) {
+            match item.parse()? {
+                Format::Csv => formats.csv = true,
+                Format::Parquet => formats.parquet = true,
+            }
+        }
+        if formats.is_empty() {
+            return Err(FormatsError::Empty);
+        }
+        Ok(formats)
+    }
+
+    pub fn is_empty(self) -> bool {
+        !self.csv && !self.parquet
+    }
+
+    pub fn contains(self, format: Format) -> bool {
+        match format {
+            Format::Csv => self.csv,
+            Format::Parquet => self.parquet,
+        }
+    }
+
+    /// The chosen formats, CSV first.
+    pub fn iter(self) -> impl Iterator<Item = Format> {
+        [Format::Csv, Format::Parquet]
+            .into_iter()
+            .filter(move |f| self.contains(*f))
+    }
+}
+
+impl FromStr for Formats {
+    type Err = FormatsError;
+
+    fn from_str(s: &str) -> Result<Formats, FormatsError> {
+        Formats::parse(s)
+    }
+}
+
+impl fmt::Display for Formats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.iter().map(Format::as_str).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+/// The two tables of a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    Conversations,
+    Legs,
+}
+
+impl Table {
+    /// File name without extension.
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            Table::Conversations => "conversations",
+            Table::Legs => "legs",
+        }
+    }
+
+    /// `<stem>.<format>`, e.g. `legs.parquet`.
+    pub fn file_name(self, format: Format) -> String {
+        format!("{}.{}", self.file_stem(), format.as_str())
+    }
+}
+
+/// One written file, for the run manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileInfo {
+    /// Relative to the output directory where the writer knows it (partitions), else as given.
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub rows: u64,
+}
+
+/// The files of one day partition, paths relative to the output directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionFiles {
+    pub date: NaiveDate,
+    pub files: Vec<FileInfo>,
+}
+
+/// Hive-style folder name of a day: `date=YYYY-MM-DD`.
+pub fn partition_dir_name(date: NaiveDate) -> String {
+    format!("date={}", date.format("%Y-%m-%d"))
+}
+
+/// Writes one day partition completely into a staging directory and then swaps it into place:
+/// `<out>/date=YYYY-MM-DD/{conversations,legs}.{csv,parquet}` per the chosen formats.
+///
+/// Staging is `<out>/.staging-<run_id>/date=D/`, every file is fsynced; then the old `<out>/date=D`
+/// (if any) is renamed to `<out>/.trash-<run_id>-D`, the staged directory renamed to `<out>/date=D`,
+/// and the trash removed. A re-run therefore replaces the partition (never duplicates rows, and
+/// files of a format no longer chosen disappear). On error nothing under the final name changes
+/// and the staging directory is removed; the one exception is a failing fsync of `<out>` after the
+/// swap, which is reported although the new partition is already visible.
+///
+/// Between the two renames `<out>/date=D` is briefly absent; a portable exchange of two
+/// directories does not exist, and readers run after the job, not during it.
+pub fn write_partition(
+    out_dir: &Path,
+    run_id: &str,
+    date: NaiveDate,
+    conversations: &[ConversationRow],
+    legs: &[LegRow],
+    formats: Formats,
+) -> anyhow::Result<PartitionFiles> {
+    let rows = [
+        (Table::Conversations, conversations.len() as u64),
+        (Table::Legs, legs.len() as u64),
+    ];
+    write_partition_with(
+        out_dir,
+        run_id,
+        date,
+        formats,
+        &rows,
+        &mut |table, format, w| match (table, format) {
+            (Table::Conversations, Format::Csv) => write_conversations_csv(w, conversations),
+            (Table::Legs, Format::Csv) => write_legs_csv(w, legs),
+            (Table::Conversations, Format::Parquet) => {
+                write_conversations_parquet(w, conversations)
+            }
+            (Table::Legs, Format::Parquet) => write_legs_parquet(w, legs),
+        },
+    )
+}
+
+/// Encodes one table in one format into a file being written.
+type TableWriter<'a> = dyn FnMut(Table, Format, &mut (dyn Write + Send)) -> anyhow::Result<()> + 'a;
+
+/// [`write_partition`] with the encoding passed in: the seam tests use to make a write fail.
+fn write_partition_with(
+    out_dir: &Path,
+    run_id: &str,
+    date: NaiveDate,
+    formats: Formats,
+    rows: &[(Table, u64)],
+    write_table: &mut TableWriter<'_>,
+) -> anyhow::Result<PartitionFiles> {
+    check_run_id(run_id)?;
+    if formats.is_empty() {
+        bail!("no output format chosen");
+    }
+    let part_name = partition_dir_name(date);
+    let staging_root = out_dir.join(format!("{STAGING_PREFIX}{run_id}"));
+    let staged = staging_root.join(&part_name);
+
+    let files = match stage(
+        &staging_root,
+        &staged,
+        &part_name,
+        formats,
+        rows,
+        write_table,
+    ) {
+        Ok(files) => files,
+        Err(e) => {
+            discard_staging(&staging_root, &staged);
+            return Err(e.context(format!("cannot write partition {part_name}")));
+        }
+    };
+
+    let final_dir = out_dir.join(&part_name);
+    let trash = out_dir.join(format!(
+        "{TRASH_PREFIX}{run_id}-{}",
+        date.format("%Y-%m-%d")
+    ));
+    if let Err(e) = swap_into_place(&staged, &final_dir, &trash) {
+        discard_staging(&staging_root, &staged);
+        return Err(e.context(format!("cannot replace partition {part_name}")));
+    }
+    // Other days of this run may still be staging; only an empty root goes.
+    let _ = fs::remove_dir(&staging_root);
+    Ok(PartitionFiles { date, files })
+}
+
+/// Writes every file of the partition into `staged` and makes them durable.
+fn stage(
+    staging_root: &Path,
+    staged: &Path,
+    part_name: &str,
+    formats: Formats,
+    rows: &[(Table, u64)],
+    write_table: &mut TableWriter<'_>,
+) -> anyhow::Result<Vec<FileInfo>> {
+    // A leftover of an earlier failed attempt of this very run would otherwise leak stale files.
+    remove_dir_if_exists(staged)?;
+    fs::create_dir_all(staged)
+        .with_context(|| format!("cannot create staging directory {}", staged.display()))?;
+    let mut files = Vec::new();
+    for &(table, row_count) in rows {
+        for format in formats.iter() {
+            let name = table.file_name(format);
+            let info = write_file_atomically(&staged.join(&name), row_count, |w| {
+                write_table(table, format, w)
+            })?;
+            files.push(FileInfo {
+                path: Path::new(part_name).join(name),
+                ..info
+            });
+        }
+    }
+    atomic::sync_dir(staged)?;
+    atomic::sync_dir(staging_root)?;
+    Ok(files)
+}
+
+/// Replaces `final_dir` by `staged`, restoring the old directory if the second rename fails.
+fn swap_into_place(staged: &Path, final_dir: &Path, trash: &Path) -> anyhow::Result<()> {
+    let out_dir = atomic::parent_dir(final_dir);
+    remove_dir_if_exists(trash)?;
+    let had_old = match fs::rename(final_dir, trash) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot move aside {}", final_dir.display()))
+        }
+    };
+    if let Err(e) = fs::rename(staged, final_dir) {
+        if had_old {
+            // Put the previous partition back so the failure changes nothing.
+            let _ = fs::rename(trash, final_dir);
+        }
+        return Err(e).with_context(|| format!("cannot move {} into place", staged.display()));
+    }
+    atomic::sync_dir(out_dir)?;
+    if had_old {
+        if let Err(e) = fs::remove_dir_all(trash) {
+            // The new partition is in place; the next run's cleanup retries.
+            tracing::warn!(path = %trash.display(), error = %e, "cannot remove replaced partition");
+        }
+    }
+    Ok(())
+}
+
+fn discard_staging(staging_root: &Path, staged: &Path) {
+    let _ = fs::remove_dir_all(staged);
+    let _ = fs::remove_dir(staging_root);
+}
+
+fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", dir.display())),
+    }
+}
+
+/// The run id becomes part of directory names; it must not escape the output directory.
+fn check_run_id(run_id: &str) -> anyhow::Result<()> {
+    let ok = !run_id.is_empty()
+        && run_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && run_id != "."
+        && run_id != "..";
+    if !ok {
+        bail!("run id {run_id:?} may only contain letters, digits, '-', '_' and '.'");
+    }
+    Ok(())
+}
+
+/// Removes what killed runs leave behind in `out_dir`: `.staging-*` and `.trash-*` directories,
+/// and `<name>.tmp-<pid>` files at the top level and inside `date=*` partitions.
+///
+/// Call only while holding the output lock, so no live run's staging is touched. Returns the
+/// removed paths so the caller can log them; a missing `out_dir` is not an error.
+pub fn cleanup_stale_staging(out_dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let entries = match fs::read_dir(out_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        // file_type() does not follow symlinks: a link is never recursed into.
+        let ty = entry.file_type()?;
+        let path = entry.path();
+        if ty.is_dir() && (name.starts_with(STAGING_PREFIX) || name.starts_with(TRASH_PREFIX)) {
+            fs::remove_dir_all(&path)?;
+            removed.push(path);
+        } else if ty.is_file() && atomic::is_tmp_name(name) {
+            fs::remove_file(&path)?;
+            removed.push(path);
+        } else if ty.is_dir() && name.starts_with("date=") {
+            for inner in fs::read_dir(&path)? {
+                let inner = inner?;
+                let is_tmp = inner.file_name().to_str().is_some_and(atomic::is_tmp_name);
+                if is_tmp && inner.file_type()?.is_file() {
+                    fs::remove_file(inner.path())?;
+                    removed.push(inner.path());
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testdata::{conversation, leg};
+    use super::*;
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
+    }
+
+    /// Sorted relative paths of every file and directory under `dir`.
+    fn tree(dir: &Path) -> Vec<String> {
+        fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+            for e in fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+                if p.is_dir() {
+                    walk(base, &p, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(dir, dir, &mut out);
+        out.sort();
+        out
+    }
+
+    fn csv_of(rows: &[ConversationRow]) -> Vec<u8> {
+        let mut buf = Vec::new();
+        write_conversations_csv(&mut buf, rows).unwrap();
+        buf
+    }
+
+    #[test]
+    fn formats_parse() {
+        assert_eq!(Formats::parse("csv,parquet"), Ok(Formats::BOTH));
+        assert_eq!(Formats::parse(" Parquet "), Ok(Formats::PARQUET));
+        assert_eq!("csv,csv,".parse::<Formats>(), Ok(Formats::CSV));
+        assert_eq!(Formats::parse(""), Err(FormatsError::Empty));
+        assert_eq!(
+            Formats::parse("csv,xlsx"),
+            Err(FormatsError::Unknown("xlsx".into()))
+        );
+        assert_eq!(Formats::BOTH.to_string(), "csv,parquet");
+        assert_eq!(
+            Formats::PARQUET.iter().collect::<Vec<_>>(),
+            vec![Format::Parquet]
+        );
+    }
+
+    #[test]
+    fn partition_layout_and_file_infos() {
+        let out = tempfile::tempdir().unwrap();
+        let convs = conversation::fixture();
+        let legs = leg::fixture();
+        let written =
+            write_partition(out.path(), "run1", day(), &convs, &legs[..1], Formats::BOTH).unwrap();
+
+        assert_eq!(written.date, day());
+        let paths: Vec<_> = written.files.iter().map(|f| f.path.clone()).collect();
+        assert_eq!(
+            paths,
+            [
+                "date=2026-11-20/conversations.csv",
+                "date=2026-11-20/conversations.parquet",
+                "date=2026-11-20/legs.csv",
+                "date=2026-11-20/legs.parquet",
+            ]
+            .map(PathBuf::from)
+        );
+        let rows: Vec<_> = written.files.iter().map(|f| f.rows).collect();
+        assert_eq!(rows, [2, 2, 1, 1]);
+        for f in &written.files {
+            assert_eq!(
+                fs::metadata(out.path().join(&f.path)).unwrap().len(),
+                f.bytes
+            );
+        }
+        assert_eq!(
+            fs::read(out.path().join("date=2026-11-20/conversations.csv")).unwrap(),
+            csv_of(&convs)
+        );
+        // No staging, trash or temp files remain.
+        assert_eq!(
+            tree(out.path()),
+            [
+                "date=2026-11-20",
+                "date=2026-11-20/conversations.csv",
+                "date=2026-11-20/conversations.parquet",
+                "date=2026-11-20/legs.csv",
+                "date=2026-11-20/legs.parquet",
+            ]
+        );
+    }
+
+    #[test]
+    fn rerun_replaces_partition() {
+        let out = tempfile::tempdir().unwrap();
+        let convs = conversation::fixture();
+        write_partition(out.path(), "run1", day(), &convs, &[], Formats::CSV).unwrap();
+        write_partition(out.path(), "run2", day(), &convs[1..], &[], Formats::CSV).unwrap();
+        assert_eq!(
+            fs::read(out.path().join("date=2026-11-20/conversations.csv")).unwrap(),
+            csv_of(&convs[1..])
+        );
+        assert_eq!(
+            tree(out.path()),
+            [
+                "date=2026-11-20",
+                "date=2026-11-20/conversations.csv",
+                "date=2026-11-20/legs.csv",
+            ]
+        );
+    }
+
+    #[test]
+    fn switching_formats_removes_stale_files() {
+        let out = tempfile::tempdir().unwrap();
+        let convs = conversation::fixture();
+        write_partition(out.path(), "run1", day(), &convs, &[], Formats::BOTH).unwrap();
+        write_partition(out.path(), "run2", day(), &convs, &[], Formats::PARQUET).unwrap();
+        assert_eq!(
+            tree(out.path()),
+            [
+                "date=2026-11-20",
+                "date=2026-11-20/conversations.parquet",
+                "date=2026-11-20/legs.parquet",
+            ]
+        );
+    }
+
+    #[test]
+    fn days_of_one_run_share_staging_and_all_land() {
+        let out = tempfile::tempdir().unwrap();
+        let convs = conversation::fixture();
+        let next = day().succ_opt().unwrap();
+        write_partition(out.path(), "run1", day(), &convs, &[], Formats::CSV).unwrap();
+        write_partition(out.path(), "run1", next, &[], &[], Formats::CSV).unwrap();
+        assert_eq!(
+            tree(out.path()),
+            [
+                "date=2026-11-20",
+                "date=2026-11-20/conversations.csv",
+                "date=2026-11-20/legs.csv",
+                "date=2026-11-21",
+                "date=2026-11-21/conversations.csv",
+                "date=2026-11-21/legs.csv",
+            ]
+        );
+    }
+
+    #[test]
+    fn failed_write_keeps_previous_partition_and_removes_staging() {
+        let out = tempfile::tempdir().unwrap();
+        let convs = conversation::fixture();
+        let legs = leg::fixture();
+        write_partition(out.path(), "run1", day(), &convs, &legs, Formats::BOTH).unwrap();
+        let before = tree(out.path());
+        let csv_before = fs::read(out.path().join("date=2026-11-20/conversations.csv")).unwrap();
+
+        // The last file fails half-way, after the others were staged completely.
+        let rows = [(Table::Conversations, 1), (Table::Legs, 0)];
+        let mut seen_staging = false;
+        let err = write_partition_with(
+            out.path(),
+            "run2",
+            day(),
+            Formats::BOTH,
+            &rows,
+            &mut |table, format, w| {
+                seen_staging |= out.path().join(".staging-run2/date=2026-11-20").is_dir();
+                match (table, format) {
+                    (Table::Legs, Format::Parquet) => {
+                        w.write_all(b"PAR1 half a file")?;
+                        bail!("disk full (simulated)")
+                    }
+                    (Table::Conversations, Format::Csv) => write_conversations_csv(w, &convs[..1]),
+                    _ => Ok(()),
+                }
+            },
+        )
+        .unwrap_err();
+
+        assert!(seen_staging);
+        assert!(format!("{err:#}").contains("disk full (simulated)"));
+        assert_eq!(tree(out.path()), before);
+        assert_eq!(
+            fs::read(out.path().join("date=2026-11-20/conversations.csv")).unwrap(),
+            csv_before
+        );
+    }
+
+    #[test]
+    fn failed_first_write_creates_nothing() {
+        let out = tempfile::tempdir().unwrap();
+        let rows = [(Table::Conversations, 0), (Table::Legs, 0)];
+        write_partition_with(
+            out.path(),
+            "run1",
+            day(),
+            Formats::CSV,
+            &rows,
+            &mut |_, _, _| bail!("encoder broke"),
+        )
+        .unwrap_err();
+        assert!(tree(out.path()).is_empty());
+    }
+
+    #[test]
+    fn rejects_run_ids_that_escape_the_output_dir() {
+        let out = tempfile::tempdir().unwrap();
+        for bad in ["", "..", "a/b", "../x", "a\\b"] {
+            assert!(
+                write_partition(out.path(), bad, day(), &[], &[], Formats::CSV).is_err(),
+                "{bad:?} accepted"
+            );
+        }
+        assert!(tree(out.path()).is_empty());
+    }
+
+    #[test]
+    fn cleanup_removes_leftovers_of_killed_runs_only() {
+        let out = tempfile::tempdir().unwrap();
+        let o = out.path();
+        write_partition(o, "run1", day(), &[], &[], Formats::CSV).unwrap();
+        fs::create_dir_all(o.join(".staging-dead/date=2026-11-21")).unwrap();
+        fs::write(o.join(".staging-dead/date=2026-11-21/legs.csv"), "x").unwrap();
+        fs::create_dir_all(o.join(".trash-dead-2026-11-19")).unwrap();
+        fs::write(o.join("summary.json.tmp-4242"), "{").unwrap();
+        fs::write(o.join("date=2026-11-20/legs.csv.tmp-77"), "x").unwrap();
+        fs::write(o.join("summary.json"), "{}").unwrap();
+        fs::write(o.join("notes.tmp-draft"), "keep").unwrap();
+
+        let mut removed: Vec<_> = cleanup_stale_staging(o)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.strip_prefix(o).unwrap().to_string_lossy().into_owned())
+            .collect();
+        removed.sort();
+        assert_eq!(
+            removed,
+            [
+                ".staging-dead",
+                ".trash-dead-2026-11-19",
+                "date=2026-11-20/legs.csv.tmp-77",
+                "summary.json.tmp-4242",
+            ]
+        );
+        assert_eq!(
+            tree(o),
+            [
+                "date=2026-11-20",
+                "date=2026-11-20/conversations.csv",
+                "date=2026-11-20/legs.csv",
+                "notes.tmp-draft",
+                "summary.json",
+            ]
+        );
+        assert!(cleanup_stale_staging(&o.join("missing"))
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn columns_match_row_struct_debug_order() {
+        // Debug output lists fields in declaration order; the constants must follow it.
+        let debug = format!("{:?}", conversation::fixture()[0]);
+        let mut pos = 0;
+        for col in CONVERSATION_COLUMNS {
+            let at = debug[pos..]
+                .find(&format!("{col}: "))
+                .unwrap_or_else(|| panic!("{col} out of order"));
+            pos += at + col.len();
+        }
+        let debug = format!("{:?}", leg::fixture()[0]);
+        let mut pos = 0;
+        for col in LEG_COLUMNS {
+            let at = debug[pos..]
+                .find(&format!("{col}: "))
+                .unwrap_or_else(|| panic!("{col} out of order"));
+            pos += at + col.len();
+        }
+    }
+}
