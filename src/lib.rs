@@ -1,6 +1,201 @@
 //! wrapup-audit: explains why Genesys Cloud conversations have no wrap-up code.
 //!
-//! The binary's `main` only parses the command line and maps the result of [`run`] to an exit code.
+//! `main` only parses the command line, sets up logging and the runtime, and maps the result of
+//! [`run`] to an exit code. Modules in reading order: `cli` and `config` (what to do), `api` and `auth`
+//! (talking to Genesys), `classify` and `reason` (the contract), `pipeline` (one run), `record` and
+//! `sink` (the files), `report` (summary and manifest), `simulator` (the offline org).
 
+pub mod api;
+pub mod auth;
+pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod logging;
+pub mod pipeline;
+pub mod reason;
 pub mod record;
+pub mod report;
+pub mod shutdown;
+pub mod simulator;
 pub mod sink;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{ApiClient, ApiError, Endpoints};
+use crate::auth::Credentials;
+use crate::cli::{Cli, Command, RunCmd, SimulateCmd, ValidateCmd};
+use crate::config::{Config, Env, RawJob, Source};
+use crate::exit::{ExitStatus, Failure};
+
+/// Runs one command to completion. Errors carry their exit status and a one-line message.
+pub async fn run(cli: Cli, env: &dyn Env, cancel: CancellationToken) -> Result<ExitStatus, Failure> {
+    match cli.command {
+        Command::Run(cmd) => run_command(&cmd, env, Utc::now(), cancel).await.map(|r| r.status),
+        Command::Validate(cmd) => validate_command(&cmd, env),
+        Command::Simulate(cmd) => simulate_command(&cmd, cancel).await,
+    }
+}
+
+fn usage(e: impl std::fmt::Display) -> Failure {
+    Failure::new(ExitStatus::Usage, e.to_string())
+}
+
+/// Loads the job (if any) and builds the configuration; every problem is reported at once.
+pub fn load_config(cmd: &RunCmd, env: &dyn Env, now: DateTime<Utc>) -> Result<Config, Failure> {
+    let raw = match &cmd.job {
+        Some(path) => config::load_job(path).map_err(usage)?,
+        None => RawJob::default(),
+    };
+    Config::build(raw, &cmd.to_args(), env, now).map_err(usage)
+}
+
+fn validate_command(cmd: &ValidateCmd, env: &dyn Env) -> Result<ExitStatus, Failure> {
+    let run = RunCmd::from_job(cmd.job.clone());
+    let cfg = load_config(&run, env, Utc::now())?;
+    let source = match &cfg.source {
+        Source::Simulator { .. } => "the embedded simulator".to_string(),
+        Source::Genesys { endpoints, .. } => endpoints.api_base.clone(),
+    };
+    println!(
+        "{}: valid (job '{}', time zone {}, output {}, source {source})",
+        cmd.job.display(),
+        cfg.job_name,
+        cfg.window.timezone,
+        cfg.output_dir.display()
+    );
+    Ok(ExitStatus::Success)
+}
+
+impl RunCmd {
+    /// A run command with only a job file: what `validate` checks.
+    pub fn from_job(job: std::path::PathBuf) -> RunCmd {
+        RunCmd {
+            job: Some(job),
+            from: None,
+            to: None,
+            as_of: None,
+            timezone: None,
+            output_dir: None,
+            format: None,
+            requests_per_minute: None,
+            concurrency: None,
+            lookup: None,
+            lookup_budget: None,
+            settle_minutes: None,
+            simulator: false,
+            force: false,
+        }
+    }
+}
+
+/// The `run` command: configuration, lock, source, catalogs, the audit, and the run-level files.
+pub async fn run_command(
+    cmd: &RunCmd,
+    env: &dyn Env,
+    now: DateTime<Utc>,
+    cancel: CancellationToken,
+) -> Result<report::RunResult, Failure> {
+    let cfg = load_config(cmd, env, now)?;
+    let started = Utc::now();
+    let run_id = format!("{}-{}", started.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
+
+    // The embedded simulator lives exactly as long as the run that uses it.
+    let mut sim_handle = None;
+    let (endpoints, credentials) = match &cfg.source {
+        Source::Genesys { endpoints, credentials } => (endpoints.clone(), credentials.clone()),
+        Source::Simulator { seed, conversations_per_day } => {
+            let sim_cfg = simulator::SimConfig {
+                seed: *seed,
+                conversations_per_day: *conversations_per_day,
+                now: cfg.as_of,
+                timezone: cfg.window.timezone,
+                ..simulator::SimConfig::default()
+            };
+            let handle = simulator::start(sim_cfg)
+                .await
+                .map_err(|e| Failure::new(ExitStatus::ApiUnavailable, format!("cannot start the embedded simulator: {e}")))?;
+            let base = handle.base_url();
+            let creds = Credentials::new(handle.client_id(), handle.client_secret());
+            sim_handle = Some(handle);
+            (Endpoints { api_base: base.clone(), login_base: base }, creds)
+        }
+    };
+    tracing::info!(
+        job = %cfg.job_name,
+        window.from = %pipeline::iso_ms(cfg.window.from),
+        window.to = %pipeline::iso_ms(cfg.window.to),
+        as_of = %pipeline::iso_ms(cfg.as_of),
+        api = %endpoints.api_base,
+        "Starting run {run_id} of job '{}'", cfg.job_name
+    );
+
+    let client = Arc::new(ApiClient::new(endpoints.clone(), credentials, &cfg.client).map_err(|e| {
+        Failure::new(ExitStatus::Usage, format!("cannot build the HTTP client: {e:#}"))
+    })?);
+    client.authenticate().await.map_err(|e| auth_failure(&e, &endpoints))?;
+    let catalogs = report::load_catalogs(&client).await?;
+
+    let outcome = pipeline::audit(&cfg, client.clone(), &catalogs, &run_id, &cancel).await;
+    let finished = Utc::now();
+    let result = report::finish(&cfg, &run_id, started, finished, &catalogs, outcome)?;
+    if let Some(h) = sim_handle {
+        h.shutdown().await;
+    }
+    Ok(result)
+}
+
+/// Turns a token failure into the one line an operator needs.
+fn auth_failure(e: &ApiError, endpoints: &Endpoints) -> Failure {
+    match e {
+        ApiError::Auth { error, description } => Failure::new(
+            ExitStatus::Auth,
+            format!(
+                "authentication failed at {} ({error}: {description}): check GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET, and that GENESYS_REGION is the org's region",
+                endpoints.login_base
+            ),
+        ),
+        other => Failure::new(
+            ExitStatus::ApiUnavailable,
+            format!("cannot get a token from {}: {other}", endpoints.login_base),
+        ),
+    }
+}
+
+async fn simulate_command(cmd: &SimulateCmd, cancel: CancellationToken) -> Result<ExitStatus, Failure> {
+    let timezone = cmd
+        .timezone
+        .parse()
+        .map_err(|_| usage(format!("unknown time zone '{}': use an IANA name such as UTC", cmd.timezone)))?;
+    let now = match &cmd.now {
+        Some(s) => config::parse_instant(s, timezone).map_err(|e| usage(format!("--now: {e}")))?,
+        None => Utc::now(),
+    };
+    let sim_cfg = simulator::SimConfig {
+        seed: cmd.seed,
+        conversations_per_day: cmd.conversations_per_day,
+        now,
+        timezone,
+        client_id: cmd.client_id.clone(),
+        client_secret: cmd.client_secret.clone(),
+        port: cmd.port,
+        ..simulator::SimConfig::default()
+    };
+    let handle = simulator::start(sim_cfg)
+        .await
+        .map_err(|e| Failure::new(ExitStatus::Usage, format!("cannot listen on 127.0.0.1:{}: {e}", cmd.port)))?;
+    println!("{}", handle.base_url());
+    println!("GENESYS_API_BASE_URL={}", handle.base_url());
+    println!("GENESYS_LOGIN_BASE_URL={}", handle.base_url());
+    println!("GENESYS_CLIENT_ID={}", handle.client_id());
+    println!("GENESYS_CLIENT_SECRET={}", handle.client_secret());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    cancel.cancelled().await;
+    handle.shutdown().await;
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,339 @@
+//! Run-level files and guards: the output lock, the catalogs, `summary.json`, `summary.md`, the code
+//! catalog and `manifest.json`. Every file here is written atomically, and the manifest last.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::api::{ApiClient, ApiError};
+use crate::config::{Config, Source};
+use crate::exit::{ExitStatus, Failure};
+use crate::pipeline::{iso_ms, Catalogs, RunOutcome};
+use crate::record::ConversationLabel;
+use crate::sink;
+
+pub const LOCK_FILE: &str = ".wrapup-audit.lock";
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const SUMMARY_JSON: &str = "summary.json";
+pub const SUMMARY_MD: &str = "summary.md";
+pub const CODES_FILE: &str = "wrapup_codes.csv";
+
+/// An exclusive lock on the output directory, held for the whole run.
+///
+/// It is an OS file lock, so a run that dies (even by SIGKILL) releases it: a lock file left behind
+/// by a dead process is stale by construction and the next run simply takes it.
+pub struct OutputLock {
+    _file: File,
+}
+
+impl OutputLock {
+    pub fn acquire(dir: &Path) -> Result<OutputLock, Failure> {
+        let output = |what: &str, e: std::io::Error| {
+            Failure::new(ExitStatus::Output, format!("output directory {} {what}: {e}", dir.display()))
+        };
+        std::fs::create_dir_all(dir).map_err(|e| output("cannot be created", e))?;
+        let path = dir.join(LOCK_FILE);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| output("is not writable", e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                return Err(Failure::new(
+                    ExitStatus::Locked,
+                    format!(
+                        "another run holds the lock on {} ({}); wait for it to finish or use another --output-dir",
+                        dir.display(),
+                        holder.trim()
+                    ),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(output("cannot be locked", e)),
+        }
+        file.set_len(0).map_err(|e| output("is not writable", e))?;
+        write!(file, "pid {} since {}", std::process::id(), iso_ms(Utc::now())).map_err(|e| output("is not writable", e))?;
+        match sink::cleanup_stale_staging(dir) {
+            Ok(removed) if !removed.is_empty() => {
+                tracing::info!(removed = removed.len(), "Removed leftovers of an interrupted run");
+            }
+            Ok(_) => {}
+            Err(e) => return Err(output("cannot be cleaned", e)),
+        }
+        Ok(OutputLock { _file: file })
+    }
+}
+
+/// Reads the wrap-up code catalog once per run.
+pub async fn load_catalogs(client: &ApiClient) -> Result<Catalogs, Failure> {
+    let codes = client.list_all("wrapup_codes", "/api/v2/routing/wrapupcodes", 100).await.map_err(|e| {
+        let status = match e {
+            ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => ExitStatus::Auth,
+            _ => ExitStatus::ApiUnavailable,
+        };
+        let hint = if status == ExitStatus::Auth { " (the OAuth client's role needs routing:wrapupCode:view)" } else { "" };
+        Failure::new(status, format!("cannot read the wrap-up code catalog: {e}{hint}"))
+    })?;
+    Ok(Catalogs {
+        codes: codes.into_iter().filter_map(|c| c.name.map(|n| (c.id, n))).collect(),
+    })
+}
+
+/// The share of every label, for `summary.json`.
+#[derive(Debug, Serialize)]
+pub struct LabelShare {
+    pub label: &'static str,
+    pub conversations: u64,
+    pub share: f64,
+    pub null_by_design: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub run_id: String,
+    pub job: String,
+    pub window_from: String,
+    pub window_to: String,
+    pub timezone: String,
+    pub as_of: String,
+    pub status: &'static str,
+    pub conversations: u64,
+    pub legs: u64,
+    pub labels: Vec<LabelShare>,
+    pub leg_labels: BTreeMap<&'static str, u64>,
+    pub by_day: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    pub lookups: crate::pipeline::LookupStats,
+    pub api: crate::api::ApiStatsSnapshot,
+    pub dropped_outside_window: u64,
+    pub dropped_duplicates: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Manifest<'a> {
+    pub run_id: &'a str,
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub job: &'a str,
+    pub job_file: Option<String>,
+    pub source: String,
+    pub window: WindowInfo,
+    pub as_of: String,
+    pub settle_minutes: i64,
+    pub lookup_mode: &'static str,
+    pub lookup_budget: Option<u64>,
+    pub formats: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub status: &'static str,
+    pub exit_code: u8,
+    pub partitions: &'a [crate::pipeline::PartitionRecord],
+    pub files: Vec<sink::FileInfo>,
+    pub lookups: &'a crate::pipeline::LookupStats,
+    pub api: &'a crate::api::ApiStatsSnapshot,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WindowInfo {
+    pub from: String,
+    pub to: String,
+    pub timezone: String,
+    pub days: Vec<String>,
+}
+
+/// What `run` returns to callers and tests.
+#[derive(Debug)]
+pub struct RunResult {
+    pub run_id: String,
+    pub status: ExitStatus,
+    pub output_dir: PathBuf,
+    pub outcome: Option<RunOutcome>,
+}
+
+fn summary(cfg: &Config, o: &RunOutcome) -> Summary {
+    let total = o.conversations.max(1) as f64;
+    Summary {
+        run_id: o.run_id.clone(),
+        job: cfg.job_name.clone(),
+        window_from: iso_ms(cfg.window.from),
+        window_to: iso_ms(cfg.window.to),
+        timezone: cfg.window.timezone.to_string(),
+        as_of: iso_ms(cfg.as_of),
+        status: o.status.as_str(),
+        conversations: o.conversations,
+        legs: o.legs,
+        labels: ConversationLabel::ALL
+            .iter()
+            .map(|l| {
+                let n = o.labels.get(l.as_str()).copied().unwrap_or(0);
+                LabelShare {
+                    label: l.as_str(),
+                    conversations: n,
+                    share: (n as f64 / total * 10_000.0).round() / 10_000.0,
+                    null_by_design: l.null_by_design(),
+                }
+            })
+            .collect(),
+        leg_labels: o.leg_labels.clone(),
+        by_day: o.partitions.iter().map(|p| (p.date.to_string(), p.labels.clone())).collect(),
+        lookups: o.lookups.clone(),
+        api: o.api.clone(),
+        dropped_outside_window: o.dropped_outside_window,
+        dropped_duplicates: o.dropped_duplicates,
+    }
+}
+
+fn summary_markdown(s: &Summary) -> String {
+    let mut md = String::new();
+    md.push_str(&format!("# Wrap-up audit: {}\n\n", s.job));
+    md.push_str(&format!(
+        "Window {} to {} ({}), as of {}. Run `{}`, status **{}**.\n\n",
+        s.window_from, s.window_to, s.timezone, s.as_of, s.run_id, s.status
+    ));
+    md.push_str(&format!("{} conversations, {} agent legs.\n\n", s.conversations, s.legs));
+    md.push_str("| classification | conversations | share | null by design |\n|---|---:|---:|---|\n");
+    for l in s.labels.iter().filter(|l| l.conversations > 0) {
+        md.push_str(&format!(
+            "| {} | {} | {:.1} % | {} |\n",
+            l.label,
+            l.conversations,
+            l.share * 100.0,
+            if l.null_by_design { "yes" } else { "no" }
+        ));
+    }
+    md.push_str("\n## By day\n\n| date | conversations | missing | lookup_failed | unexplained | final |\n|---|---:|---:|---:|---:|---|\n");
+    for (day, labels) in &s.by_day {
+        let n: u64 = labels.values().sum();
+        let g = |k: &str| labels.get(k).copied().unwrap_or(0);
+        let is_final = g("in_progress") + g("too_recent") == 0;
+        md.push_str(&format!(
+            "| {day} | {n} | {} | {} | {} | {} |\n",
+            g("missing"),
+            g("lookup_failed"),
+            g("unexplained"),
+            if is_final { "yes" } else { "no" }
+        ));
+    }
+    let lk = &s.lookups;
+    md.push_str(&format!(
+        "\n## Lookups\n\n{} conversations needed a lookup; {} were made, {} skipped by the budget, {} with lookups off, {} failed ({} transient).\n",
+        lk.needed, lk.made, lk.over_budget, lk.disabled, lk.failed, lk.failed_transient
+    ));
+    let a = &s.api;
+    md.push_str(&format!(
+        "\n## API\n\n{} requests ({} retries, {} rate-limited, {} server errors, {} transport errors), {} token requests.\n",
+        a.requests, a.retries, a.rate_limited, a.server_errors, a.transport_errors, a.token_requests
+    ));
+    md
+}
+
+fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> anyhow::Result<sink::FileInfo> {
+    let mut info = sink::write_file_atomically(&dir.join(name), 0, |w| {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        w.write_all(b"\n")?;
+        Ok(())
+    })?;
+    info.path = PathBuf::from(name);
+    Ok(info)
+}
+
+/// Writes the run-level files and decides the final status. Failures of the audit itself are still
+/// recorded in a manifest (status and error), so an operator sees what happened.
+pub fn finish(
+    cfg: &Config,
+    run_id: &str,
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+    catalogs: &Catalogs,
+    outcome: Result<RunOutcome, Failure>,
+) -> Result<RunResult, Failure> {
+    let dir = &cfg.output_dir;
+    let out_err = |e: anyhow::Error| Failure::new(ExitStatus::Output, format!("cannot write run files in {}: {e:#}", dir.display()));
+    let (status, error, o) = match &outcome {
+        Ok(o) => (o.status, None, Some(o)),
+        Err(f) => (f.status, Some(f.message.clone()), None),
+    };
+    let empty = crate::pipeline::LookupStats::default();
+    let empty_api = crate::api::ApiStatsSnapshot::default();
+    let mut files = Vec::new();
+    if let Some(o) = o {
+        let s = summary(cfg, o);
+        files.push(write_json(dir, SUMMARY_JSON, &s).map_err(out_err)?);
+        let md = summary_markdown(&s);
+        let mut info = sink::write_file_atomically(&dir.join(SUMMARY_MD), 0, |w| Ok(w.write_all(md.as_bytes())?)).map_err(out_err)?;
+        info.path = PathBuf::from(SUMMARY_MD);
+        files.push(info);
+        let mut codes: Vec<(&String, &String)> = catalogs.codes.iter().collect();
+        codes.sort();
+        let mut info = sink::write_file_atomically(&dir.join(CODES_FILE), codes.len() as u64, |w| {
+            let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(w);
+            csv.write_record(["wrapup_code_id", "wrapup_code_name"])?;
+            for (id, name) in codes {
+                csv.write_record([id, name])?;
+            }
+            csv.flush()?;
+            Ok(())
+        })
+        .map_err(out_err)?;
+        info.path = PathBuf::from(CODES_FILE);
+        files.push(info);
+    }
+    let manifest = Manifest {
+        run_id,
+        tool: "wrapup-audit",
+        version: env!("CARGO_PKG_VERSION"),
+        job: &cfg.job_name,
+        job_file: cfg.job_file.as_ref().map(|p| p.display().to_string()),
+        source: match &cfg.source {
+            Source::Simulator { seed, conversations_per_day } => {
+                format!("embedded simulator (seed {seed}, {conversations_per_day} conversations per day)")
+            }
+            Source::Genesys { endpoints, .. } => endpoints.api_base.clone(),
+        },
+        window: WindowInfo {
+            from: iso_ms(cfg.window.from),
+            to: iso_ms(cfg.window.to),
+            timezone: cfg.window.timezone.to_string(),
+            days: cfg.window.days().iter().map(|(d, _, _)| d.to_string()).collect(),
+        },
+        as_of: iso_ms(cfg.as_of),
+        settle_minutes: cfg.settle_minutes,
+        lookup_mode: cfg.lookup.as_str(),
+        lookup_budget: cfg.lookup_budget,
+        formats: cfg.formats.to_string(),
+        started_at: iso_ms(started),
+        finished_at: iso_ms(finished),
+        status: status.as_str(),
+        exit_code: status.code(),
+        partitions: o.map(|o| o.partitions.as_slice()).unwrap_or(&[]),
+        files,
+        lookups: o.map(|o| &o.lookups).unwrap_or(&empty),
+        api: o.map(|o| &o.api).unwrap_or(&empty_api),
+        error,
+    };
+    write_json(dir, MANIFEST_FILE, &manifest).map_err(out_err)?;
+    let outcome = outcome?;
+    tracing::info!(
+        status = status.as_str(),
+        conversations = outcome.conversations,
+        legs = outcome.legs,
+        requests = outcome.api.requests,
+        retries = outcome.api.retries,
+        lookups = outcome.lookups.made,
+        duration_ms = (finished - started).num_milliseconds(),
+        labels = ?outcome.labels,
+        "Run {run_id} finished: {} conversations, {} requests, status {}",
+        outcome.conversations,
+        outcome.api.requests,
+        status.as_str()
+    );
+    Ok(RunResult { run_id: run_id.to_string(), status, output_dir: dir.clone(), outcome: Some(outcome) })
+}
