@@ -36,6 +36,7 @@ pub struct RawJob {
     /// Most conversations looked up per run; the rest are `unexplained` (`lookup = over_budget`).
     pub lookup_budget: Option<u64>,
     /// Requests per minute across every API call of the run. Default 240 (80 % of Genesys' 300).
+    /// 0 turns limiting off: only for the local simulator.
     pub requests_per_minute: Option<u32>,
     /// Lookups in flight at once. Default 8.
     pub concurrency: Option<usize>,
@@ -43,6 +44,8 @@ pub struct RawJob {
     pub page_size: Option<u32>,
     /// Per-request timeout in seconds. Default 60.
     pub request_timeout_secs: Option<u64>,
+    /// Retries of one request (429, 502–504, timeouts, connection errors) before it fails. Default 8.
+    pub max_retries: Option<u32>,
     /// Which conversations to audit.
     pub filters: Option<RawFilters>,
     /// Present: run against the embedded simulator instead of a real org.
@@ -232,6 +235,12 @@ impl<const N: usize> Env for [(&str, &str); N] {
     }
 }
 
+impl Env for Vec<(String, String)> {
+    fn var(&self, key: &str) -> Option<String> {
+        self.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+}
+
 /// Parses `--from`/`--to`: a date (local midnight), a local date-time, or an RFC 3339 instant.
 pub fn parse_instant(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     let s = s.trim();
@@ -392,7 +401,15 @@ impl Config {
             lookup_budget: args.lookup_budget.or(raw.lookup_budget),
             concurrency,
             page_size,
-            client: ClientOptions { requests_per_minute, request_timeout, ..ClientOptions::default() },
+            client: ClientOptions {
+                requests_per_minute,
+                request_timeout,
+                retry: crate::api::RetryPolicy {
+                    max_retries: raw.max_retries.unwrap_or(8),
+                    ..crate::api::RetryPolicy::default()
+                },
+                ..ClientOptions::default()
+            },
             filters,
             source,
             force: args.force,

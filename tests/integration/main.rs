@@ -1,1 +1,7 @@
+//! The single integration-test binary: the job end to end against the embedded simulator, in-process
+//! and through the real binary. Tests bind 127.0.0.1:0 only.
 
+mod support;
+
+mod cli;
+mod e2e;

@@ -1,0 +1,118 @@
+//! The binary: exit codes and one-line errors for bad input, the demo job, and secrets kept out of logs.
+
+use crate::support::*;
+
+fn one_line(err: &str) {
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "one error line expected:\n{err}");
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let out = out.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, Vec<(String, String)>, &str)> = vec![
+        (vec!["run", "--simulator", "--timezone", "Mars/Base", "--output-dir", out], vec![], "unknown time zone"),
+        (vec!["run", "--simulator", "--from", "2026-11-20", "--to", "2026-11-19", "--output-dir", out], vec![], "--to"),
+        (vec!["run", "--job", "jobs/nope.toml"], vec![], "cannot read job file"),
+        (vec!["run", "--output-dir", out], vec![], "GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET"),
+        (
+            vec!["run", "--output-dir", out],
+            vec![
+                ("GENESYS_REGION".into(), "moon-1".into()),
+                ("GENESYS_CLIENT_ID".into(), "a".into()),
+                ("GENESYS_CLIENT_SECRET".into(), "b".into()),
+            ],
+            "unknown GENESYS_REGION 'moon-1'",
+        ),
+    ];
+    for (args, env, needle) in cases {
+        let o = run_bin(&args, &env);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        one_line(&err);
+    }
+    assert!(!tmp.path().join("o").exists(), "nothing written on a usage error");
+}
+
+#[test]
+fn validate_checks_every_job_file() {
+    for job in ["jobs/demo.toml", "jobs/nightly.toml"] {
+        let env = vec![
+            ("GENESYS_REGION".to_string(), "eu-west-1".to_string()),
+            ("GENESYS_CLIENT_ID".to_string(), "id".to_string()),
+            ("GENESYS_CLIENT_SECRET".to_string(), "secret".to_string()),
+        ];
+        let o = run_bin(&["validate", "--job", job], &env);
+        assert_eq!(o.status.code(), Some(0), "{job}: {}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("valid"));
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "name = 3\n").unwrap();
+    let o = run_bin(&["validate", "--job", bad.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
+}
+
+#[test]
+fn unwritable_output_exits_5() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = file.join("reports");
+    let o = run_bin(&["run", "--simulator", "--output-dir", out.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    one_line(&stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_secret_exits_3_and_secrets_stay_out_of_logs() {
+    let sim = sim(1, 20).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut env = env_for(&sim);
+    env.retain(|(k, _)| k != "GENESYS_CLIENT_SECRET");
+    env.push(("GENESYS_CLIENT_SECRET".into(), "not-the-secret-xyz".into()));
+    env.push(("RUST_LOG".into(), "trace".into()));
+    let out = tmp.path().join("o");
+    let o = tokio::task::spawn_blocking(move || run_bin(&["run", "--output-dir", out.to_str().unwrap()], &env)).await.unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(!err.contains("not-the-secret-xyz"), "secret leaked:\n{err}");
+    one_line(&err);
+
+    // A successful traced run never prints the secret or a bearer token either.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let mut env = env_for(&sim);
+    env.push(("RUST_LOG".into(), "trace".into()));
+    let out = tmp2.path().join("o");
+    let as_of = as_of().to_rfc3339();
+    let o = tokio::task::spawn_blocking(move || {
+        run_bin(&["run", "--output-dir", out.to_str().unwrap(), "--as-of", &as_of, "--requests-per-minute", "0"], &env)
+    })
+    .await
+    .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("finished"), "{err}");
+    assert!(!err.contains(sim.client_secret()), "secret leaked");
+    assert!(!err.to_ascii_lowercase().contains("bearer "), "token leaked:\n{err}");
+    sim.shutdown().await;
+}
+
+#[test]
+fn demo_job_runs_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let o = run_bin(
+        &["run", "--job", "jobs/demo.toml", "--as-of", "2026-11-21T00:20:00Z", "--output-dir", out.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in ["manifest.json", "summary.json", "summary.md", "wrapup_codes.csv", "date=2026-11-20/conversations.csv", "date=2026-11-20/legs.parquet"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+}

@@ -1,0 +1,99 @@
+//! Helpers: start a simulator, run the job in-process or as the binary, read the reports back.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use chrono::{DateTime, TimeZone, Utc};
+use tokio_util::sync::CancellationToken;
+use wrapup_audit::cli::RunCmd;
+use wrapup_audit::simulator::{self, SimConfig, SimHandle};
+
+/// The fixed clock of most tests: 00:20 UTC, so yesterday's late conversations are still fresh.
+pub fn as_of() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 0, 20, 0).unwrap()
+}
+
+pub async fn sim(seed: u64, per_day: u32) -> SimHandle {
+    sim_with(SimConfig { seed, conversations_per_day: per_day, now: as_of(), ..SimConfig::default() }).await
+}
+
+pub async fn sim_with(cfg: SimConfig) -> SimHandle {
+    simulator::start(cfg).await.expect("simulator starts")
+}
+
+/// The environment that points a run at `sim`.
+pub fn env_for(sim: &SimHandle) -> Vec<(String, String)> {
+    vec![
+        ("GENESYS_API_BASE_URL".into(), sim.base_url()),
+        ("GENESYS_LOGIN_BASE_URL".into(), sim.base_url()),
+        ("GENESYS_CLIENT_ID".into(), sim.client_id().into()),
+        ("GENESYS_CLIENT_SECRET".into(), sim.client_secret().into()),
+    ]
+}
+
+pub fn run_cmd(from: &str, to: &str, out: &Path) -> RunCmd {
+    let mut cmd = RunCmd::from_job(PathBuf::new());
+    cmd.job = None;
+    cmd.from = Some(from.into());
+    cmd.to = Some(to.into());
+    cmd.as_of = Some(as_of().to_rfc3339());
+    cmd.output_dir = Some(out.to_path_buf());
+    cmd.requests_per_minute = Some(0);
+    cmd
+}
+
+/// Runs the job in-process against `sim`.
+pub async fn run_in_process(cmd: &RunCmd, sim: &SimHandle) -> Result<wrapup_audit::report::RunResult, wrapup_audit::exit::Failure> {
+    wrapup_audit::run_command(cmd, &env_for(sim), Utc::now(), CancellationToken::new()).await
+}
+
+/// Runs the real binary with a clean environment plus `env`, from the crate root.
+pub fn run_bin(args: &[&str], env: &[(String, String)]) -> Output {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wrapup-audit"));
+    c.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        c.env("PATH", path);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("binary runs")
+}
+
+/// A CSV file as header → values rows.
+pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
+}
+
+/// Every row of `table` (`conversations` or `legs`) across all `date=` partitions, with its date.
+pub fn read_all(out: &Path, table: &str) -> Vec<BTreeMap<String, String>> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("date="))
+        .collect();
+    dirs.sort();
+    let mut rows = Vec::new();
+    for d in dirs {
+        let date = d.file_name().unwrap().to_string_lossy()[5..].to_string();
+        for mut row in read_csv(&d.join(format!("{table}.csv"))) {
+            row.insert("date".into(), date.clone());
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
