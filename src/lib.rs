@@ -3,3 +3,4 @@
 //! The binary's `main` only parses the command line and maps the result of [`run`] to an exit code.
 
 pub mod record;
+pub mod simulator;
