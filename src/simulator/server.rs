@@ -120,8 +120,9 @@ impl Shared {
             &self.anchored,
         ));
         let mut cache = self.days.lock().expect("day cache");
-        if !cache.map.contains_key(&d) {
-            cache.map.insert(d, day.clone());
+        let cache = &mut *cache;
+        if let std::collections::hash_map::Entry::Vacant(slot) = cache.map.entry(d) {
+            slot.insert(day.clone());
             cache.order.push_back(d);
             while cache.order.len() > DAY_CACHE {
                 if let Some(old) = cache.order.pop_front() {
@@ -473,9 +474,11 @@ async fn details_query(
         if q.by_end {
             hits.sort_by_key(|c| {
                 (
-                    c.live(now)
-                        .then_some(DateTime::<Utc>::MAX_UTC)
-                        .unwrap_or(c.end()),
+                    if c.live(now) {
+                        DateTime::<Utc>::MAX_UTC
+                    } else {
+                        c.end()
+                    },
                     c.conversation_id,
                 )
             });
