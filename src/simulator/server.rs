@@ -223,6 +223,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/api/v2/analytics/conversations/{id}/details",
             get(details_one),
         )
+        .route("/api/v2/analytics/conversations/details", get(details_many))
         .route("/api/v2/conversations/{id}", get(conversation))
         .route("/api/v2/routing/wrapupcodes", get(wrapup_codes))
         .route("/api/v2/routing/queues", get(queues))
@@ -517,6 +518,33 @@ async fn details_one(
         }
         None => ApiError::not_found().respond(corr.0),
     }
+}
+
+/// `GET /api/v2/analytics/conversations/details?id=a,b,c`: the records that exist, in the order asked.
+async fn details_many(
+    State(s): State<Arc<Shared>>,
+    Extension(corr): Extension<Corr>,
+    UrlQuery(params): UrlQuery<Vec<(String, String)>>,
+) -> Response {
+    let ids: Vec<&str> = params
+        .iter()
+        .filter(|(k, _)| k == "id")
+        .flat_map(|(_, v)| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    if ids.is_empty() {
+        return ApiError::bad_request("At least one conversation id is required").respond(corr.0);
+    }
+    let now = s.now();
+    let found: Vec<(Arc<Day>, usize)> = ids.iter().filter_map(|id| s.find(id)).collect();
+    let views: Vec<Cow<'_, SimConversation>> = found
+        .iter()
+        .map(|(d, ix)| d.conversations[*ix].view(now))
+        .collect();
+    json_bytes(
+        serde_json::to_vec(&serde_json::json!({ "conversations": views })).expect("serialisable"),
+    )
 }
 
 async fn conversation(

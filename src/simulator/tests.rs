@@ -665,6 +665,7 @@ async fn a_large_day_generates_quickly() {
     let t = std::time::Instant::now();
     let truth = sim.ground_truth(now - Duration::days(1), now - Duration::hours(12), 15, now);
     let took = t.elapsed();
+    eprintln!("100k-conversation day: {took:?}");
     assert!(truth.len() > 30_000);
     // Generous bound: unoptimised test builds are several times slower than release.
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
@@ -675,4 +676,129 @@ async fn a_large_day_generates_quickly() {
 fn basic_auth_header_is_standard_base64() {
     let enc = base64::engine::general_purpose::STANDARD.encode("sim-client:sim-secret");
     assert_eq!(enc, "c2ltLWNsaWVudDpzaW0tc2VjcmV0");
+}
+
+/// Structural rules of real detail records that every generated conversation must follow.
+#[tokio::test]
+async fn records_follow_the_detail_record_model() {
+    let e = env().await;
+    let now = e.sim.now();
+    let mut seen = 0;
+    for page in 1.. {
+        let (_, v) = e
+            .query(json!({"interval": interval(now - Duration::days(2), now), "paging": {"pageSize": 100, "pageNumber": page}}))
+            .await;
+        let Some(cs) = v.get("conversations") else {
+            break;
+        };
+        for c in cs.as_array().unwrap() {
+            seen += 1;
+            let mut last_end: Option<String> = None;
+            let mut has_open = false;
+            for p in c["participants"].as_array().unwrap() {
+                let purpose = p["purpose"].as_str().unwrap();
+                let agent = purpose == "agent" || purpose == "user";
+                assert_eq!(agent, p.get("userId").is_some(), "{p}");
+                for s in p["sessions"].as_array().unwrap() {
+                    let metric = |n: &str| -> i64 {
+                        s["metrics"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .filter(|m| m["name"] == n)
+                            .map(|m| m["value"].as_i64().unwrap())
+                            .sum()
+                    };
+                    assert_eq!(metric("tWait"), 0);
+                    if agent
+                        && s["metrics"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|m| m["name"] == "tHandle")
+                    {
+                        assert_eq!(
+                            metric("tHandle"),
+                            metric("tTalk") + metric("tHeld") + metric("tAcw"),
+                            "{s}"
+                        );
+                    }
+                    for g in s["segments"].as_array().unwrap() {
+                        if g.get("wrapUpCode").is_some() {
+                            assert!(agent && g["segmentType"] == "wrapup", "{g}");
+                        }
+                        match g.get("segmentEnd").and_then(Value::as_str) {
+                            Some(end) => {
+                                if last_end.as_deref().is_none_or(|l| end > l) {
+                                    last_end = Some(end.to_string());
+                                }
+                            }
+                            None => has_open = true,
+                        }
+                    }
+                }
+            }
+            match c.get("conversationEnd").and_then(Value::as_str) {
+                Some(end) => {
+                    assert!(!has_open);
+                    assert_eq!(
+                        Some(end.to_string()),
+                        last_end,
+                        "conversationEnd is the last segment end"
+                    );
+                }
+                None => assert!(
+                    has_open
+                        || c["participants"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|p| p["purpose"] == "agent")
+                ),
+            }
+        }
+    }
+    assert!(seen > 400);
+}
+
+#[tokio::test]
+async fn multi_get_returns_the_known_records() {
+    let e = env().await;
+    let now = e.sim.now();
+    let truth = e.sim.ground_truth(now - Duration::days(1), now, 15, now);
+    let ids = format!(
+        "{},{},00000000-0000-4000-8000-000000000000",
+        truth[0].conversation_id, truth[1].conversation_id
+    );
+    let (status, v) = e
+        .get(&format!("/api/v2/analytics/conversations/details?id={ids}"))
+        .await;
+    assert_eq!(status, 200);
+    let cs = v["conversations"].as_array().unwrap();
+    assert_eq!(cs.len(), 2);
+    assert_eq!(cs[0]["conversationId"], truth[0].conversation_id.as_str());
+}
+
+#[tokio::test]
+async fn conversations_cluster_in_local_business_hours() {
+    use chrono::Timelike;
+    let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let sim = start(SimConfig {
+        timezone: tz,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let now = sim.now();
+    let truth = sim.ground_truth(now - Duration::days(3), now - Duration::days(1), 15, now);
+    let inside = truth
+        .iter()
+        .filter(|t| (7..22).contains(&t.conversation_start.with_timezone(&tz).hour()))
+        .count();
+    assert!(
+        inside * 100 >= truth.len() * 85,
+        "{inside} of {}",
+        truth.len()
+    );
+    sim.shutdown().await;
 }
