@@ -802,3 +802,28 @@ async fn conversations_cluster_in_local_business_hours() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn rate_limit_is_enforced_when_asked() {
+    let e = env_with(SimConfig {
+        enforce_rate_limit: true,
+        rate_limit_per_minute: 3,
+        ..SimConfig::default()
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(e.get("/api/v2/routing/queues").await.0, 200);
+    }
+    let resp = e
+        .http
+        .get(format!("{}/api/v2/routing/queues", e.sim.base_url()))
+        .bearer_auth(&e.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(resp.headers()["inin-ratelimit-allowed"], "3");
+    let v: Value = resp.json().await.unwrap();
+    assert_error_body(&v, 429, "too.many.requests");
+}
