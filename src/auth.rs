@@ -26,13 +26,19 @@ pub struct Credentials {
 
 impl Credentials {
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Credentials {
-        Credentials { client_id: client_id.into(), client_secret: Arc::new(SecretString::from(client_secret.into())) }
+        Credentials {
+            client_id: client_id.into(),
+            client_secret: Arc::new(SecretString::from(client_secret.into())),
+        }
     }
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("client_id", &self.client_id).field("client_secret", &"[redacted]").finish()
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish()
     }
 }
 
@@ -59,7 +65,12 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    pub fn new(credentials: Credentials, login_base: String, stats: Arc<ApiStats>, retry: RetryPolicy) -> TokenCache {
+    pub fn new(
+        credentials: Credentials,
+        login_base: String,
+        stats: Arc<ApiStats>,
+        retry: RetryPolicy,
+    ) -> TokenCache {
         TokenCache {
             credentials,
             token_url: format!("{login_base}/oauth/token"),
@@ -86,7 +97,10 @@ impl TokenCache {
     /// Forgets `used` if it is still the cached token.
     pub fn invalidate(&self, used: &Token) {
         if let Ok(mut guard) = self.current.try_lock() {
-            if guard.as_ref().is_some_and(|t| t.generation == used.generation) {
+            if guard
+                .as_ref()
+                .is_some_and(|t| t.generation == used.generation)
+            {
                 *guard = None;
             }
         }
@@ -98,7 +112,10 @@ impl TokenCache {
             self.stats.token_requests.fetch_add(1, Ordering::Relaxed);
             let result = http
                 .post(&self.token_url)
-                .basic_auth(&self.credentials.client_id, Some(self.credentials.client_secret.expose_secret()))
+                .basic_auth(
+                    &self.credentials.client_id,
+                    Some(self.credentials.client_secret.expose_secret()),
+                )
                 .form(&[("grant_type", "client_credentials")])
                 .send()
                 .await;
@@ -106,10 +123,16 @@ impl TokenCache {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    let bytes = resp.bytes().await.map_err(|e| transport_error("token", &e))?;
+                    let bytes = resp
+                        .bytes()
+                        .await
+                        .map_err(|e| transport_error("token", &e))?;
                     if status.is_success() {
-                        let t: TokenResponse = serde_json::from_slice(&bytes)
-                            .map_err(|e| ApiError::Decode { op: "token".into(), detail: e.to_string() })?;
+                        let t: TokenResponse =
+                            serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
+                                op: "token".into(),
+                                detail: e.to_string(),
+                            })?;
                         let ttl = Duration::from_secs(t.expires_in.unwrap_or(3600));
                         // Refresh a minute early, or at 90 % of a very short lifetime.
                         let margin = Duration::from_secs(60).min(ttl / 10);
@@ -124,8 +147,13 @@ impl TokenCache {
                     if matches!(status.as_u16(), 400 | 401 | 403) {
                         let body: OAuthError = serde_json::from_slice(&bytes).unwrap_or_default();
                         return Err(ApiError::Auth {
-                            error: body.error.unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
-                            description: body.error_description.or(body.description).unwrap_or_default(),
+                            error: body
+                                .error
+                                .unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+                            description: body
+                                .error_description
+                                .or(body.description)
+                                .unwrap_or_default(),
                         });
                     }
                     crate::api::status_error("token", status, &headers, &bytes)
@@ -135,7 +163,10 @@ impl TokenCache {
             failures += 1;
             match self.retry.decide(failures, &err, true, 1.0) {
                 RetryDecision::Retry(wait) => {
-                    tracing::warn!(wait_ms = wait.as_millis() as u64, "token request failed, retrying: {err}");
+                    tracing::warn!(
+                        wait_ms = wait.as_millis() as u64,
+                        "token request failed, retrying: {err}"
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 _ => return Err(err),

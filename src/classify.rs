@@ -41,6 +41,9 @@ pub fn is_system_code(code: &str) -> bool {
     code.starts_with("ININ-") || code.starts_with("OUTBOUND-")
 }
 
+/// Orders wrap-up segments: by `segmentEnd`, then `segmentStart`.
+type SegmentKey = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// Reads the evidence of one agent participant.
 pub fn leg_evidence(p: &AnalyticsParticipant) -> LegEvidence {
     let mut ev = LegEvidence {
@@ -50,7 +53,7 @@ pub fn leg_evidence(p: &AnalyticsParticipant) -> LegEvidence {
         ..LegEvidence::default()
     };
     // (segment_end, segment_start) of the wrap-up segment whose code wins, so the last one by end wins.
-    let mut best: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = None;
+    let mut best: Option<SegmentKey> = None;
     for s in &p.sessions {
         if ev.media_type.is_none() {
             ev.media_type = s.media_type.clone();
@@ -75,7 +78,8 @@ pub fn leg_evidence(p: &AnalyticsParticipant) -> LegEvidence {
                     if seg.segment_end.is_none() {
                         ev.wrapup_open = true;
                     }
-                    if let Some(code) = seg.wrap_up_code.as_deref().filter(|c| !c.trim().is_empty()) {
+                    if let Some(code) = seg.wrap_up_code.as_deref().filter(|c| !c.trim().is_empty())
+                    {
                         // `None` sorts first, so an open segment never beats a closed one by accident.
                         let key = (seg.segment_end, seg.segment_start);
                         if best.as_ref().is_none_or(|b| key >= *b) {
@@ -109,7 +113,11 @@ pub fn classify_leg(ev: &LegEvidence, conversation_ended: bool) -> LegLabel {
         return LegLabel::Skipped;
     }
     if !ev.has_wrapup_segment && ev.acw_ms == 0 {
-        return if ev.connected { LegLabel::NoWrapupPhase } else { LegLabel::NotConnected };
+        return if ev.connected {
+            LegLabel::NoWrapupPhase
+        } else {
+            LegLabel::NotConnected
+        };
     }
     LegLabel::NeedsLookup
 }
@@ -161,12 +169,25 @@ pub struct Settled {
 ///
 /// `analytics_label` matters only in `all-null` mode: a `not_connected` or `no_wrapup_phase` leg that the
 /// lookup cannot improve keeps its analytics label rather than becoming `lookup_failed`.
-pub fn settle_leg(analytics_label: LegLabel, participant: Option<&ConversationParticipant>) -> Settled {
+pub fn settle_leg(
+    analytics_label: LegLabel,
+    participant: Option<&ConversationParticipant>,
+) -> Settled {
     let keep_or_fail = |detail: &str| {
         if analytics_label == LegLabel::NeedsLookup {
-            Settled { label: LegLabel::LookupFailed, code: None, code_name: None, detail: Some(detail.to_string()) }
+            Settled {
+                label: LegLabel::LookupFailed,
+                code: None,
+                code_name: None,
+                detail: Some(detail.to_string()),
+            }
         } else {
-            Settled { label: analytics_label, code: None, code_name: None, detail: Some(detail.to_string()) }
+            Settled {
+                label: analytics_label,
+                code: None,
+                code_name: None,
+                detail: Some(detail.to_string()),
+            }
         }
     };
     let Some(p) = participant else {
@@ -182,7 +203,12 @@ pub fn settle_leg(analytics_label: LegLabel, participant: Option<&ConversationPa
             };
         }
     }
-    let plain = |label| Settled { label, code: None, code_name: None, detail: None };
+    let plain = |label| Settled {
+        label,
+        code: None,
+        code_name: None,
+        detail: None,
+    };
     if p.wrapup_skipped == Some(true) {
         return plain(LegLabel::Skipped);
     }
@@ -234,7 +260,10 @@ fn leg_to_conversation(label: LegLabel) -> ConversationLabel {
 /// Legs still `needs_lookup` count as `unexplained`.
 pub fn conversation_label(ended: bool, legs: &[LegLabel]) -> (ConversationLabel, Option<usize>) {
     if !ended {
-        return (ConversationLabel::InProgress, legs.iter().position(|l| *l == LegLabel::Pending));
+        return (
+            ConversationLabel::InProgress,
+            legs.iter().position(|l| *l == LegLabel::Pending),
+        );
     }
     if let Some(i) = legs.iter().position(|l| *l == LegLabel::Pending) {
         return (ConversationLabel::InProgress, Some(i));
@@ -263,10 +292,15 @@ pub fn is_too_recent(
     data_available_until: Option<DateTime<Utc>>,
     analytics_label: ConversationLabel,
 ) -> bool {
-    let Some(end) = conversation_end else { return false };
+    let Some(end) = conversation_end else {
+        return false;
+    };
     if matches!(
         analytics_label,
-        ConversationLabel::Coded | ConversationLabel::System | ConversationLabel::Timeout | ConversationLabel::InProgress
+        ConversationLabel::Coded
+            | ConversationLabel::System
+            | ConversationLabel::Timeout
+            | ConversationLabel::InProgress
     ) {
         return false;
     }
@@ -277,7 +311,11 @@ pub fn is_too_recent(
 
 /// Agent-leg evidence of a conversation, in participant order.
 pub fn agent_legs(c: &AnalyticsConversation) -> Vec<LegEvidence> {
-    c.participants.iter().filter(|p| is_agent_leg(p)).map(leg_evidence).collect()
+    c.participants
+        .iter()
+        .filter(|p| is_agent_leg(p))
+        .map(leg_evidence)
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,7 +13,13 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// Log format on stderr.
-    #[arg(long, global = true, value_enum, default_value = "text", env = "WRAPUP_AUDIT_LOG_FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "WRAPUP_AUDIT_LOG_FORMAT"
+    )]
     pub log_format: LogFormat,
     /// Only warnings and errors on stderr, and no progress bar.
     #[arg(long, short, global = true, env = "WRAPUP_AUDIT_QUIET")]
@@ -149,6 +155,9 @@ mod tests {
     #[test]
     fn help_lists_exit_codes() {
         let help = Cli::command().render_long_help().to_string();
-        assert!(help.contains("Exit codes:") && help.contains("143"), "{help}");
+        assert!(
+            help.contains("Exit codes:") && help.contains("143"),
+            "{help}"
+        );
     }
 }

@@ -93,9 +93,15 @@ pub struct RunArgs {
 #[derive(Debug, Clone)]
 pub enum Source {
     /// The embedded simulator, started in-process for the run.
-    Simulator { seed: u64, conversations_per_day: u32 },
+    Simulator {
+        seed: u64,
+        conversations_per_day: u32,
+    },
     /// A real (or compatible) Genesys Cloud org.
-    Genesys { endpoints: Endpoints, credentials: Credentials },
+    Genesys {
+        endpoints: Endpoints,
+        credentials: Credentials,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,7 +122,9 @@ impl Window {
     /// The calendar days (in the job's time zone) the window touches, each with its clipped UTC interval.
     pub fn days(&self) -> Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
         let first = self.from.with_timezone(&self.timezone).date_naive();
-        let last = (self.to - chrono::Duration::milliseconds(1)).with_timezone(&self.timezone).date_naive();
+        let last = (self.to - chrono::Duration::milliseconds(1))
+            .with_timezone(&self.timezone)
+            .date_naive();
         let mut out = Vec::new();
         let mut d = first;
         while d <= last {
@@ -195,23 +203,38 @@ pub const REGIONS: &[(&str, &str)] = &[
 /// Maps a region name (`eu-west-1`, also `eu_west_1`) to its API and login hosts.
 pub fn region_endpoints(region: &str) -> Option<Endpoints> {
     let key = region.trim().to_ascii_lowercase().replace('_', "-");
-    REGIONS.iter().find(|(name, _)| *name == key).map(|(_, domain)| Endpoints {
-        api_base: format!("https://api.{domain}"),
-        login_base: format!("https://login.{domain}"),
-    })
+    REGIONS
+        .iter()
+        .find(|(name, _)| *name == key)
+        .map(|(_, domain)| Endpoints {
+            api_base: format!("https://api.{domain}"),
+            login_base: format!("https://login.{domain}"),
+        })
 }
 
 /// Reads a job file; a missing or malformed file is one clear error.
 pub fn load_job(path: &Path) -> Result<RawJob, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError(vec![format!("cannot read job file {}: {e}", path.display())]))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError(vec![format!(
+            "cannot read job file {}: {e}",
+            path.display()
+        )])
+    })?;
     toml::from_str(&text).map_err(|e| {
         let msg = e.message().trim().to_string();
         let at = e
             .span()
-            .map(|s| format!(" (line {})", text[..s.start.min(text.len())].matches('\n').count() + 1))
+            .map(|s| {
+                format!(
+                    " (line {})",
+                    text[..s.start.min(text.len())].matches('\n').count() + 1
+                )
+            })
             .unwrap_or_default();
-        ConfigError(vec![format!("invalid job file {}{at}: {msg}", path.display())])
+        ConfigError(vec![format!(
+            "invalid job file {}{at}: {msg}",
+            path.display()
+        )])
     })
 }
 
@@ -231,7 +254,9 @@ impl Env for ProcessEnv {
 
 impl<const N: usize> Env for [(&str, &str); N] {
     fn var(&self, key: &str) -> Option<String> {
-        self.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string())
+        self.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
     }
 }
 
@@ -250,7 +275,12 @@ pub fn parse_instant(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(local_midnight(tz, d));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(ndt) = NaiveDateTime::parse_from_str(s, fmt) {
             return tz
                 .from_local_datetime(&ndt)
@@ -264,12 +294,23 @@ pub fn parse_instant(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
 
 impl Config {
     /// Builds the run configuration from the job file, the flags and the environment.
-    pub fn build(raw: RawJob, args: &RunArgs, env: &dyn Env, now: DateTime<Utc>) -> Result<Config, ConfigError> {
+    pub fn build(
+        raw: RawJob,
+        args: &RunArgs,
+        env: &dyn Env,
+        now: DateTime<Utc>,
+    ) -> Result<Config, ConfigError> {
         let mut errors = Vec::new();
 
-        let tz_name = args.timezone.clone().or(raw.timezone.clone()).unwrap_or_else(|| "UTC".into());
+        let tz_name = args
+            .timezone
+            .clone()
+            .or(raw.timezone.clone())
+            .unwrap_or_else(|| "UTC".into());
         let timezone: Tz = tz_name.parse().unwrap_or_else(|_| {
-            errors.push(format!("unknown time zone '{tz_name}': use an IANA name such as UTC or Europe/Berlin"));
+            errors.push(format!(
+                "unknown time zone '{tz_name}': use an IANA name such as UTC or Europe/Berlin"
+            ));
             Tz::UTC
         });
 
@@ -282,7 +323,11 @@ impl Config {
         };
 
         let parse = |flag: &str, v: &Option<String>, errors: &mut Vec<String>| {
-            v.as_ref().and_then(|s| parse_instant(s, timezone).map_err(|e| errors.push(format!("{flag}: {e}"))).ok())
+            v.as_ref().and_then(|s| {
+                parse_instant(s, timezone)
+                    .map_err(|e| errors.push(format!("{flag}: {e}")))
+                    .ok()
+            })
         };
         let from = parse("--from", &args.from, &mut errors);
         let to = parse("--to", &args.to, &mut errors);
@@ -304,16 +349,27 @@ impl Config {
             ));
         }
 
-        let formats_text = args.formats.clone().or_else(|| raw.formats.as_ref().map(|v| v.join(",")));
+        let formats_text = args
+            .formats
+            .clone()
+            .or_else(|| raw.formats.as_ref().map(|v| v.join(",")));
         let formats = match formats_text {
-            None => Formats { csv: true, parquet: true },
+            None => Formats {
+                csv: true,
+                parquet: true,
+            },
             Some(text) => {
-                let mut f = Formats { csv: false, parquet: false };
+                let mut f = Formats {
+                    csv: false,
+                    parquet: false,
+                };
                 for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     match part.to_ascii_lowercase().as_str() {
                         "csv" => f.csv = true,
                         "parquet" => f.parquet = true,
-                        other => errors.push(format!("unknown format '{other}': use csv, parquet or csv,parquet")),
+                        other => errors.push(format!(
+                            "unknown format '{other}': use csv, parquet or csv,parquet"
+                        )),
                     }
                 }
                 if !f.csv && !f.parquet {
@@ -323,13 +379,19 @@ impl Config {
             }
         };
 
-        let lookup_text = args.lookup.clone().or(raw.lookup.clone()).unwrap_or_else(|| "needs-lookup".into());
+        let lookup_text = args
+            .lookup
+            .clone()
+            .or(raw.lookup.clone())
+            .unwrap_or_else(|| "needs-lookup".into());
         let lookup = match lookup_text.as_str() {
             "needs-lookup" => LookupMode::NeedsLookup,
             "all-null" => LookupMode::AllNull,
             "off" => LookupMode::Off,
             other => {
-                errors.push(format!("unknown lookup mode '{other}': use needs-lookup, all-null or off"));
+                errors.push(format!(
+                    "unknown lookup mode '{other}': use needs-lookup, all-null or off"
+                ));
                 LookupMode::NeedsLookup
             }
         };
@@ -338,14 +400,21 @@ impl Config {
         if settle_minutes < 0 {
             errors.push("settle_minutes must be 0 or more".into());
         }
-        let requests_per_minute = args.requests_per_minute.or(raw.requests_per_minute).unwrap_or(240);
+        let requests_per_minute = args
+            .requests_per_minute
+            .or(raw.requests_per_minute)
+            .unwrap_or(240);
         let concurrency = args.concurrency.or(raw.concurrency).unwrap_or(8);
         if concurrency == 0 || concurrency > 256 {
-            errors.push(format!("concurrency must be between 1 and 256, not {concurrency}"));
+            errors.push(format!(
+                "concurrency must be between 1 and 256, not {concurrency}"
+            ));
         }
         let page_size = raw.page_size.unwrap_or(100);
         if page_size == 0 || page_size > 100 {
-            errors.push(format!("page_size must be between 1 and 100, not {page_size}"));
+            errors.push(format!(
+                "page_size must be between 1 and 100, not {page_size}"
+            ));
         }
         let request_timeout = Duration::from_secs(raw.request_timeout_secs.unwrap_or(60));
         if request_timeout.is_zero() {
@@ -357,10 +426,22 @@ impl Config {
             media_types: filters.media_types.unwrap_or_default(),
             queue_ids: filters.queue_ids.unwrap_or_default(),
         };
-        const MEDIA: &[&str] = &["voice", "chat", "message", "email", "callback", "cobrowse", "video", "screenshare"];
+        const MEDIA: &[&str] = &[
+            "voice",
+            "chat",
+            "message",
+            "email",
+            "callback",
+            "cobrowse",
+            "video",
+            "screenshare",
+        ];
         for m in &filters.media_types {
             if !MEDIA.contains(&m.as_str()) {
-                errors.push(format!("unknown media type '{m}' in filters.media_types: use one of {}", MEDIA.join(", ")));
+                errors.push(format!(
+                    "unknown media type '{m}' in filters.media_types: use one of {}",
+                    MEDIA.join(", ")
+                ));
             }
         }
 
@@ -375,7 +456,10 @@ impl Config {
                 Ok(s) => s,
                 Err(mut e) => {
                     errors.append(&mut e);
-                    Source::Simulator { seed: 0, conversations_per_day: 0 }
+                    Source::Simulator {
+                        seed: 0,
+                        conversations_per_day: 0,
+                    }
                 }
             }
         };
@@ -394,7 +478,11 @@ impl Config {
             job_file: args.job.clone(),
             window: Window { from, to, timezone },
             as_of,
-            output_dir: args.output_dir.clone().or(raw.output_dir.clone()).unwrap_or_else(|| PathBuf::from("out")),
+            output_dir: args
+                .output_dir
+                .clone()
+                .or(raw.output_dir.clone())
+                .unwrap_or_else(|| PathBuf::from("out")),
             formats,
             settle_minutes,
             lookup,
@@ -420,9 +508,16 @@ impl Config {
 /// Endpoints and credentials of a real org, from the environment.
 fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
     let mut errors = Vec::new();
-    let api_override = env.var("GENESYS_API_BASE_URL").map(|s| s.trim_end_matches('/').to_string());
-    let login_override = env.var("GENESYS_LOGIN_BASE_URL").map(|s| s.trim_end_matches('/').to_string());
-    for (key, value) in [("GENESYS_API_BASE_URL", &api_override), ("GENESYS_LOGIN_BASE_URL", &login_override)] {
+    let api_override = env
+        .var("GENESYS_API_BASE_URL")
+        .map(|s| s.trim_end_matches('/').to_string());
+    let login_override = env
+        .var("GENESYS_LOGIN_BASE_URL")
+        .map(|s| s.trim_end_matches('/').to_string());
+    for (key, value) in [
+        ("GENESYS_API_BASE_URL", &api_override),
+        ("GENESYS_LOGIN_BASE_URL", &login_override),
+    ] {
         if let Some(v) = value {
             if !(v.starts_with("https://") || v.starts_with("http://")) {
                 errors.push(format!("{key} must be an http(s) URL, not '{v}'"));
@@ -435,7 +530,10 @@ fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
             Some(e) => Some(e),
             None => {
                 let names: Vec<&str> = REGIONS.iter().map(|(n, _)| *n).collect();
-                errors.push(format!("unknown GENESYS_REGION '{r}': use one of {}", names.join(", ")));
+                errors.push(format!(
+                    "unknown GENESYS_REGION '{r}': use one of {}",
+                    names.join(", ")
+                ));
                 None
             }
         },
@@ -445,8 +543,17 @@ fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
         (Some(api), region) => {
             let login = login_override
                 .or_else(|| region.map(|r| r.login_base))
-                .unwrap_or_else(|| if api.contains("//api.") { api.replacen("//api.", "//login.", 1) } else { api.clone() });
-            Some(Endpoints { api_base: api, login_base: login })
+                .unwrap_or_else(|| {
+                    if api.contains("//api.") {
+                        api.replacen("//api.", "//login.", 1)
+                    } else {
+                        api.clone()
+                    }
+                });
+            Some(Endpoints {
+                api_base: api,
+                login_base: login,
+            })
         }
         (None, Some(mut r)) => {
             if let Some(l) = login_override {
@@ -463,11 +570,14 @@ fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
     };
     let id = env.var("GENESYS_CLIENT_ID");
     let secret = env.var("GENESYS_CLIENT_SECRET");
-    let missing: Vec<&str> = [("GENESYS_CLIENT_ID", id.is_none()), ("GENESYS_CLIENT_SECRET", secret.is_none())]
-        .iter()
-        .filter(|(_, m)| *m)
-        .map(|(k, _)| *k)
-        .collect();
+    let missing: Vec<&str> = [
+        ("GENESYS_CLIENT_ID", id.is_none()),
+        ("GENESYS_CLIENT_SECRET", secret.is_none()),
+    ]
+    .iter()
+    .filter(|(_, m)| *m)
+    .map(|(k, _)| *k)
+    .collect();
     if !missing.is_empty() {
         errors.push(format!(
             "missing credentials: set {} (environment or .env), or try the offline demo with --job jobs/demo.toml",
@@ -475,9 +585,10 @@ fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
         ));
     }
     match (endpoints, id, secret) {
-        (Some(endpoints), Some(id), Some(secret)) if errors.is_empty() => {
-            Ok(Source::Genesys { endpoints, credentials: Credentials::new(id, secret) })
-        }
+        (Some(endpoints), Some(id), Some(secret)) if errors.is_empty() => Ok(Source::Genesys {
+            endpoints,
+            credentials: Credentials::new(id, secret),
+        }),
         _ => Err(errors),
     }
 }

@@ -84,6 +84,9 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(status: ExitStatus, message: impl Into<String>) -> Failure {
-        Failure { status, message: message.into() }
+        Failure {
+            status,
+            message: message.into(),
+        }
     }
 }

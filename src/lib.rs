@@ -32,9 +32,15 @@ use crate::config::{Config, Env, RawJob, Source};
 use crate::exit::{ExitStatus, Failure};
 
 /// Runs one command to completion. Errors carry their exit status and a one-line message.
-pub async fn run(cli: Cli, env: &dyn Env, cancel: CancellationToken) -> Result<ExitStatus, Failure> {
+pub async fn run(
+    cli: Cli,
+    env: &dyn Env,
+    cancel: CancellationToken,
+) -> Result<ExitStatus, Failure> {
     match cli.command {
-        Command::Run(cmd) => run_command(&cmd, env, Utc::now(), cancel).await.map(|r| r.status),
+        Command::Run(cmd) => run_command(&cmd, env, Utc::now(), cancel)
+            .await
+            .map(|r| r.status),
         Command::Validate(cmd) => validate_command(&cmd, env),
         Command::Simulate(cmd) => simulate_command(&cmd, cancel).await,
     }
@@ -101,14 +107,24 @@ pub async fn run_command(
 ) -> Result<report::RunResult, Failure> {
     let cfg = load_config(cmd, env, now)?;
     let started = Utc::now();
-    let run_id = format!("{}-{}", started.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let run_id = format!(
+        "{}-{}",
+        started.format("%Y%m%dT%H%M%SZ"),
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
 
     // The embedded simulator lives exactly as long as the run that uses it.
     let mut sim_handle = None;
     let (endpoints, credentials) = match &cfg.source {
-        Source::Genesys { endpoints, credentials } => (endpoints.clone(), credentials.clone()),
-        Source::Simulator { seed, conversations_per_day } => {
+        Source::Genesys {
+            endpoints,
+            credentials,
+        } => (endpoints.clone(), credentials.clone()),
+        Source::Simulator {
+            seed,
+            conversations_per_day,
+        } => {
             let sim_cfg = simulator::SimConfig {
                 seed: *seed,
                 conversations_per_day: *conversations_per_day,
@@ -116,13 +132,22 @@ pub async fn run_command(
                 timezone: cfg.window.timezone,
                 ..simulator::SimConfig::default()
             };
-            let handle = simulator::start(sim_cfg)
-                .await
-                .map_err(|e| Failure::new(ExitStatus::ApiUnavailable, format!("cannot start the embedded simulator: {e}")))?;
+            let handle = simulator::start(sim_cfg).await.map_err(|e| {
+                Failure::new(
+                    ExitStatus::ApiUnavailable,
+                    format!("cannot start the embedded simulator: {e}"),
+                )
+            })?;
             let base = handle.base_url();
             let creds = Credentials::new(handle.client_id(), handle.client_secret());
             sim_handle = Some(handle);
-            (Endpoints { api_base: base.clone(), login_base: base }, creds)
+            (
+                Endpoints {
+                    api_base: base.clone(),
+                    login_base: base,
+                },
+                creds,
+            )
         }
     };
     tracing::info!(
@@ -134,10 +159,18 @@ pub async fn run_command(
         "Starting run {run_id} of job '{}'", cfg.job_name
     );
 
-    let client = Arc::new(ApiClient::new(endpoints.clone(), credentials, &cfg.client).map_err(|e| {
-        Failure::new(ExitStatus::Usage, format!("cannot build the HTTP client: {e:#}"))
-    })?);
-    client.authenticate().await.map_err(|e| auth_failure(&e, &endpoints))?;
+    let client = Arc::new(
+        ApiClient::new(endpoints.clone(), credentials, &cfg.client).map_err(|e| {
+            Failure::new(
+                ExitStatus::Usage,
+                format!("cannot build the HTTP client: {e:#}"),
+            )
+        })?,
+    );
+    client
+        .authenticate()
+        .await
+        .map_err(|e| auth_failure(&e, &endpoints))?;
     let catalogs = report::load_catalogs(&client).await?;
 
     let outcome = pipeline::audit(&cfg, client.clone(), &catalogs, &run_id, &cancel).await;
@@ -166,11 +199,16 @@ fn auth_failure(e: &ApiError, endpoints: &Endpoints) -> Failure {
     }
 }
 
-async fn simulate_command(cmd: &SimulateCmd, cancel: CancellationToken) -> Result<ExitStatus, Failure> {
-    let timezone = cmd
-        .timezone
-        .parse()
-        .map_err(|_| usage(format!("unknown time zone '{}': use an IANA name such as UTC", cmd.timezone)))?;
+async fn simulate_command(
+    cmd: &SimulateCmd,
+    cancel: CancellationToken,
+) -> Result<ExitStatus, Failure> {
+    let timezone = cmd.timezone.parse().map_err(|_| {
+        usage(format!(
+            "unknown time zone '{}': use an IANA name such as UTC",
+            cmd.timezone
+        ))
+    })?;
     let now = match &cmd.now {
         Some(s) => config::parse_instant(s, timezone).map_err(|e| usage(format!("--now: {e}")))?,
         None => Utc::now(),
@@ -185,9 +223,12 @@ async fn simulate_command(cmd: &SimulateCmd, cancel: CancellationToken) -> Resul
         port: cmd.port,
         ..simulator::SimConfig::default()
     };
-    let handle = simulator::start(sim_cfg)
-        .await
-        .map_err(|e| Failure::new(ExitStatus::Usage, format!("cannot listen on 127.0.0.1:{}: {e}", cmd.port)))?;
+    let handle = simulator::start(sim_cfg).await.map_err(|e| {
+        Failure::new(
+            ExitStatus::Usage,
+            format!("cannot listen on 127.0.0.1:{}: {e}", cmd.port),
+        )
+    })?;
     println!("{}", handle.base_url());
     println!("GENESYS_API_BASE_URL={}", handle.base_url());
     println!("GENESYS_LOGIN_BASE_URL={}", handle.base_url());

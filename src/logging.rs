@@ -9,11 +9,18 @@ pub fn init(format: LogFormat, quiet: bool) {
     let default = if quiet { "warn" } else { "info" };
     let user = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_string());
     // HTTP internals stay at warn even under RUST_LOG=trace: their traces could carry headers.
-    let filter = EnvFilter::try_new(format!("{user},hyper=warn,hyper_util=warn,reqwest=warn,h2=warn,rustls=warn"))
-        .unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let filter = EnvFilter::try_new(format!(
+        "{user},hyper=warn,hyper_util=warn,reqwest=warn,h2=warn,rustls=warn"
+    ))
+    .unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
     let _ = match format {
-        LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }

@@ -13,13 +13,17 @@ use futures::StreamExt;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::wire::{AnalyticsConversation, Conversation, ConversationQuery, PagingSpec, QueryFilter, QueryPredicate};
+use crate::api::wire::{
+    AnalyticsConversation, Conversation, ConversationQuery, PagingSpec, QueryFilter, QueryPredicate,
+};
 use crate::api::{ApiClient, ApiError, ApiStatsSnapshot};
 use crate::classify::{self, LegEvidence, LookupMode};
 use crate::config::{Config, Filters};
 use crate::exit::{ExitStatus, Failure};
 use crate::reason::{reason, ReasonFacts};
-use crate::record::{CodeSource, ConversationLabel, ConversationRow, LegLabel, LegRow, LookupStatus};
+use crate::record::{
+    CodeSource, ConversationLabel, ConversationRow, LegLabel, LegRow, LookupStatus,
+};
 use crate::sink::{self, PartitionFiles};
 
 /// The details query refuses `pageNumber × pageSize` beyond this many results.
@@ -140,17 +144,40 @@ pub async fn audit(
         state.outcome.dropped_outside_window += dropped_window;
         state.outcome.dropped_duplicates += dropped_dupes;
 
-        let classified: Vec<Classified> = conversations.iter().map(|c| classify_conversation(c, cfg)).collect();
+        let classified: Vec<Classified> = conversations
+            .iter()
+            .map(|c| classify_conversation(c, cfg))
+            .collect();
         let plan = plan_lookups(&classified, cfg.lookup, &mut state.lookups_left);
         let lookups = tokio::select! {
             biased;
             _ = cancel.cancelled() => break,
             r = enrich(&client, &conversations, &plan, cfg.concurrency) => r,
         };
-        let (conv_rows, leg_rows) = build_rows(cfg, catalogs, &conversations, &classified, &plan, &lookups, &mut state.outcome);
+        let (conv_rows, leg_rows) = build_rows(
+            cfg,
+            catalogs,
+            &conversations,
+            &classified,
+            &plan,
+            &lookups,
+            &mut state.outcome,
+        );
 
-        let files = sink::write_partition(&cfg.output_dir, run_id, date, &conv_rows, &leg_rows, cfg.formats)
-            .map_err(|e| Failure::new(ExitStatus::Output, format!("cannot write partition date={date}: {e:#}")))?;
+        let files = sink::write_partition(
+            &cfg.output_dir,
+            run_id,
+            date,
+            &conv_rows,
+            &leg_rows,
+            cfg.formats,
+        )
+        .map_err(|e| {
+            Failure::new(
+                ExitStatus::Output,
+                format!("cannot write partition date={date}: {e:#}"),
+            )
+        })?;
         let record = partition_record(date, start, end, &conv_rows, leg_rows.len(), files);
         tracing::info!(
             date = %date,
@@ -176,7 +203,9 @@ pub async fn audit(
 
 fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
     let status = match e {
-        ApiError::Auth { .. } | ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => ExitStatus::Auth,
+        ApiError::Auth { .. } | ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
+            ExitStatus::Auth
+        }
         ApiError::BadRequest { .. } => ExitStatus::ApiUnavailable,
         _ => ExitStatus::ApiUnavailable,
     };
@@ -186,11 +215,22 @@ fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
         }
         _ => "",
     };
-    Failure::new(status, format!("cannot read analytics details for {date}: {e}{hint}; no partition was written for it"))
+    Failure::new(
+        status,
+        format!(
+            "cannot read analytics details for {date}: {e}{hint}; no partition was written for it"
+        ),
+    )
 }
 
 /// Builds the query for one interval and page.
-pub fn build_query(filters: &Filters, start: DateTime<Utc>, end: DateTime<Utc>, page_size: u32, page: u32) -> ConversationQuery {
+pub fn build_query(
+    filters: &Filters,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    page_size: u32,
+    page: u32,
+) -> ConversationQuery {
     let pred = |dimension: &str, value: &str| QueryPredicate {
         kind: "dimension",
         dimension: dimension.to_string(),
@@ -199,16 +239,33 @@ pub fn build_query(filters: &Filters, start: DateTime<Utc>, end: DateTime<Utc>, 
     };
     let mut segment_filters = Vec::new();
     if !filters.media_types.is_empty() {
-        segment_filters.push(QueryFilter { kind: "or", predicates: filters.media_types.iter().map(|m| pred("mediaType", m)).collect() });
+        segment_filters.push(QueryFilter {
+            kind: "or",
+            predicates: filters
+                .media_types
+                .iter()
+                .map(|m| pred("mediaType", m))
+                .collect(),
+        });
     }
     if !filters.queue_ids.is_empty() {
-        segment_filters.push(QueryFilter { kind: "or", predicates: filters.queue_ids.iter().map(|q| pred("queueId", q)).collect() });
+        segment_filters.push(QueryFilter {
+            kind: "or",
+            predicates: filters
+                .queue_ids
+                .iter()
+                .map(|q| pred("queueId", q))
+                .collect(),
+        });
     }
     ConversationQuery {
         interval: format!("{}/{}", iso_ms(start), iso_ms(end)),
         order: "asc",
         order_by: "conversationStart",
-        paging: PagingSpec { page_size, page_number: page },
+        paging: PagingSpec {
+            page_size,
+            page_number: page,
+        },
         segment_filters,
         conversation_filters: Vec::new(),
     }
@@ -232,7 +289,9 @@ async fn fetch_interval(
     let (mut outside, mut dupes) = (0u64, 0u64);
     // Intervals are processed in time order; a split pushes its halves back in order.
     while let Some((s, e)) = pending.pop() {
-        let first = client.details_query(&build_query(&cfg.filters, s, e, cfg.page_size, 1)).await?;
+        let first = client
+            .details_query(&build_query(&cfg.filters, s, e, cfg.page_size, 1))
+            .await?;
         let total = first.total_hits.unwrap_or(0);
         if total > QUERY_RESULT_CAP {
             if e - s <= MIN_SPLIT {
@@ -264,15 +323,21 @@ async fn fetch_interval(
                     dupes += 1;
                 }
             }
-            if n < cfg.page_size as usize || u64::from(page + 1) * u64::from(cfg.page_size) > QUERY_RESULT_CAP {
+            if n < cfg.page_size as usize
+                || u64::from(page + 1) * u64::from(cfg.page_size) > QUERY_RESULT_CAP
+            {
                 break;
             }
             page += 1;
-            resp = client.details_query(&build_query(&cfg.filters, s, e, cfg.page_size, page)).await?;
+            resp = client
+                .details_query(&build_query(&cfg.filters, s, e, cfg.page_size, page))
+                .await?;
         }
     }
     // Deterministic order whatever the API's paging did.
-    out.sort_by(|a, b| (a.conversation_start, &a.conversation_id).cmp(&(b.conversation_start, &b.conversation_id)));
+    out.sort_by(|a, b| {
+        (a.conversation_start, &a.conversation_id).cmp(&(b.conversation_start, &b.conversation_id))
+    });
     Ok((out, outside, dupes))
 }
 
@@ -297,12 +362,20 @@ pub fn classify_conversation(c: &AnalyticsConversation, cfg: &Config) -> Classif
         .collect();
     let labels: Vec<LegLabel> = legs.iter().map(|(_, l)| *l).collect();
     let (analytics_label, _) = classify::conversation_label(ended, &labels);
-    let too_recent = classify::is_too_recent(c.conversation_end, cfg.as_of, cfg.settle_minutes, None, analytics_label);
+    let too_recent = classify::is_too_recent(
+        c.conversation_end,
+        cfg.as_of,
+        cfg.settle_minutes,
+        None,
+        analytics_label,
+    );
     Classified {
         legs,
         analytics_label,
         too_recent,
-        ended_minutes_before_as_of: c.conversation_end.map(|e| cfg.as_of.signed_duration_since(e).num_minutes()),
+        ended_minutes_before_as_of: c
+            .conversation_end
+            .map(|e| cfg.as_of.signed_duration_since(e).num_minutes()),
     }
 }
 
@@ -315,13 +388,23 @@ pub enum Plan {
     Disabled,
 }
 
-fn plan_lookups(classified: &[Classified], mode: LookupMode, budget: &mut Option<u64>) -> Vec<Plan> {
+fn plan_lookups(
+    classified: &[Classified],
+    mode: LookupMode,
+    budget: &mut Option<u64>,
+) -> Vec<Plan> {
     classified
         .iter()
         .map(|c| {
             let decided = c.too_recent || c.analytics_label == ConversationLabel::InProgress;
             let wanted_by = |m: LookupMode| c.legs.iter().any(|(_, l)| m.wants(*l));
-            if decided || !wanted_by(if mode == LookupMode::Off { LookupMode::NeedsLookup } else { mode }) {
+            if decided
+                || !wanted_by(if mode == LookupMode::Off {
+                    LookupMode::NeedsLookup
+                } else {
+                    mode
+                })
+            {
                 return Plan::NotNeeded;
             }
             if mode == LookupMode::Off {
@@ -347,10 +430,20 @@ async fn enrich(
     plan: &[Plan],
     concurrency: usize,
 ) -> Vec<Option<Result<Conversation, ApiError>>> {
-    let mut out: Vec<Option<Result<Conversation, ApiError>>> = (0..conversations.len()).map(|_| None).collect();
-    let wanted = plan.iter().enumerate().filter(|(_, p)| **p == Plan::Lookup).map(|(i, _)| i);
+    let mut out: Vec<Option<Result<Conversation, ApiError>>> =
+        (0..conversations.len()).map(|_| None).collect();
+    let wanted = plan
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| **p == Plan::Lookup)
+        .map(|(i, _)| i);
     let mut results = futures::stream::iter(wanted)
-        .map(|i| async move { (i, client.conversation(&conversations[i].conversation_id).await) })
+        .map(|i| async move {
+            (
+                i,
+                client.conversation(&conversations[i].conversation_id).await,
+            )
+        })
         .buffered(concurrency);
     while let Some((i, r)) = results.next().await {
         out[i] = Some(r);
@@ -360,7 +453,10 @@ async fn enrich(
 
 /// The customer-facing media type: the customer's first session, else the first session seen.
 fn conversation_media(c: &AnalyticsConversation) -> Option<String> {
-    let customer = c.participants.iter().find(|p| p.purpose.as_deref() == Some("customer"));
+    let customer = c
+        .participants
+        .iter()
+        .find(|p| p.purpose.as_deref() == Some("customer"));
     customer
         .into_iter()
         .chain(c.participants.iter())
@@ -460,7 +556,10 @@ fn build_rows(
                     }
                     leg.detail = Some(err.clone());
                 } else if let Some(conv) = found {
-                    let participant = conv.participants.iter().find(|cp| cp.id == ev.participant_id);
+                    let participant = conv
+                        .participants
+                        .iter()
+                        .find(|cp| cp.id == ev.participant_id);
                     if let Some(cp) = participant {
                         leg.wrapup_required = cp.wrapup_required;
                         leg.wrapup_prompt = cp.wrapup_prompt.clone();
@@ -490,7 +589,9 @@ fn build_rows(
             }
             legs_out.push(leg);
         }
-        if lookup_status == LookupStatus::Failed && !legs_out.iter().any(|l| l.label == LegLabel::LookupFailed) {
+        if lookup_status == LookupStatus::Failed
+            && !legs_out.iter().any(|l| l.label == LegLabel::LookupFailed)
+        {
             // Only all-null legs were looked up; they kept their analytics labels.
             stats.failed_transient -= u64::from(!lookup_error_is_permanent(lookup));
             stats.failed -= 1;
@@ -498,24 +599,41 @@ fn build_rows(
         }
 
         let labels: Vec<LegLabel> = legs_out.iter().map(|l| l.label).collect();
-        let (mut label, decisive) = classify::conversation_label(c.conversation_end.is_some(), &labels);
+        let (mut label, decisive) =
+            classify::conversation_label(c.conversation_end.is_some(), &labels);
         if cl.too_recent {
             label = ConversationLabel::TooRecent;
         }
         let decisive_leg = decisive.map(|i| &legs_out[i]);
         // The code of the last coded leg (analytics or recovered).
-        let coded = legs_out.iter().rev().find(|l| l.analytics_wrapup_code.is_some() || l.lookup_wrapup_code.is_some());
+        let coded = legs_out
+            .iter()
+            .rev()
+            .find(|l| l.analytics_wrapup_code.is_some() || l.lookup_wrapup_code.is_some());
         let (code_id, code_name, code_source) = match coded {
             Some(l) => match (&l.analytics_wrapup_code, &l.lookup_wrapup_code) {
-                (Some(a), _) => (Some(a.clone()), l.wrapup_code_name.clone(), Some(CodeSource::Analytics)),
-                (None, Some(r)) => (Some(r.clone()), l.wrapup_code_name.clone(), Some(CodeSource::ConversationApi)),
+                (Some(a), _) => (
+                    Some(a.clone()),
+                    l.wrapup_code_name.clone(),
+                    Some(CodeSource::Analytics),
+                ),
+                (None, Some(r)) => (
+                    Some(r.clone()),
+                    l.wrapup_code_name.clone(),
+                    Some(CodeSource::ConversationApi),
+                ),
                 (None, None) => (None, None, None),
             },
             None => (None, None, None),
         };
-        let agent = decisive_leg.and_then(|l| l.user_id.as_deref().or(Some(l.participant_id.as_str())));
-        let shown_code = decisive_leg
-            .and_then(|l| l.wrapup_code_name.as_deref().or(l.lookup_wrapup_code.as_deref()).or(l.analytics_wrapup_code.as_deref()));
+        let agent =
+            decisive_leg.and_then(|l| l.user_id.as_deref().or(Some(l.participant_id.as_str())));
+        let shown_code = decisive_leg.and_then(|l| {
+            l.wrapup_code_name
+                .as_deref()
+                .or(l.lookup_wrapup_code.as_deref())
+                .or(l.analytics_wrapup_code.as_deref())
+        });
         let facts = ReasonFacts {
             agent,
             code: shown_code,
@@ -579,9 +697,12 @@ fn partition_record(
         interval_end: iso_ms(end),
         conversations: rows.len() as u64,
         legs: legs as u64,
-        is_final: !rows
-            .iter()
-            .any(|r| matches!(r.classification, ConversationLabel::InProgress | ConversationLabel::TooRecent)),
+        is_final: !rows.iter().any(|r| {
+            matches!(
+                r.classification,
+                ConversationLabel::InProgress | ConversationLabel::TooRecent
+            )
+        }),
         files: files.files,
         labels,
     }

@@ -79,11 +79,18 @@ mod tests {
 
     #[test]
     fn every_label_has_one_sentence() {
-        let f = ReasonFacts { agent: Some("Ana"), code: Some("Sale"), ..Default::default() };
+        let f = ReasonFacts {
+            agent: Some("Ana"),
+            code: Some("Sale"),
+            ..Default::default()
+        };
         for label in ConversationLabel::ALL {
             let r = reason(label, &f);
             assert!(r.ends_with('.'), "{label:?}: {r}");
-            assert!(!r.trim_end_matches('.').contains(". "), "{label:?} has more than one sentence: {r}");
+            assert!(
+                !r.trim_end_matches('.').contains(". "),
+                "{label:?} has more than one sentence: {r}"
+            );
         }
         assert_eq!(
             reason(ConversationLabel::Missing, &f),

@@ -33,7 +33,10 @@ pub struct OutputLock {
 impl OutputLock {
     pub fn acquire(dir: &Path) -> Result<OutputLock, Failure> {
         let output = |what: &str, e: std::io::Error| {
-            Failure::new(ExitStatus::Output, format!("output directory {} {what}: {e}", dir.display()))
+            Failure::new(
+                ExitStatus::Output,
+                format!("output directory {} {what}: {e}", dir.display()),
+            )
         };
         std::fs::create_dir_all(dir).map_err(|e| output("cannot be created", e))?;
         let path = dir.join(LOCK_FILE);
@@ -60,10 +63,19 @@ impl OutputLock {
             Err(std::fs::TryLockError::Error(e)) => return Err(output("cannot be locked", e)),
         }
         file.set_len(0).map_err(|e| output("is not writable", e))?;
-        write!(file, "pid {} since {}", std::process::id(), iso_ms(Utc::now())).map_err(|e| output("is not writable", e))?;
+        write!(
+            file,
+            "pid {} since {}",
+            std::process::id(),
+            iso_ms(Utc::now())
+        )
+        .map_err(|e| output("is not writable", e))?;
         match sink::cleanup_stale_staging(dir) {
             Ok(removed) if !removed.is_empty() => {
-                tracing::info!(removed = removed.len(), "Removed leftovers of an interrupted run");
+                tracing::info!(
+                    removed = removed.len(),
+                    "Removed leftovers of an interrupted run"
+                );
             }
             Ok(_) => {}
             Err(e) => return Err(output("cannot be cleaned", e)),
@@ -74,16 +86,29 @@ impl OutputLock {
 
 /// Reads the wrap-up code catalog once per run.
 pub async fn load_catalogs(client: &ApiClient) -> Result<Catalogs, Failure> {
-    let codes = client.list_all("wrapup_codes", "/api/v2/routing/wrapupcodes", 100).await.map_err(|e| {
-        let status = match e {
-            ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => ExitStatus::Auth,
-            _ => ExitStatus::ApiUnavailable,
-        };
-        let hint = if status == ExitStatus::Auth { " (the OAuth client's role needs routing:wrapupCode:view)" } else { "" };
-        Failure::new(status, format!("cannot read the wrap-up code catalog: {e}{hint}"))
-    })?;
+    let codes = client
+        .list_all("wrapup_codes", "/api/v2/routing/wrapupcodes", 100)
+        .await
+        .map_err(|e| {
+            let status = match e {
+                ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => ExitStatus::Auth,
+                _ => ExitStatus::ApiUnavailable,
+            };
+            let hint = if status == ExitStatus::Auth {
+                " (the OAuth client's role needs routing:wrapupCode:view)"
+            } else {
+                ""
+            };
+            Failure::new(
+                status,
+                format!("cannot read the wrap-up code catalog: {e}{hint}"),
+            )
+        })?;
     Ok(Catalogs {
-        codes: codes.into_iter().filter_map(|c| c.name.map(|n| (c.id, n))).collect(),
+        codes: codes
+            .into_iter()
+            .filter_map(|c| c.name.map(|n| (c.id, n)))
+            .collect(),
     })
 }
 
@@ -183,7 +208,11 @@ fn summary(cfg: &Config, o: &RunOutcome) -> Summary {
             })
             .collect(),
         leg_labels: o.leg_labels.clone(),
-        by_day: o.partitions.iter().map(|p| (p.date.to_string(), p.labels.clone())).collect(),
+        by_day: o
+            .partitions
+            .iter()
+            .map(|p| (p.date.to_string(), p.labels.clone()))
+            .collect(),
         lookups: o.lookups.clone(),
         api: o.api.clone(),
         dropped_outside_window: o.dropped_outside_window,
@@ -198,8 +227,13 @@ fn summary_markdown(s: &Summary) -> String {
         "Window {} to {} ({}), as of {}. Run `{}`, status **{}**.\n\n",
         s.window_from, s.window_to, s.timezone, s.as_of, s.run_id, s.status
     ));
-    md.push_str(&format!("{} conversations, {} agent legs.\n\n", s.conversations, s.legs));
-    md.push_str("| classification | conversations | share | null by design |\n|---|---:|---:|---|\n");
+    md.push_str(&format!(
+        "{} conversations, {} agent legs.\n\n",
+        s.conversations, s.legs
+    ));
+    md.push_str(
+        "| classification | conversations | share | null by design |\n|---|---:|---:|---|\n",
+    );
     for l in s.labels.iter().filter(|l| l.conversations > 0) {
         md.push_str(&format!(
             "| {} | {} | {:.1} % | {} |\n",
@@ -256,7 +290,12 @@ pub fn finish(
     outcome: Result<RunOutcome, Failure>,
 ) -> Result<RunResult, Failure> {
     let dir = &cfg.output_dir;
-    let out_err = |e: anyhow::Error| Failure::new(ExitStatus::Output, format!("cannot write run files in {}: {e:#}", dir.display()));
+    let out_err = |e: anyhow::Error| {
+        Failure::new(
+            ExitStatus::Output,
+            format!("cannot write run files in {}: {e:#}", dir.display()),
+        )
+    };
     let (status, error, o) = match &outcome {
         Ok(o) => (o.status, None, Some(o)),
         Err(f) => (f.status, Some(f.message.clone()), None),
@@ -268,21 +307,27 @@ pub fn finish(
         let s = summary(cfg, o);
         files.push(write_json(dir, SUMMARY_JSON, &s).map_err(out_err)?);
         let md = summary_markdown(&s);
-        let mut info = sink::write_file_atomically(&dir.join(SUMMARY_MD), 0, |w| Ok(w.write_all(md.as_bytes())?)).map_err(out_err)?;
+        let mut info = sink::write_file_atomically(&dir.join(SUMMARY_MD), 0, |w| {
+            Ok(w.write_all(md.as_bytes())?)
+        })
+        .map_err(out_err)?;
         info.path = PathBuf::from(SUMMARY_MD);
         files.push(info);
         let mut codes: Vec<(&String, &String)> = catalogs.codes.iter().collect();
         codes.sort();
-        let mut info = sink::write_file_atomically(&dir.join(CODES_FILE), codes.len() as u64, |w| {
-            let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(w);
-            csv.write_record(["wrapup_code_id", "wrapup_code_name"])?;
-            for (id, name) in codes {
-                csv.write_record([id, name])?;
-            }
-            csv.flush()?;
-            Ok(())
-        })
-        .map_err(out_err)?;
+        let mut info =
+            sink::write_file_atomically(&dir.join(CODES_FILE), codes.len() as u64, |w| {
+                let mut csv = csv::WriterBuilder::new()
+                    .terminator(csv::Terminator::Any(b'\n'))
+                    .from_writer(w);
+                csv.write_record(["wrapup_code_id", "wrapup_code_name"])?;
+                for (id, name) in codes {
+                    csv.write_record([id, name])?;
+                }
+                csv.flush()?;
+                Ok(())
+            })
+            .map_err(out_err)?;
         info.path = PathBuf::from(CODES_FILE);
         files.push(info);
     }
@@ -293,7 +338,10 @@ pub fn finish(
         job: &cfg.job_name,
         job_file: cfg.job_file.as_ref().map(|p| p.display().to_string()),
         source: match &cfg.source {
-            Source::Simulator { seed, conversations_per_day } => {
+            Source::Simulator {
+                seed,
+                conversations_per_day,
+            } => {
                 format!("embedded simulator (seed {seed}, {conversations_per_day} conversations per day)")
             }
             Source::Genesys { endpoints, .. } => endpoints.api_base.clone(),
@@ -302,7 +350,12 @@ pub fn finish(
             from: iso_ms(cfg.window.from),
             to: iso_ms(cfg.window.to),
             timezone: cfg.window.timezone.to_string(),
-            days: cfg.window.days().iter().map(|(d, _, _)| d.to_string()).collect(),
+            days: cfg
+                .window
+                .days()
+                .iter()
+                .map(|(d, _, _)| d.to_string())
+                .collect(),
         },
         as_of: iso_ms(cfg.as_of),
         settle_minutes: cfg.settle_minutes,
@@ -335,5 +388,10 @@ pub fn finish(
         outcome.api.requests,
         status.as_str()
     );
-    Ok(RunResult { run_id: run_id.to_string(), status, output_dir: dir.clone(), outcome: Some(outcome) })
+    Ok(RunResult {
+        run_id: run_id.to_string(),
+        status,
+        output_dir: dir.clone(),
+        outcome: Some(outcome),
+    })
 }

@@ -8,22 +8,41 @@ use std::time::Duration;
 pub enum ApiError {
     /// 400: the request is wrong and retrying will not help.
     #[error("{op}: bad request ({code}): {message}")]
-    BadRequest { op: String, code: String, message: String },
+    BadRequest {
+        op: String,
+        code: String,
+        message: String,
+    },
     /// 401 from an API call: the bearer token was refused.
     #[error("{op}: unauthorized ({code}): {message}")]
-    Unauthorized { op: String, code: String, message: String },
+    Unauthorized {
+        op: String,
+        code: String,
+        message: String,
+    },
     /// 403: the OAuth client's roles lack a permission, or the entity is in another division.
     #[error("{op}: forbidden ({code}): {message}")]
-    Forbidden { op: String, code: String, message: String },
+    Forbidden {
+        op: String,
+        code: String,
+        message: String,
+    },
     /// 404 `not.found`.
     #[error("{op}: not found")]
     NotFound { op: String },
     /// 429 with the wait the server asked for, if any.
     #[error("{op}: rate limited by the API (429)")]
-    RateLimited { op: String, retry_after: Option<Duration> },
+    RateLimited {
+        op: String,
+        retry_after: Option<Duration>,
+    },
     /// Any other non-success status (5xx and unusual 4xx).
     #[error("{op}: HTTP {status} ({code})")]
-    Status { op: String, status: u16, code: String },
+    Status {
+        op: String,
+        status: u16,
+        code: String,
+    },
     /// The request or its response body timed out.
     #[error("{op}: timed out")]
     Timeout { op: String },
@@ -55,8 +74,12 @@ impl ApiError {
     /// A short reason for a report's `detail` column.
     pub fn short_reason(&self) -> String {
         match self {
-            ApiError::NotFound { .. } => "conversation not found (404): purged or never visible to this client".into(),
-            ApiError::Forbidden { code, .. } => format!("not permitted to read the conversation (403 {code})"),
+            ApiError::NotFound { .. } => {
+                "conversation not found (404): purged or never visible to this client".into()
+            }
+            ApiError::Forbidden { code, .. } => {
+                format!("not permitted to read the conversation (403 {code})")
+            }
             ApiError::RateLimited { .. } => "rate limited (429) until retries ran out".into(),
             ApiError::Status { status, .. } => format!("HTTP {status} until retries ran out"),
             ApiError::Timeout { .. } => "timed out until retries ran out".into(),
@@ -70,6 +93,9 @@ impl ApiError {
 
     /// True for failures that say something about the data (404, 403), not about the API's health.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, ApiError::NotFound { .. } | ApiError::Forbidden { .. } | ApiError::BadRequest { .. })
+        matches!(
+            self,
+            ApiError::NotFound { .. } | ApiError::Forbidden { .. } | ApiError::BadRequest { .. }
+        )
     }
 }

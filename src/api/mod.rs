@@ -25,7 +25,9 @@ pub use rate_limit::Limiter;
 pub use retry::{RetryDecision, RetryPolicy};
 
 use crate::auth::{Credentials, TokenCache};
-use wire::{Conversation, ConversationQuery, DetailsQueryResponse, EntityListing, ErrorBody, NamedEntity};
+use wire::{
+    Conversation, ConversationQuery, DetailsQueryResponse, EntityListing, ErrorBody, NamedEntity,
+};
 
 /// The hosts a run talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +103,12 @@ impl ApiStats {
 
     fn count(&self, op: &'static str) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        *self.per_op.lock().expect("stats lock").entry(op).or_default() += 1;
+        *self
+            .per_op
+            .lock()
+            .expect("stats lock")
+            .entry(op)
+            .or_default() += 1;
     }
 }
 
@@ -125,7 +132,11 @@ fn install_tls_provider() {
 }
 
 impl ApiClient {
-    pub fn new(endpoints: Endpoints, credentials: Credentials, opts: &ClientOptions) -> anyhow::Result<ApiClient> {
+    pub fn new(
+        endpoints: Endpoints,
+        credentials: Credentials,
+        opts: &ClientOptions,
+    ) -> anyhow::Result<ApiClient> {
         install_tls_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("wrapup-audit/", env!("CARGO_PKG_VERSION")))
@@ -134,7 +145,12 @@ impl ApiClient {
             .build()?;
         let stats = Arc::new(ApiStats::default());
         Ok(ApiClient {
-            auth: TokenCache::new(credentials, endpoints.login_base.clone(), stats.clone(), opts.retry.clone()),
+            auth: TokenCache::new(
+                credentials,
+                endpoints.login_base.clone(),
+                stats.clone(),
+                opts.retry.clone(),
+            ),
             http,
             endpoints,
             limiter: Limiter::new(opts.requests_per_minute),
@@ -157,29 +173,57 @@ impl ApiClient {
     }
 
     /// One page of `POST /api/v2/analytics/conversations/details/query`.
-    pub async fn details_query(&self, q: &ConversationQuery) -> Result<DetailsQueryResponse, ApiError> {
-        self.send("details_query", Method::POST, "/api/v2/analytics/conversations/details/query", &[], Some(q)).await
+    pub async fn details_query(
+        &self,
+        q: &ConversationQuery,
+    ) -> Result<DetailsQueryResponse, ApiError> {
+        self.send(
+            "details_query",
+            Method::POST,
+            "/api/v2/analytics/conversations/details/query",
+            &[],
+            Some(q),
+        )
+        .await
     }
 
     /// `GET /api/v2/analytics/conversations/{conversationId}/details`.
-    pub async fn conversation_details(&self, id: &str) -> Result<wire::AnalyticsConversation, ApiError> {
-        let path = format!("/api/v2/analytics/conversations/{}/details", encode_segment(id));
-        self.send::<(), _>("conversation_details", Method::GET, &path, &[], None).await
+    pub async fn conversation_details(
+        &self,
+        id: &str,
+    ) -> Result<wire::AnalyticsConversation, ApiError> {
+        let path = format!(
+            "/api/v2/analytics/conversations/{}/details",
+            encode_segment(id)
+        );
+        self.send::<(), _>("conversation_details", Method::GET, &path, &[], None)
+            .await
     }
 
     /// `GET /api/v2/conversations/{conversationId}`.
     pub async fn conversation(&self, id: &str) -> Result<Conversation, ApiError> {
         let path = format!("/api/v2/conversations/{}", encode_segment(id));
-        self.send::<(), _>("conversation", Method::GET, &path, &[], None).await
+        self.send::<(), _>("conversation", Method::GET, &path, &[], None)
+            .await
     }
 
     /// Every entity of a paged listing such as `/api/v2/routing/wrapupcodes`.
-    pub async fn list_all(&self, op: &'static str, path: &str, page_size: u32) -> Result<Vec<NamedEntity>, ApiError> {
+    pub async fn list_all(
+        &self,
+        op: &'static str,
+        path: &str,
+        page_size: u32,
+    ) -> Result<Vec<NamedEntity>, ApiError> {
         let mut out = Vec::new();
         let mut page = 1u32;
         loop {
-            let query = [("pageSize", page_size.to_string()), ("pageNumber", page.to_string())];
-            let listing: EntityListing<NamedEntity> = self.send::<(), _>(op, Method::GET, path, &query, None).await?;
+            let query = [
+                ("pageSize", page_size.to_string()),
+                ("pageNumber", page.to_string()),
+            ];
+            let listing: EntityListing<NamedEntity> = self
+                .send::<(), _>(op, Method::GET, path, &query, None)
+                .await?;
             let n = listing.entities.len();
             out.extend(listing.entities);
             let last = match listing.page_count {
@@ -209,7 +253,11 @@ impl ApiClient {
             let token = self.auth.token(&self.http).await?;
             self.limiter.ready().await;
             self.stats.count(op);
-            let mut req = self.http.request(method.clone(), &url).bearer_auth(token.secret()).query(query);
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(token.secret())
+                .query(query);
             if let Some(b) = body {
                 req = req.json(b);
             }
@@ -221,9 +269,15 @@ impl ApiClient {
                 Err(e) => transport_error(op, &e),
             };
             match &err {
-                ApiError::RateLimited { .. } => self.stats.rate_limited.fetch_add(1, Ordering::Relaxed),
-                ApiError::Status { status, .. } if *status >= 500 => self.stats.server_errors.fetch_add(1, Ordering::Relaxed),
-                ApiError::Timeout { .. } | ApiError::Connect { .. } => self.stats.transport_errors.fetch_add(1, Ordering::Relaxed),
+                ApiError::RateLimited { .. } => {
+                    self.stats.rate_limited.fetch_add(1, Ordering::Relaxed)
+                }
+                ApiError::Status { status, .. } if *status >= 500 => {
+                    self.stats.server_errors.fetch_add(1, Ordering::Relaxed)
+                }
+                ApiError::Timeout { .. } | ApiError::Connect { .. } => {
+                    self.stats.transport_errors.fetch_add(1, Ordering::Relaxed)
+                }
                 _ => 0,
             };
             failures += 1;
@@ -231,7 +285,13 @@ impl ApiClient {
             match self.retry.decide(failures, &err, reauthenticated, jitter) {
                 RetryDecision::Retry(wait) => {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(api.op = op, http.status = err.status(), wait_ms = wait.as_millis() as u64, attempt = failures, "retrying after: {err}");
+                    tracing::warn!(
+                        api.op = op,
+                        http.status = err.status(),
+                        wait_ms = wait.as_millis() as u64,
+                        attempt = failures,
+                        "retrying after: {err}"
+                    );
                     if matches!(err, ApiError::RateLimited { .. }) {
                         // Everyone waits, not only this request: the quota is shared.
                         self.limiter.pause_for(wait);
@@ -249,7 +309,11 @@ impl ApiClient {
         }
     }
 
-    async fn read<T: DeserializeOwned>(&self, op: &'static str, resp: reqwest::Response) -> Result<T, ApiError> {
+    async fn read<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        resp: reqwest::Response,
+    ) -> Result<T, ApiError> {
         let status = resp.status();
         let headers = resp.headers().clone();
         self.limiter.observe(
@@ -259,7 +323,10 @@ impl ApiClient {
         );
         let bytes = resp.bytes().await.map_err(|e| transport_error(op, &e))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode { op: op.to_string(), detail: e.to_string() });
+            return serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
+                op: op.to_string(),
+                detail: e.to_string(),
+            });
         }
         Err(status_error(op, status, &headers, &bytes))
     }
@@ -293,13 +360,23 @@ pub(crate) fn transport_error(op: &str, e: &reqwest::Error) -> ApiError {
             detail = s.to_string();
             src = s.source();
         }
-        ApiError::Connect { op: op.to_string(), detail }
+        ApiError::Connect {
+            op: op.to_string(),
+            detail,
+        }
     }
 }
 
-pub(crate) fn status_error(op: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ApiError {
+pub(crate) fn status_error(
+    op: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ApiError {
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
-    let code = parsed.code.unwrap_or_else(|| status.canonical_reason().unwrap_or("unknown").to_string());
+    let code = parsed
+        .code
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("unknown").to_string());
     let message = parsed.message.unwrap_or_default();
     let op = op.to_string();
     match status.as_u16() {
@@ -308,10 +385,18 @@ pub(crate) fn status_error(op: &str, status: StatusCode, headers: &HeaderMap, bo
         403 => ApiError::Forbidden { op, code, message },
         404 => ApiError::NotFound { op },
         429 => {
-            let retry_after = header_u64(headers, "retry-after").or_else(|| header_u64(headers, "inin-ratelimit-reset"));
-            ApiError::RateLimited { op, retry_after: retry_after.map(Duration::from_secs) }
+            let retry_after = header_u64(headers, "retry-after")
+                .or_else(|| header_u64(headers, "inin-ratelimit-reset"));
+            ApiError::RateLimited {
+                op,
+                retry_after: retry_after.map(Duration::from_secs),
+            }
         }
-        s => ApiError::Status { op, status: s, code },
+        s => ApiError::Status {
+            op,
+            status: s,
+            code,
+        },
     }
 }
 
@@ -347,6 +432,9 @@ mod tests {
             status_error("q", StatusCode::TOO_MANY_REQUESTS, &h, b"not json"),
             ApiError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(3)
         ));
-        assert!(matches!(status_error("q", StatusCode::BAD_GATEWAY, &h, b""), ApiError::Status { status: 502, .. }));
+        assert!(matches!(
+            status_error("q", StatusCode::BAD_GATEWAY, &h, b""),
+            ApiError::Status { status: 502, .. }
+        ));
     }
 }

@@ -27,10 +27,16 @@ impl Limiter {
     pub fn new(requests_per_minute: u32) -> Limiter {
         let governor = NonZeroU32::new(requests_per_minute).map(|_| {
             let period = Duration::from_secs(60).div_f64(f64::from(requests_per_minute));
-            let quota = Quota::with_period(period).expect("period is positive").allow_burst(NonZeroU32::MIN);
+            let quota = Quota::with_period(period)
+                .expect("period is positive")
+                .allow_burst(NonZeroU32::MIN);
             RateLimiter::direct(quota)
         });
-        Limiter { governor, pause_until: Mutex::new(None), requests_per_minute }
+        Limiter {
+            governor,
+            pause_until: Mutex::new(None),
+            requests_per_minute,
+        }
     }
 
     pub fn requests_per_minute(&self) -> u32 {
@@ -47,7 +53,8 @@ impl Limiter {
             }
         }
         if let Some(g) = &self.governor {
-            g.until_ready_with_jitter(Jitter::up_to(Duration::from_millis(5))).await;
+            g.until_ready_with_jitter(Jitter::up_to(Duration::from_millis(5)))
+                .await;
         }
     }
 
@@ -55,7 +62,12 @@ impl Limiter {
     pub fn observe(&self, allowed: Option<u64>, count: Option<u64>, reset_secs: Option<u64>) {
         if let (Some(allowed), Some(count), Some(reset)) = (allowed, count, reset_secs) {
             if count + HEADROOM >= allowed {
-                tracing::debug!(ratelimit.allowed = allowed, ratelimit.count = count, ratelimit.reset_s = reset, "pausing until the server's rate window resets");
+                tracing::debug!(
+                    ratelimit.allowed = allowed,
+                    ratelimit.count = count,
+                    ratelimit.reset_s = reset,
+                    "pausing until the server's rate window resets"
+                );
                 self.pause_for(Duration::from_secs(reset));
             }
         }

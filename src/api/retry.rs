@@ -44,30 +44,45 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// `attempt` counts failures so far (1 after the first failure); `reauthenticated` says whether a
     /// 401 was already answered with a new token; `jitter` in `[0, 1)` scales the backoff (full jitter).
-    pub fn decide(&self, attempt: u32, err: &ApiError, reauthenticated: bool, jitter: f64) -> RetryDecision {
+    pub fn decide(
+        &self,
+        attempt: u32,
+        err: &ApiError,
+        reauthenticated: bool,
+        jitter: f64,
+    ) -> RetryDecision {
         if attempt > self.max_retries {
             return RetryDecision::GiveUp;
         }
         match err {
             ApiError::Unauthorized { .. } if !reauthenticated => RetryDecision::Reauthenticate,
-            ApiError::RateLimited { retry_after: Some(wait), .. } => {
+            ApiError::RateLimited {
+                retry_after: Some(wait),
+                ..
+            } => {
                 if *wait > self.max_retry_after {
                     RetryDecision::GiveUp
                 } else {
                     RetryDecision::Retry(*wait)
                 }
             }
-            ApiError::RateLimited { retry_after: None, .. } | ApiError::Timeout { .. } | ApiError::Connect { .. } => {
-                RetryDecision::Retry(self.backoff(attempt, jitter))
+            ApiError::RateLimited {
+                retry_after: None, ..
             }
-            ApiError::Status { status: 502..=504, .. } => RetryDecision::Retry(self.backoff(attempt, jitter)),
+            | ApiError::Timeout { .. }
+            | ApiError::Connect { .. } => RetryDecision::Retry(self.backoff(attempt, jitter)),
+            ApiError::Status {
+                status: 502..=504, ..
+            } => RetryDecision::Retry(self.backoff(attempt, jitter)),
             _ => RetryDecision::GiveUp,
         }
     }
 
     /// Capped exponential backoff with full jitter; never below a tenth of the base delay.
     pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
         let capped = exp.min(self.max_delay);
         let floor = self.base_delay / 10;
         capped.mul_f64(jitter.clamp(0.0, 1.0)).max(floor)
@@ -91,24 +106,95 @@ mod tests {
     #[test]
     fn decisions() {
         use RetryDecision::*;
-        let s = |status| ApiError::Status { op: op(), status, code: "x".into() };
+        let s = |status| ApiError::Status {
+            op: op(),
+            status,
+            code: "x".into(),
+        };
         check(1, s(502), false, Retry(Duration::from_millis(500)));
         check(2, s(503), false, Retry(Duration::from_millis(1000)));
         check(3, s(504), false, Retry(Duration::from_millis(2000)));
         check(1, s(500), false, GiveUp);
         check(1, ApiError::NotFound { op: op() }, false, GiveUp);
-        check(1, ApiError::Forbidden { op: op(), code: "c".into(), message: "m".into() }, false, GiveUp);
-        check(1, ApiError::BadRequest { op: op(), code: "c".into(), message: "m".into() }, false, GiveUp);
-        let unauthorized = ApiError::Unauthorized { op: op(), code: "c".into(), message: "m".into() };
+        check(
+            1,
+            ApiError::Forbidden {
+                op: op(),
+                code: "c".into(),
+                message: "m".into(),
+            },
+            false,
+            GiveUp,
+        );
+        check(
+            1,
+            ApiError::BadRequest {
+                op: op(),
+                code: "c".into(),
+                message: "m".into(),
+            },
+            false,
+            GiveUp,
+        );
+        let unauthorized = ApiError::Unauthorized {
+            op: op(),
+            code: "c".into(),
+            message: "m".into(),
+        };
         check(1, unauthorized.clone(), false, Reauthenticate);
         check(2, unauthorized, true, GiveUp);
-        check(1, ApiError::RateLimited { op: op(), retry_after: Some(Duration::from_secs(7)) }, false, Retry(Duration::from_secs(7)));
-        check(1, ApiError::RateLimited { op: op(), retry_after: Some(Duration::from_secs(181)) }, false, GiveUp);
-        check(1, ApiError::RateLimited { op: op(), retry_after: None }, false, Retry(Duration::from_millis(500)));
-        check(1, ApiError::Timeout { op: op() }, false, Retry(Duration::from_millis(500)));
-        check(1, ApiError::Connect { op: op(), detail: "d".into() }, false, Retry(Duration::from_millis(500)));
+        check(
+            1,
+            ApiError::RateLimited {
+                op: op(),
+                retry_after: Some(Duration::from_secs(7)),
+            },
+            false,
+            Retry(Duration::from_secs(7)),
+        );
+        check(
+            1,
+            ApiError::RateLimited {
+                op: op(),
+                retry_after: Some(Duration::from_secs(181)),
+            },
+            false,
+            GiveUp,
+        );
+        check(
+            1,
+            ApiError::RateLimited {
+                op: op(),
+                retry_after: None,
+            },
+            false,
+            Retry(Duration::from_millis(500)),
+        );
+        check(
+            1,
+            ApiError::Timeout { op: op() },
+            false,
+            Retry(Duration::from_millis(500)),
+        );
+        check(
+            1,
+            ApiError::Connect {
+                op: op(),
+                detail: "d".into(),
+            },
+            false,
+            Retry(Duration::from_millis(500)),
+        );
         check(9, ApiError::Timeout { op: op() }, false, GiveUp);
-        check(1, ApiError::Decode { op: op(), detail: "d".into() }, false, GiveUp);
+        check(
+            1,
+            ApiError::Decode {
+                op: op(),
+                detail: "d".into(),
+            },
+            false,
+            GiveUp,
+        );
     }
 
     #[test]

@@ -6,38 +6,119 @@ use super::*;
 use crate::api::wire::{AnalyticsMetric, AnalyticsSegment, AnalyticsSession, Wrapup};
 
 fn ev() -> LegEvidence {
-    LegEvidence { participant_id: "p".into(), purpose: "agent".into(), ..LegEvidence::default() }
+    LegEvidence {
+        participant_id: "p".into(),
+        purpose: "agent".into(),
+        ..LegEvidence::default()
+    }
 }
 
 #[track_caller]
 fn check_leg(e: LegEvidence, ended: bool, expect: LegLabel) {
-    assert_eq!(classify_leg(&e, ended), expect, "evidence: {e:?}, ended: {ended}");
+    assert_eq!(
+        classify_leg(&e, ended),
+        expect,
+        "evidence: {e:?}, ended: {ended}"
+    );
 }
 
 #[test]
 fn leg_rules_in_order() {
-    let coded = |c: &str| LegEvidence { code: Some(c.into()), has_wrapup_segment: true, ..ev() };
+    let coded = |c: &str| LegEvidence {
+        code: Some(c.into()),
+        has_wrapup_segment: true,
+        ..ev()
+    };
     // Rule 1 beats every later rule, even an unfinished conversation.
     check_leg(coded("ININ-WRAP-UP-TIMEOUT"), false, LegLabel::Timeout);
     check_leg(coded("ININ-WRAP-UP-TIMEOUT"), true, LegLabel::Timeout);
     // Rule 2: ININ- and OUTBOUND- literals.
-    check_leg(coded("ININ-OUTBOUND-PREVIEW-SKIPPED"), true, LegLabel::System);
+    check_leg(
+        coded("ININ-OUTBOUND-PREVIEW-SKIPPED"),
+        true,
+        LegLabel::System,
+    );
     check_leg(coded("OUTBOUND-MESSAGE-SENT"), true, LegLabel::System);
     // Rule 3: any other code, even with acwSkipped or an open segment.
-    check_leg(coded("659abad8-a6ef-4f03-abde-0346b6b2e814"), true, LegLabel::Coded);
-    check_leg(LegEvidence { acw_skipped: true, wrapup_open: true, ..coded("x") }, true, LegLabel::Coded);
+    check_leg(
+        coded("659abad8-a6ef-4f03-abde-0346b6b2e814"),
+        true,
+        LegLabel::Coded,
+    );
+    check_leg(
+        LegEvidence {
+            acw_skipped: true,
+            wrapup_open: true,
+            ..coded("x")
+        },
+        true,
+        LegLabel::Coded,
+    );
     // Rule 4: not ended, or an open wrap-up segment.
-    check_leg(LegEvidence { connected: true, ..ev() }, false, LegLabel::Pending);
-    check_leg(LegEvidence { has_wrapup_segment: true, wrapup_open: true, ..ev() }, true, LegLabel::Pending);
+    check_leg(
+        LegEvidence {
+            connected: true,
+            ..ev()
+        },
+        false,
+        LegLabel::Pending,
+    );
+    check_leg(
+        LegEvidence {
+            has_wrapup_segment: true,
+            wrapup_open: true,
+            ..ev()
+        },
+        true,
+        LegLabel::Pending,
+    );
     // Rule 5 beats 6–8.
-    check_leg(LegEvidence { acw_skipped: true, acw_ms: 4000, ..ev() }, true, LegLabel::Skipped);
+    check_leg(
+        LegEvidence {
+            acw_skipped: true,
+            acw_ms: 4000,
+            ..ev()
+        },
+        true,
+        LegLabel::Skipped,
+    );
     // Rule 6 and 7.
     check_leg(ev(), true, LegLabel::NotConnected);
-    check_leg(LegEvidence { connected: true, ..ev() }, true, LegLabel::NoWrapupPhase);
+    check_leg(
+        LegEvidence {
+            connected: true,
+            ..ev()
+        },
+        true,
+        LegLabel::NoWrapupPhase,
+    );
     // Rule 8: a wrap-up segment, or ACW time, without a code.
-    check_leg(LegEvidence { connected: true, has_wrapup_segment: true, ..ev() }, true, LegLabel::NeedsLookup);
-    check_leg(LegEvidence { connected: true, acw_ms: 1, ..ev() }, true, LegLabel::NeedsLookup);
-    check_leg(LegEvidence { acw_ms: 57_000, ..ev() }, true, LegLabel::NeedsLookup);
+    check_leg(
+        LegEvidence {
+            connected: true,
+            has_wrapup_segment: true,
+            ..ev()
+        },
+        true,
+        LegLabel::NeedsLookup,
+    );
+    check_leg(
+        LegEvidence {
+            connected: true,
+            acw_ms: 1,
+            ..ev()
+        },
+        true,
+        LegLabel::NeedsLookup,
+    );
+    check_leg(
+        LegEvidence {
+            acw_ms: 57_000,
+            ..ev()
+        },
+        true,
+        LegLabel::NeedsLookup,
+    );
 }
 
 fn seg(kind: &str, start: i64, end: Option<i64>, code: Option<&str>) -> AnalyticsSegment {
@@ -60,13 +141,23 @@ fn participant(purpose: &str, sessions: Vec<AnalyticsSession>) -> AnalyticsParti
     }
 }
 
-fn session(segments: Vec<AnalyticsSegment>, metrics: &[(&str, i64)], skipped: Option<bool>) -> AnalyticsSession {
+fn session(
+    segments: Vec<AnalyticsSegment>,
+    metrics: &[(&str, i64)],
+    skipped: Option<bool>,
+) -> AnalyticsSession {
     AnalyticsSession {
         media_type: Some("voice".into()),
         direction: Some("inbound".into()),
         acw_skipped: skipped,
         segments,
-        metrics: metrics.iter().map(|(n, v)| AnalyticsMetric { name: (*n).into(), value: *v }).collect(),
+        metrics: metrics
+            .iter()
+            .map(|(n, v)| AnalyticsMetric {
+                name: (*n).into(),
+                value: *v,
+            })
+            .collect(),
     }
 }
 
@@ -98,7 +189,10 @@ fn evidence_takes_the_last_coded_wrapup_segment_and_sums_metrics() {
 
 #[test]
 fn open_wrapup_segment_is_seen() {
-    let p = participant("user", vec![session(vec![seg("wrapup", 0, None, None)], &[], None)]);
+    let p = participant(
+        "user",
+        vec![session(vec![seg("wrapup", 0, None, None)], &[], None)],
+    );
     let e = leg_evidence(&p);
     assert!(e.wrapup_open);
     assert_eq!(classify_leg(&e, true), LegLabel::Pending);
@@ -107,7 +201,11 @@ fn open_wrapup_segment_is_seen() {
     assert!(!is_agent_leg(&participant("customer", vec![])));
 }
 
-fn cp(wrapup: Option<&str>, skipped: Option<bool>, required: Option<bool>) -> ConversationParticipant {
+fn cp(
+    wrapup: Option<&str>,
+    skipped: Option<bool>,
+    required: Option<bool>,
+) -> ConversationParticipant {
     ConversationParticipant {
         id: "p1".into(),
         purpose: Some("agent".into()),
@@ -115,7 +213,10 @@ fn cp(wrapup: Option<&str>, skipped: Option<bool>, required: Option<bool>) -> Co
         wrapup_required: required,
         wrapup_prompt: None,
         wrapup_skipped: skipped,
-        wrapup: wrapup.map(|c| Wrapup { code: Some(c.into()), name: Some(format!("name of {c}")) }),
+        wrapup: wrapup.map(|c| Wrapup {
+            code: Some(c.into()),
+            name: Some(format!("name of {c}")),
+        }),
     }
 }
 
@@ -128,18 +229,33 @@ fn check_settle(analytics: LegLabel, p: Option<ConversationParticipant>, expect:
 #[test]
 fn lookup_rules_in_order() {
     use LegLabel::*;
-    check_settle(NeedsLookup, Some(cp(Some("c"), Some(true), Some(true))), Recovered);
+    check_settle(
+        NeedsLookup,
+        Some(cp(Some("c"), Some(true), Some(true))),
+        Recovered,
+    );
     check_settle(NeedsLookup, Some(cp(None, Some(true), Some(true))), Skipped);
-    check_settle(NeedsLookup, Some(cp(None, Some(false), Some(false))), NotRequired);
+    check_settle(
+        NeedsLookup,
+        Some(cp(None, Some(false), Some(false))),
+        NotRequired,
+    );
     check_settle(NeedsLookup, Some(cp(None, None, Some(true))), Missing);
     check_settle(NeedsLookup, Some(cp(None, None, None)), LookupFailed);
     check_settle(NeedsLookup, None, LookupFailed);
     // all-null mode: looked-up legs may improve, never degrade to lookup_failed.
     check_settle(NoWrapupPhase, Some(cp(None, None, Some(true))), Missing);
-    check_settle(NotConnected, Some(cp(None, None, Some(false))), NotConnected);
+    check_settle(
+        NotConnected,
+        Some(cp(None, None, Some(false))),
+        NotConnected,
+    );
     check_settle(NoWrapupPhase, None, NoWrapupPhase);
     let s = settle_leg(NeedsLookup, Some(&cp(Some("c9"), None, None)));
-    assert_eq!((s.code.as_deref(), s.code_name.as_deref()), (Some("c9"), Some("name of c9")));
+    assert_eq!(
+        (s.code.as_deref(), s.code_name.as_deref()),
+        (Some("c9"), Some("name of c9"))
+    );
     assert!(settle_leg(NeedsLookup, None).detail.is_some());
 }
 
@@ -155,7 +271,11 @@ fn lookup_modes() {
 
 #[track_caller]
 fn check_conv(ended: bool, legs: &[LegLabel], expect: ConversationLabel, decisive: Option<usize>) {
-    assert_eq!(conversation_label(ended, legs), (expect, decisive), "legs: {legs:?}");
+    assert_eq!(
+        conversation_label(ended, legs),
+        (expect, decisive),
+        "legs: {legs:?}"
+    );
 }
 
 #[test]
@@ -166,12 +286,33 @@ fn conversation_rules_and_precedence() {
     check_conv(true, &[Coded, Pending], C::InProgress, Some(1));
     check_conv(true, &[], C::NoAgent, None);
     check_conv(false, &[], C::InProgress, None);
-    check_conv(true, &[NotConnected, NotConnected], C::NotConnected, Some(0));
+    check_conv(
+        true,
+        &[NotConnected, NotConnected],
+        C::NotConnected,
+        Some(0),
+    );
     check_conv(true, &[NotConnected, Coded], C::Coded, Some(1));
     check_conv(true, &[Coded, Timeout], C::Timeout, Some(1));
-    check_conv(true, &[NoWrapupPhase, NotConnected], C::NoWrapupPhase, Some(0));
+    check_conv(
+        true,
+        &[NoWrapupPhase, NotConnected],
+        C::NoWrapupPhase,
+        Some(0),
+    );
     // The full severity order, each beating all that follow it.
-    let order = [LookupFailed, Missing, Unexplained, Recovered, Timeout, Skipped, NotRequired, NoWrapupPhase, System, Coded];
+    let order = [
+        LookupFailed,
+        Missing,
+        Unexplained,
+        Recovered,
+        Timeout,
+        Skipped,
+        NotRequired,
+        NoWrapupPhase,
+        System,
+        Coded,
+    ];
     let expect = [
         C::LookupFailed,
         C::Missing,

@@ -12,11 +12,44 @@ fn usage_errors_exit_2_with_one_line() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
     let out = out.to_str().unwrap();
-    let cases: Vec<(Vec<&str>, Vec<(String, String)>, &str)> = vec![
-        (vec!["run", "--simulator", "--timezone", "Mars/Base", "--output-dir", out], vec![], "unknown time zone"),
-        (vec!["run", "--simulator", "--from", "2026-11-20", "--to", "2026-11-19", "--output-dir", out], vec![], "--to"),
-        (vec!["run", "--job", "jobs/nope.toml"], vec![], "cannot read job file"),
-        (vec!["run", "--output-dir", out], vec![], "GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET"),
+    type Case<'a> = (Vec<&'a str>, Vec<(String, String)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec![
+                "run",
+                "--simulator",
+                "--timezone",
+                "Mars/Base",
+                "--output-dir",
+                out,
+            ],
+            vec![],
+            "unknown time zone",
+        ),
+        (
+            vec![
+                "run",
+                "--simulator",
+                "--from",
+                "2026-11-20",
+                "--to",
+                "2026-11-19",
+                "--output-dir",
+                out,
+            ],
+            vec![],
+            "--to",
+        ),
+        (
+            vec!["run", "--job", "jobs/nope.toml"],
+            vec![],
+            "cannot read job file",
+        ),
+        (
+            vec!["run", "--output-dir", out],
+            vec![],
+            "GENESYS_CLIENT_ID and GENESYS_CLIENT_SECRET",
+        ),
         (
             vec!["run", "--output-dir", out],
             vec![
@@ -34,7 +67,10 @@ fn usage_errors_exit_2_with_one_line() {
         assert!(err.contains(needle), "{args:?}: {err}");
         one_line(&err);
     }
-    assert!(!tmp.path().join("o").exists(), "nothing written on a usage error");
+    assert!(
+        !tmp.path().join("o").exists(),
+        "nothing written on a usage error"
+    );
 }
 
 #[test]
@@ -63,7 +99,10 @@ fn unwritable_output_exits_5() {
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
     let out = file.join("reports");
-    let o = run_bin(&["run", "--simulator", "--output-dir", out.to_str().unwrap()], &[]);
+    let o = run_bin(
+        &["run", "--simulator", "--output-dir", out.to_str().unwrap()],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     one_line(&stderr(&o));
 }
@@ -77,7 +116,11 @@ async fn wrong_secret_exits_3_and_secrets_stay_out_of_logs() {
     env.push(("GENESYS_CLIENT_SECRET".into(), "not-the-secret-xyz".into()));
     env.push(("RUST_LOG".into(), "trace".into()));
     let out = tmp.path().join("o");
-    let o = tokio::task::spawn_blocking(move || run_bin(&["run", "--output-dir", out.to_str().unwrap()], &env)).await.unwrap();
+    let o = tokio::task::spawn_blocking(move || {
+        run_bin(&["run", "--output-dir", out.to_str().unwrap()], &env)
+    })
+    .await
+    .unwrap();
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("invalid_client"), "{err}");
@@ -91,7 +134,18 @@ async fn wrong_secret_exits_3_and_secrets_stay_out_of_logs() {
     let out = tmp2.path().join("o");
     let as_of = as_of().to_rfc3339();
     let o = tokio::task::spawn_blocking(move || {
-        run_bin(&["run", "--output-dir", out.to_str().unwrap(), "--as-of", &as_of, "--requests-per-minute", "0"], &env)
+        run_bin(
+            &[
+                "run",
+                "--output-dir",
+                out.to_str().unwrap(),
+                "--as-of",
+                &as_of,
+                "--requests-per-minute",
+                "0",
+            ],
+            &env,
+        )
     })
     .await
     .unwrap();
@@ -99,7 +153,10 @@ async fn wrong_secret_exits_3_and_secrets_stay_out_of_logs() {
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("finished"), "{err}");
     assert!(!err.contains(sim.client_secret()), "secret leaked");
-    assert!(!err.to_ascii_lowercase().contains("bearer "), "token leaked:\n{err}");
+    assert!(
+        !err.to_ascii_lowercase().contains("bearer "),
+        "token leaked:\n{err}"
+    );
     sim.shutdown().await;
 }
 
@@ -108,11 +165,26 @@ fn demo_job_runs_offline() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
     let o = run_bin(
-        &["run", "--job", "jobs/demo.toml", "--as-of", "2026-11-21T00:20:00Z", "--output-dir", out.to_str().unwrap()],
+        &[
+            "run",
+            "--job",
+            "jobs/demo.toml",
+            "--as-of",
+            "2026-11-21T00:20:00Z",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    for f in ["manifest.json", "summary.json", "summary.md", "wrapup_codes.csv", "date=2026-11-20/conversations.csv", "date=2026-11-20/legs.parquet"] {
+    for f in [
+        "manifest.json",
+        "summary.json",
+        "summary.md",
+        "wrapup_codes.csv",
+        "date=2026-11-20/conversations.csv",
+        "date=2026-11-20/legs.parquet",
+    ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
 }

@@ -15,11 +15,12 @@ fn utc(s: &str) -> DateTime<Utc> {
 async fn multi_day_run_matches_ground_truth() {
     let sim = sim(7, 150).await;
     let out = tempfile::tempdir().unwrap();
-    let cmd = run_cmd("2026-11-18", "2026-11-21", out.path());
+    // The window runs up to the run's clock, so live and just-ended conversations are in it.
+    let cmd = run_cmd("2026-11-18", &as_of().to_rfc3339(), out.path());
     let result = run_in_process(&cmd, &sim).await.expect("run succeeds");
     assert_eq!(result.status.code(), 0);
 
-    let truth = sim.ground_truth(utc("2026-11-18T00:00:00Z"), utc("2026-11-21T00:00:00Z"), 15, as_of());
+    let truth = sim.ground_truth(utc("2026-11-18T00:00:00Z"), as_of(), 15, as_of());
     assert!(truth.len() > 400, "a real sample: {}", truth.len());
     let rows = read_all(out.path(), "conversations");
 
@@ -28,42 +29,88 @@ async fn multi_day_run_matches_ground_truth() {
     let unique: HashSet<&str> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "duplicated rows");
     let truth_ids: HashSet<&str> = truth.iter().map(|t| t.conversation_id.as_str()).collect();
-    assert_eq!(unique, truth_ids, "reported and generated conversations differ");
+    assert_eq!(
+        unique, truth_ids,
+        "reported and generated conversations differ"
+    );
 
     // Every label equals the ground truth; every label of the contract but the lookup-off ones occurs.
-    let by_id: HashMap<&str, &std::collections::BTreeMap<String, String>> =
-        rows.iter().map(|r| (r["conversation_id"].as_str(), r)).collect();
+    let by_id: HashMap<&str, &std::collections::BTreeMap<String, String>> = rows
+        .iter()
+        .map(|r| (r["conversation_id"].as_str(), r))
+        .collect();
     let mut wrong = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for t in &truth {
         let row = by_id[t.conversation_id.as_str()];
         *seen.entry(row["classification"].clone()).or_default() += 1;
         if row["classification"] != t.label.as_str() {
-            wrong.push(format!("{} ({}): got {}, want {}", t.conversation_id, t.scenario, row["classification"], t.label.as_str()));
+            wrong.push(format!(
+                "{} ({}): got {}, want {}",
+                t.conversation_id,
+                t.scenario,
+                row["classification"],
+                t.label.as_str()
+            ));
         }
         // Each row sits in the partition of its start day (UTC job).
         assert_eq!(row["date"], t.conversation_start.date_naive().to_string());
     }
-    assert!(wrong.is_empty(), "{} of {} labels differ:\n{}", wrong.len(), truth.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} labels differ:\n{}",
+        wrong.len(),
+        truth.len(),
+        wrong.join("\n")
+    );
     for label in [
-        "coded", "system", "timeout", "recovered", "skipped", "not_required", "no_wrapup_phase", "not_connected",
-        "missing", "lookup_failed", "no_agent", "in_progress", "too_recent",
+        "coded",
+        "system",
+        "timeout",
+        "recovered",
+        "skipped",
+        "not_required",
+        "no_wrapup_phase",
+        "not_connected",
+        "missing",
+        "lookup_failed",
+        "no_agent",
+        "in_progress",
+        "too_recent",
     ] {
-        assert!(seen.contains_key(label), "label {label} never occurred: {seen:?}");
+        assert!(
+            seen.contains_key(label),
+            "label {label} never occurred: {seen:?}"
+        );
     }
 
     // Leg labels equal the scenario's legs, for every conversation whose legs are final.
     let legs = read_all(out.path(), "legs");
     let leg_label: HashMap<(&str, &str), &str> = legs
         .iter()
-        .map(|l| ((l["conversation_id"].as_str(), l["participant_id"].as_str()), l["label"].as_str()))
+        .map(|l| {
+            (
+                (l["conversation_id"].as_str(), l["participant_id"].as_str()),
+                l["label"].as_str(),
+            )
+        })
         .collect();
     let mut leg_count = 0;
-    for t in truth.iter().filter(|t| !matches!(t.label.as_str(), "too_recent" | "in_progress")) {
+    for t in truth
+        .iter()
+        .filter(|t| !matches!(t.label.as_str(), "too_recent" | "in_progress"))
+    {
         for leg in &t.legs {
             leg_count += 1;
             let got = leg_label.get(&(t.conversation_id.as_str(), leg.participant_id.as_str()));
-            assert_eq!(got.copied(), Some(leg.label.as_str()), "leg {} of {} ({})", leg.participant_id, t.conversation_id, t.scenario);
+            assert_eq!(
+                got.copied(),
+                Some(leg.label.as_str()),
+                "leg {} of {} ({})",
+                leg.participant_id,
+                t.conversation_id,
+                t.scenario
+            );
         }
     }
     assert!(leg_count > 400);
@@ -73,24 +120,44 @@ async fn multi_day_run_matches_ground_truth() {
         .request_log()
         .iter()
         .filter(|r| r.method == "GET" && r.path.starts_with("/api/v2/conversations/"))
-        .map(|r| r.path.trim_start_matches("/api/v2/conversations/").to_string())
+        .map(|r| {
+            r.path
+                .trim_start_matches("/api/v2/conversations/")
+                .to_string()
+        })
         .collect();
     let looked_up_set: HashSet<&str> = looked_up.iter().map(String::as_str).collect();
-    assert_eq!(looked_up_set.len(), looked_up.len(), "a conversation was looked up twice");
-    let needed: HashSet<&str> = truth.iter().filter(|t| t.needs_lookup).map(|t| t.conversation_id.as_str()).collect();
+    assert_eq!(
+        looked_up_set.len(),
+        looked_up.len(),
+        "a conversation was looked up twice"
+    );
+    let needed: HashSet<&str> = truth
+        .iter()
+        .filter(|t| t.needs_lookup)
+        .map(|t| t.conversation_id.as_str())
+        .collect();
     assert_eq!(looked_up_set, needed);
 
     // The manifest and summary agree with the files.
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(manifest["status"], "success");
     let parts = manifest["partitions"].as_array().unwrap();
-    assert_eq!(parts.len(), 3);
-    let manifest_rows: u64 = parts.iter().map(|p| p["conversations"].as_u64().unwrap()).sum();
+    assert_eq!(parts.len(), 4);
+    let manifest_rows: u64 = parts
+        .iter()
+        .map(|p| p["conversations"].as_u64().unwrap())
+        .sum();
     assert_eq!(manifest_rows as usize, rows.len());
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["lookups"]["made"].as_u64().unwrap() as usize, needed.len());
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        summary["lookups"]["made"].as_u64().unwrap() as usize,
+        needed.len()
+    );
     sim.shutdown().await;
 }
 
@@ -119,13 +186,20 @@ async fn parquet_reads_back_with_the_stated_types() {
     ];
     for (name, ty, nullable) in expect {
         let f = schema.field_with_name(name).unwrap();
-        assert_eq!((f.data_type(), f.is_nullable()), (&ty, nullable), "column {name}");
+        assert_eq!(
+            (f.data_type(), f.is_nullable()),
+            (&ty, nullable),
+            "column {name}"
+        );
     }
     let batches: Vec<_> = reader.build().unwrap().collect::<Result<_, _>>().unwrap();
     let n: usize = batches.iter().map(|b| b.num_rows()).sum();
     assert_eq!(n, csv_rows.len());
     let ids = batches[0].column_by_name("conversation_id").unwrap();
-    let ids = ids.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+    let ids = ids
+        .as_any()
+        .downcast_ref::<arrow::array::StringArray>()
+        .unwrap();
     assert_eq!(ids.value(0), csv_rows[0]["conversation_id"]);
     sim.shutdown().await;
 }
@@ -138,13 +212,27 @@ async fn lookups_off_and_budget_leave_legs_unexplained() {
     cmd.lookup_budget = Some(3);
     run_in_process(&cmd, &sim).await.expect("run succeeds");
     let rows = read_all(out.path(), "conversations");
-    let truth = sim.ground_truth(utc("2026-11-19T00:00:00Z"), utc("2026-11-20T00:00:00Z"), 15, as_of());
+    let truth = sim.ground_truth(
+        utc("2026-11-19T00:00:00Z"),
+        utc("2026-11-20T00:00:00Z"),
+        15,
+        as_of(),
+    );
     let needed = truth.iter().filter(|t| t.needs_lookup).count();
-    assert!(needed > 3, "the scenario mix must need more lookups than the budget: {needed}");
-    let done = rows.iter().filter(|r| r["lookup"] == "done" || r["lookup"] == "failed").count();
+    assert!(
+        needed > 3,
+        "the scenario mix must need more lookups than the budget: {needed}"
+    );
+    let done = rows
+        .iter()
+        .filter(|r| r["lookup"] == "done" || r["lookup"] == "failed")
+        .count();
     let over = rows.iter().filter(|r| r["lookup"] == "over_budget").count();
     assert_eq!((done, over), (3, needed - 3));
-    assert!(rows.iter().filter(|r| r["lookup"] == "over_budget").all(|r| r["classification"] == "unexplained"));
+    assert!(rows
+        .iter()
+        .filter(|r| r["lookup"] == "over_budget")
+        .all(|r| r["classification"] == "unexplained"));
 
     // With lookups off, every needs-lookup conversation is unexplained: the scenario's own answer.
     let sim2 = sim_again(11).await;
@@ -153,11 +241,23 @@ async fn lookups_off_and_budget_leave_legs_unexplained() {
     cmd.lookup = Some("off".into());
     run_in_process(&cmd, &sim2).await.expect("run succeeds");
     let rows = read_all(out2.path(), "conversations");
-    let by_id: HashMap<&str, &str> = rows.iter().map(|r| (r["conversation_id"].as_str(), r["classification"].as_str())).collect();
+    let by_id: HashMap<&str, &str> = rows
+        .iter()
+        .map(|r| (r["conversation_id"].as_str(), r["classification"].as_str()))
+        .collect();
     for t in &truth {
-        assert_eq!(by_id[t.conversation_id.as_str()], t.label_without_lookup.as_str(), "{} ({})", t.conversation_id, t.scenario);
+        assert_eq!(
+            by_id[t.conversation_id.as_str()],
+            t.label_without_lookup.as_str(),
+            "{} ({})",
+            t.conversation_id,
+            t.scenario
+        );
     }
-    assert!(!sim2.request_log().iter().any(|r| r.path.starts_with("/api/v2/conversations/")));
+    assert!(!sim2
+        .request_log()
+        .iter()
+        .any(|r| r.path.starts_with("/api/v2/conversations/")));
     sim.shutdown().await;
     sim2.shutdown().await;
 }
@@ -177,7 +277,9 @@ async fn rerun_replaces_partitions_without_duplicates() {
     let second = read_all(out.path(), "conversations");
     assert_eq!(first.len(), second.len());
     let strip = |rows: Vec<BTreeMap<String, String>>| -> Vec<(String, String)> {
-        rows.into_iter().map(|r| (r["conversation_id"].clone(), r["classification"].clone())).collect()
+        rows.into_iter()
+            .map(|r| (r["conversation_id"].clone(), r["classification"].clone()))
+            .collect()
     };
     assert_eq!(strip(first), strip(second));
     sim.shutdown().await;

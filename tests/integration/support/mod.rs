@@ -17,7 +17,13 @@ pub fn as_of() -> DateTime<Utc> {
 }
 
 pub async fn sim(seed: u64, per_day: u32) -> SimHandle {
-    sim_with(SimConfig { seed, conversations_per_day: per_day, now: as_of(), ..SimConfig::default() }).await
+    sim_with(SimConfig {
+        seed,
+        conversations_per_day: per_day,
+        now: as_of(),
+        ..SimConfig::default()
+    })
+    .await
 }
 
 pub async fn sim_with(cfg: SimConfig) -> SimHandle {
@@ -46,14 +52,19 @@ pub fn run_cmd(from: &str, to: &str, out: &Path) -> RunCmd {
 }
 
 /// Runs the job in-process against `sim`.
-pub async fn run_in_process(cmd: &RunCmd, sim: &SimHandle) -> Result<wrapup_audit::report::RunResult, wrapup_audit::exit::Failure> {
+pub async fn run_in_process(
+    cmd: &RunCmd,
+    sim: &SimHandle,
+) -> Result<wrapup_audit::report::RunResult, wrapup_audit::exit::Failure> {
     wrapup_audit::run_command(cmd, &env_for(sim), Utc::now(), CancellationToken::new()).await
 }
 
 /// Runs the real binary with a clean environment plus `env`, from the crate root.
 pub fn run_bin(args: &[&str], env: &[(String, String)]) -> Output {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wrapup-audit"));
-    c.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).env_clear();
+    c.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear();
     if let Ok(path) = std::env::var("PATH") {
         c.env("PATH", path);
     }
@@ -70,7 +81,11 @@ pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     r.records()
         .map(|rec| {
             let rec = rec.unwrap();
-            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
         })
         .collect()
 }
@@ -80,7 +95,12 @@ pub fn read_all(out: &Path, table: &str) -> Vec<BTreeMap<String, String>> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("date="))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("date=")
+        })
         .collect();
     dirs.sort();
     let mut rows = Vec::new();
