@@ -160,6 +160,8 @@ pub struct Config {
     pub job_file: Option<PathBuf>,
     pub window: Window,
     pub as_of: DateTime<Utc>,
+    /// True when `--as-of` fixed the clock (it then belongs to the run's fingerprint).
+    pub as_of_explicit: bool,
     pub output_dir: PathBuf,
     pub formats: Formats,
     pub settle_minutes: i64,
@@ -478,6 +480,7 @@ impl Config {
             job_file: args.job.clone(),
             window: Window { from, to, timezone },
             as_of,
+            as_of_explicit: args.as_of.is_some(),
             output_dir: args
                 .output_dir
                 .clone()

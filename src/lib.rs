@@ -105,7 +105,7 @@ pub async fn run_command(
     now: DateTime<Utc>,
     cancel: CancellationToken,
 ) -> Result<report::RunResult, Failure> {
-    let cfg = load_config(cmd, env, now)?;
+    let mut cfg = load_config(cmd, env, now)?;
     let started = Utc::now();
     let run_id = format!(
         "{}-{}",
@@ -113,6 +113,15 @@ pub async fn run_command(
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
+    // An unfinished run of the same job continues where it stopped, with its own clock.
+    let done = match report::resumable(&cfg) {
+        Some((as_of, done)) => {
+            tracing::info!(days = done.len(), as_of = %pipeline::iso_ms(as_of), "Resuming an unfinished run of this job ({} days already written)", done.len());
+            cfg.as_of = as_of;
+            done
+        }
+        None => Vec::new(),
+    };
 
     // The embedded simulator lives exactly as long as the run that uses it.
     let mut sim_handle = None;
@@ -173,9 +182,25 @@ pub async fn run_command(
         .map_err(|e| auth_failure(&e, &endpoints))?;
     let catalogs = report::load_catalogs(&client).await?;
 
-    let outcome = pipeline::audit(&cfg, client.clone(), &catalogs, &run_id, &cancel).await;
+    let mut written = done.clone();
+    let mut checkpoint = |parts: &[pipeline::PartitionRecord]| {
+        written = parts.to_vec();
+        report::checkpoint(&cfg, &run_id, started, parts)
+    };
+    let outcome = pipeline::audit(
+        &cfg,
+        client.clone(),
+        &catalogs,
+        &run_id,
+        &cancel,
+        done,
+        &mut checkpoint,
+    )
+    .await;
     let finished = Utc::now();
-    let result = report::finish(&cfg, &run_id, started, finished, &catalogs, outcome)?;
+    let result = report::finish(
+        &cfg, &run_id, started, finished, &catalogs, outcome, &written,
+    )?;
     if let Some(h) = sim_handle {
         h.shutdown().await;
     }

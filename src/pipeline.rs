@@ -53,7 +53,7 @@ impl Catalogs {
 }
 
 /// Lookup counters for the summary (contract §3).
-#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct LookupStats {
     /// Conversations that needed a lookup.
     pub needed: u64,
@@ -69,8 +69,31 @@ pub struct LookupStats {
     pub failed_transient: u64,
 }
 
-/// One finished partition, as recorded in the manifest.
-#[derive(Debug, Clone, Serialize)]
+impl LookupStats {
+    fn add(&mut self, o: &LookupStats) {
+        self.needed += o.needed;
+        self.made += o.made;
+        self.over_budget += o.over_budget;
+        self.disabled += o.disabled;
+        self.failed += o.failed;
+        self.failed_transient += o.failed_transient;
+    }
+}
+
+/// Counts of one partition; a run's totals are the sum over its partitions, so a resumed run
+/// reports the same totals as an uninterrupted one.
+#[derive(Debug, Default, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct PartitionStats {
+    pub labels: BTreeMap<String, u64>,
+    pub leg_labels: BTreeMap<String, u64>,
+    pub lookups: LookupStats,
+    /// Rows the details query returned that fell outside the day or repeated an earlier row.
+    pub dropped_outside_window: u64,
+    pub dropped_duplicates: u64,
+}
+
+/// One finished partition, as recorded in the manifest (and read back to resume a run).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PartitionRecord {
     pub date: NaiveDate,
     pub interval_start: String,
@@ -80,7 +103,8 @@ pub struct PartitionRecord {
     /// False while any row is `in_progress` or `too_recent`: a later run should redo the day.
     pub is_final: bool,
     pub files: Vec<sink::FileInfo>,
-    pub labels: BTreeMap<&'static str, u64>,
+    #[serde(flatten)]
+    pub stats: PartitionStats,
 }
 
 /// What a run produced.
@@ -88,36 +112,28 @@ pub struct PartitionRecord {
 pub struct RunOutcome {
     pub run_id: String,
     pub partitions: Vec<PartitionRecord>,
-    pub labels: BTreeMap<&'static str, u64>,
-    pub leg_labels: BTreeMap<&'static str, u64>,
+    pub labels: BTreeMap<String, u64>,
+    pub leg_labels: BTreeMap<String, u64>,
     pub lookups: LookupStats,
     pub api: ApiStatsSnapshot,
     pub conversations: u64,
     pub legs: u64,
-    /// Rows the details query returned that fell outside the window or repeated an earlier row.
     pub dropped_outside_window: u64,
     pub dropped_duplicates: u64,
+    /// Days taken over from an interrupted earlier run instead of being fetched again.
+    pub resumed_days: u64,
     #[serde(skip)]
     pub status: ExitStatus,
 }
 
-/// Mutable state threaded through the days of one run.
-struct RunState {
-    lookups_left: Option<u64>,
-    outcome: RunOutcome,
-}
-
-/// Runs the audit against `client`. The caller owns locking, the source and the final files.
-pub async fn audit(
-    cfg: &Config,
-    client: Arc<ApiClient>,
-    catalogs: &Catalogs,
-    run_id: &str,
-    cancel: &CancellationToken,
-) -> Result<RunOutcome, Failure> {
-    let mut state = RunState {
-        lookups_left: cfg.lookup_budget,
-        outcome: RunOutcome {
+impl RunOutcome {
+    /// Totals derived from the partitions.
+    fn from_partitions(
+        run_id: &str,
+        partitions: Vec<PartitionRecord>,
+        resumed_days: u64,
+    ) -> RunOutcome {
+        let mut o = RunOutcome {
             run_id: run_id.to_string(),
             partitions: Vec::new(),
             labels: BTreeMap::new(),
@@ -128,10 +144,53 @@ pub async fn audit(
             legs: 0,
             dropped_outside_window: 0,
             dropped_duplicates: 0,
+            resumed_days,
             status: ExitStatus::Success,
-        },
-    };
-    for (date, start, end) in cfg.window.days() {
+        };
+        for p in &partitions {
+            for (k, v) in &p.stats.labels {
+                *o.labels.entry(k.clone()).or_default() += v;
+            }
+            for (k, v) in &p.stats.leg_labels {
+                *o.leg_labels.entry(k.clone()).or_default() += v;
+            }
+            o.lookups.add(&p.stats.lookups);
+            o.conversations += p.conversations;
+            o.legs += p.legs;
+            o.dropped_outside_window += p.stats.dropped_outside_window;
+            o.dropped_duplicates += p.stats.dropped_duplicates;
+        }
+        o.partitions = partitions;
+        o
+    }
+}
+
+/// Runs the audit against `client`. The caller owns locking, the source and the run-level files.
+///
+/// `done` holds partitions an interrupted earlier run with the same arguments already finished: their
+/// days are skipped. `checkpoint` is called after every partition with all partitions so far.
+pub async fn audit(
+    cfg: &Config,
+    client: Arc<ApiClient>,
+    catalogs: &Catalogs,
+    run_id: &str,
+    cancel: &CancellationToken,
+    done: Vec<PartitionRecord>,
+    checkpoint: &mut dyn FnMut(&[PartitionRecord]) -> Result<(), Failure>,
+) -> Result<RunOutcome, Failure> {
+    let resumed_days = done.len() as u64;
+    let mut partitions = done;
+    let already: Vec<u64> = partitions.iter().map(|p| p.stats.lookups.made).collect();
+    let mut lookups_left = cfg
+        .lookup_budget
+        .map(|b| b.saturating_sub(already.iter().sum()));
+    let days = cfg.window.days();
+    let total_days = days.len();
+    for (date, start, end) in days {
+        if partitions.iter().any(|p| p.date == date) {
+            tracing::info!(date = %date, "Skipping date={date}: finished by an interrupted earlier run");
+            continue;
+        }
         if cancel.is_cancelled() {
             break;
         }
@@ -141,14 +200,17 @@ pub async fn audit(
             r = fetch_interval(&client, cfg, start, end) => r.map_err(|e| fetch_failure(&e, date))?,
         };
         let (conversations, dropped_window, dropped_dupes) = fetched;
-        state.outcome.dropped_outside_window += dropped_window;
-        state.outcome.dropped_duplicates += dropped_dupes;
+        let mut stats = PartitionStats {
+            dropped_outside_window: dropped_window,
+            dropped_duplicates: dropped_dupes,
+            ..PartitionStats::default()
+        };
 
         let classified: Vec<Classified> = conversations
             .iter()
             .map(|c| classify_conversation(c, cfg))
             .collect();
-        let plan = plan_lookups(&classified, cfg.lookup, &mut state.lookups_left);
+        let plan = plan_lookups(&classified, cfg.lookup, &mut lookups_left);
         let lookups = tokio::select! {
             biased;
             _ = cancel.cancelled() => break,
@@ -161,7 +223,7 @@ pub async fn audit(
             &classified,
             &plan,
             &lookups,
-            &mut state.outcome,
+            &mut stats,
         );
 
         let files = sink::write_partition(
@@ -178,27 +240,32 @@ pub async fn audit(
                 format!("cannot write partition date={date}: {e:#}"),
             )
         })?;
-        let record = partition_record(date, start, end, &conv_rows, leg_rows.len(), files);
+        let record = partition_record(date, start, end, &conv_rows, leg_rows.len(), files, stats);
         tracing::info!(
             date = %date,
             conversations = record.conversations,
             legs = record.legs,
-            lookups = lookups.iter().filter(|l| l.is_some()).count(),
-            "Wrote partition date={date}: {} conversations, {} legs",
+            lookups = record.stats.lookups.made,
+            "Wrote partition date={date} ({} of {total_days}): {} conversations, {} legs, {} lookups",
+            partitions.len() + 1,
             record.conversations,
-            record.legs
+            record.legs,
+            record.stats.lookups.made
         );
-        state.outcome.partitions.push(record);
+        partitions.push(record);
+        checkpoint(&partitions)?;
     }
-    state.outcome.api = client.stats();
-    state.outcome.status = if cancel.is_cancelled() {
+    partitions.sort_by_key(|p| p.date);
+    let mut outcome = RunOutcome::from_partitions(run_id, partitions, resumed_days);
+    outcome.api = client.stats();
+    outcome.status = if cancel.is_cancelled() {
         ExitStatus::Interrupted
-    } else if state.outcome.lookups.failed_transient > 0 {
+    } else if outcome.lookups.failed_transient > 0 {
         ExitStatus::PartialLookups
     } else {
         ExitStatus::Success
     };
-    Ok(state.outcome)
+    Ok(outcome)
 }
 
 fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
@@ -483,12 +550,12 @@ fn build_rows(
     classified: &[Classified],
     plan: &[Plan],
     lookups: &[Option<Result<Conversation, ApiError>>],
-    outcome: &mut RunOutcome,
+    pstats: &mut PartitionStats,
 ) -> (Vec<ConversationRow>, Vec<LegRow>) {
     let mut conv_rows = Vec::with_capacity(conversations.len());
     let mut leg_rows = Vec::new();
     for (((c, cl), p), lookup) in conversations.iter().zip(classified).zip(plan).zip(lookups) {
-        let stats = &mut outcome.lookups;
+        let stats = &mut pstats.lookups;
         let mut lookup_status = match p {
             Plan::NotNeeded => LookupStatus::NotNeeded,
             Plan::Lookup => LookupStatus::Done,
@@ -647,11 +714,12 @@ fn build_rows(
             },
         };
         for l in &legs_out {
-            *outcome.leg_labels.entry(l.label.as_str()).or_default() += 1;
+            *pstats
+                .leg_labels
+                .entry(l.label.as_str().to_string())
+                .or_default() += 1;
         }
-        *outcome.labels.entry(label.as_str()).or_default() += 1;
-        outcome.conversations += 1;
-        outcome.legs += legs_out.len() as u64;
+        *pstats.labels.entry(label.as_str().to_string()).or_default() += 1;
         conv_rows.push(ConversationRow {
             conversation_id: c.conversation_id.clone(),
             conversation_start: c.conversation_start,
@@ -686,11 +754,8 @@ fn partition_record(
     rows: &[ConversationRow],
     legs: usize,
     files: PartitionFiles,
+    stats: PartitionStats,
 ) -> PartitionRecord {
-    let mut labels = BTreeMap::new();
-    for r in rows {
-        *labels.entry(r.classification.as_str()).or_default() += 1;
-    }
     PartitionRecord {
         date,
         interval_start: iso_ms(start),
@@ -704,6 +769,6 @@ fn partition_record(
             )
         }),
         files: files.files,
-        labels,
+        stats,
     }
 }

@@ -133,8 +133,8 @@ pub struct Summary {
     pub conversations: u64,
     pub legs: u64,
     pub labels: Vec<LabelShare>,
-    pub leg_labels: BTreeMap<&'static str, u64>,
-    pub by_day: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    pub leg_labels: BTreeMap<String, u64>,
+    pub by_day: BTreeMap<String, BTreeMap<String, u64>>,
     pub lookups: crate::pipeline::LookupStats,
     pub api: crate::api::ApiStatsSnapshot,
     pub dropped_outside_window: u64,
@@ -161,6 +161,9 @@ pub struct Manifest<'a> {
     pub exit_code: u8,
     pub partitions: &'a [crate::pipeline::PartitionRecord],
     pub files: Vec<sink::FileInfo>,
+    /// What makes two runs the same job: a run with an equal fingerprint may resume this one.
+    pub fingerprint: serde_json::Value,
+    pub resumed_days: u64,
     pub lookups: &'a crate::pipeline::LookupStats,
     pub api: &'a crate::api::ApiStatsSnapshot,
     pub error: Option<String>,
@@ -211,7 +214,7 @@ fn summary(cfg: &Config, o: &RunOutcome) -> Summary {
         by_day: o
             .partitions
             .iter()
-            .map(|p| (p.date.to_string(), p.labels.clone()))
+            .map(|p| (p.date.to_string(), p.stats.labels.clone()))
             .collect(),
         lookups: o.lookups.clone(),
         api: o.api.clone(),
@@ -288,6 +291,7 @@ pub fn finish(
     finished: DateTime<Utc>,
     catalogs: &Catalogs,
     outcome: Result<RunOutcome, Failure>,
+    partial: &[crate::pipeline::PartitionRecord],
 ) -> Result<RunResult, Failure> {
     let dir = &cfg.output_dir;
     let out_err = |e: anyhow::Error| {
@@ -366,8 +370,10 @@ pub fn finish(
         finished_at: iso_ms(finished),
         status: status.as_str(),
         exit_code: status.code(),
-        partitions: o.map(|o| o.partitions.as_slice()).unwrap_or(&[]),
+        partitions: o.map(|o| o.partitions.as_slice()).unwrap_or(partial),
         files,
+        fingerprint: fingerprint(cfg),
+        resumed_days: o.map(|o| o.resumed_days).unwrap_or(0),
         lookups: o.map(|o| &o.lookups).unwrap_or(&empty),
         api: o.map(|o| &o.api).unwrap_or(&empty_api),
         error,
@@ -394,4 +400,113 @@ pub fn finish(
         output_dir: dir.clone(),
         outcome: Some(outcome),
     })
+}
+
+/// The settings that decide a run's files. Two runs with equal fingerprints write equal partitions.
+pub fn fingerprint(cfg: &Config) -> serde_json::Value {
+    serde_json::json!({
+        "window_from": iso_ms(cfg.window.from),
+        "window_to": iso_ms(cfg.window.to),
+        "timezone": cfg.window.timezone.to_string(),
+        "as_of": cfg.as_of_explicit.then(|| iso_ms(cfg.as_of)),
+        "settle_minutes": cfg.settle_minutes,
+        "lookup": cfg.lookup.as_str(),
+        "lookup_budget": cfg.lookup_budget,
+        "formats": cfg.formats.to_string(),
+        "media_types": cfg.filters.media_types,
+        "queue_ids": cfg.filters.queue_ids,
+        "page_size": cfg.page_size,
+        "source": source_name(cfg),
+    })
+}
+
+fn source_name(cfg: &Config) -> String {
+    match &cfg.source {
+        Source::Simulator {
+            seed,
+            conversations_per_day,
+        } => {
+            format!(
+                "embedded simulator (seed {seed}, {conversations_per_day} conversations per day)"
+            )
+        }
+        Source::Genesys { endpoints, .. } => endpoints.api_base.clone(),
+    }
+}
+
+/// The part of an earlier manifest needed to resume its run.
+#[derive(Debug, serde::Deserialize)]
+struct PreviousManifest {
+    status: String,
+    as_of: String,
+    fingerprint: serde_json::Value,
+    partitions: Vec<crate::pipeline::PartitionRecord>,
+}
+
+/// Statuses after which a run with the same fingerprint continues instead of starting over.
+const RESUMABLE: &[&str] = &[
+    "running",
+    "interrupted",
+    "terminated",
+    "api_unavailable",
+    "output_error",
+    "auth_error",
+];
+
+/// If the output directory holds an unfinished run of the same job, returns its `as_of` and the
+/// partitions it finished whose files are all still present. `--force` skips this.
+pub fn resumable(cfg: &Config) -> Option<(DateTime<Utc>, Vec<crate::pipeline::PartitionRecord>)> {
+    let text = std::fs::read_to_string(cfg.output_dir.join(MANIFEST_FILE)).ok()?;
+    let prev: PreviousManifest = serde_json::from_str(&text).ok()?;
+    if cfg.force
+        || !RESUMABLE.contains(&prev.status.as_str())
+        || prev.fingerprint != fingerprint(cfg)
+    {
+        return None;
+    }
+    let as_of = DateTime::parse_from_rfc3339(&prev.as_of)
+        .ok()?
+        .with_timezone(&Utc);
+    let done = prev
+        .partitions
+        .into_iter()
+        .filter(|p| {
+            p.files
+                .iter()
+                .all(|f| cfg.output_dir.join(&f.path).is_file())
+        })
+        .collect();
+    Some((as_of, done))
+}
+
+/// Writes the manifest of a run still in progress: status `running` and the partitions so far.
+pub fn checkpoint(
+    cfg: &Config,
+    run_id: &str,
+    started: DateTime<Utc>,
+    partitions: &[crate::pipeline::PartitionRecord],
+) -> Result<(), Failure> {
+    let manifest = serde_json::json!({
+        "run_id": run_id,
+        "tool": "wrapup-audit",
+        "version": env!("CARGO_PKG_VERSION"),
+        "job": cfg.job_name,
+        "source": source_name(cfg),
+        "as_of": iso_ms(cfg.as_of),
+        "started_at": iso_ms(started),
+        "status": "running",
+        "fingerprint": fingerprint(cfg),
+        "partitions": partitions,
+    });
+    write_json(&cfg.output_dir, MANIFEST_FILE, &manifest)
+        .map(|_| ())
+        .map_err(|e| {
+            Failure::new(
+                ExitStatus::Output,
+                format!(
+                    "cannot write the manifest in {}: {e:#}",
+                    cfg.output_dir.display()
+                ),
+            )
+        })
 }

@@ -225,7 +225,7 @@ impl Table {
 }
 
 /// One written file, for the run manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct FileInfo {
     /// Relative to the output directory where the writer knows it (partitions), else as given.
     pub path: PathBuf,
