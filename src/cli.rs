@@ -40,6 +40,38 @@ pub enum Command {
     Validate(ValidateCmd),
     /// Serve the embedded Genesys Cloud simulator until stopped.
     Simulate(SimulateCmd),
+    /// Explain one conversation: its label, the reason, and the evidence per agent leg.
+    Explain(ExplainCmd),
+    /// Check a setup before the first scheduled run: hosts, credentials and every permission the job needs.
+    Check(CheckCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainCmd {
+    /// The conversation id (a UUID).
+    pub conversation_id: String,
+    /// Job file: its settle_minutes, lookup mode and source apply.
+    #[arg(long, env = "WRAPUP_AUDIT_JOB")]
+    pub job: Option<PathBuf>,
+    /// The clock for the latency guard (RFC 3339 or local date-time). Default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Use the embedded simulator.
+    #[arg(long)]
+    pub simulator: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckCmd {
+    /// Job file: its source and filters apply.
+    #[arg(long, env = "WRAPUP_AUDIT_JOB")]
+    pub job: Option<PathBuf>,
+    /// Check against the embedded simulator.
+    #[arg(long)]
+    pub simulator: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,10 +7,12 @@
 
 pub mod api;
 pub mod auth;
+pub mod check;
 pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod exit;
+pub mod explain;
 pub mod logging;
 pub mod pipeline;
 pub mod reason;
@@ -43,6 +45,8 @@ pub async fn run(
             .map(|r| r.status),
         Command::Validate(cmd) => validate_command(&cmd, env),
         Command::Simulate(cmd) => simulate_command(&cmd, cancel).await,
+        Command::Explain(cmd) => explain::command(&cmd, env).await,
+        Command::Check(cmd) => check::command(&cmd, env).await,
     }
 }
 
@@ -123,8 +127,65 @@ pub async fn run_command(
         None => Vec::new(),
     };
 
-    // The embedded simulator lives exactly as long as the run that uses it.
-    let mut sim_handle = None;
+    let conn = connect(&cfg).await?;
+    tracing::info!(
+        job = %cfg.job_name,
+        window.from = %pipeline::iso_ms(cfg.window.from),
+        window.to = %pipeline::iso_ms(cfg.window.to),
+        as_of = %pipeline::iso_ms(cfg.as_of),
+        api = %conn.endpoints.api_base,
+        "Starting run {run_id} of job '{}'", cfg.job_name
+    );
+    conn.client
+        .authenticate()
+        .await
+        .map_err(|e| auth_failure(&e, &conn.endpoints))?;
+    let client = conn.client.clone();
+    let catalogs = report::load_catalogs(&client).await?;
+
+    let mut written = done.clone();
+    let mut checkpoint = |parts: &[pipeline::PartitionRecord]| {
+        written = parts.to_vec();
+        report::checkpoint(&cfg, &run_id, started, parts)
+    };
+    let outcome = pipeline::audit(
+        &cfg,
+        client.clone(),
+        &catalogs,
+        &run_id,
+        &cancel,
+        done,
+        &mut checkpoint,
+    )
+    .await;
+    let finished = Utc::now();
+    let result = report::finish(
+        &cfg, &run_id, started, finished, &catalogs, outcome, &written,
+    )?;
+    conn.close().await;
+    Ok(result)
+}
+
+/// A client for the configured source; for the embedded simulator, the running server too.
+pub struct Connection {
+    pub client: Arc<ApiClient>,
+    pub endpoints: Endpoints,
+    sim: Option<simulator::SimHandle>,
+}
+
+impl Connection {
+    /// Stops the embedded simulator, if any.
+    pub async fn close(self) {
+        if let Some(h) = self.sim {
+            h.shutdown().await;
+        }
+    }
+}
+
+/// Builds the client for `cfg.source`, starting the embedded simulator when that is the source.
+pub async fn connect(cfg: &Config) -> Result<Connection, Failure> {
+    // The embedded simulator lives exactly as long as the command that uses it.
+    let mut sim = None;
     let (endpoints, credentials) = match &cfg.source {
         Source::Genesys {
             endpoints,
@@ -149,7 +210,7 @@ pub async fn run_command(
             })?;
             let base = handle.base_url();
             let creds = Credentials::new(handle.client_id(), handle.client_secret());
-            sim_handle = Some(handle);
+            sim = Some(handle);
             (
                 Endpoints {
                     api_base: base.clone(),
@@ -159,15 +220,6 @@ pub async fn run_command(
             )
         }
     };
-    tracing::info!(
-        job = %cfg.job_name,
-        window.from = %pipeline::iso_ms(cfg.window.from),
-        window.to = %pipeline::iso_ms(cfg.window.to),
-        as_of = %pipeline::iso_ms(cfg.as_of),
-        api = %endpoints.api_base,
-        "Starting run {run_id} of job '{}'", cfg.job_name
-    );
-
     let client = Arc::new(
         ApiClient::new(endpoints.clone(), credentials, &cfg.client).map_err(|e| {
             Failure::new(
@@ -176,39 +228,15 @@ pub async fn run_command(
             )
         })?,
     );
-    client
-        .authenticate()
-        .await
-        .map_err(|e| auth_failure(&e, &endpoints))?;
-    let catalogs = report::load_catalogs(&client).await?;
-
-    let mut written = done.clone();
-    let mut checkpoint = |parts: &[pipeline::PartitionRecord]| {
-        written = parts.to_vec();
-        report::checkpoint(&cfg, &run_id, started, parts)
-    };
-    let outcome = pipeline::audit(
-        &cfg,
-        client.clone(),
-        &catalogs,
-        &run_id,
-        &cancel,
-        done,
-        &mut checkpoint,
-    )
-    .await;
-    let finished = Utc::now();
-    let result = report::finish(
-        &cfg, &run_id, started, finished, &catalogs, outcome, &written,
-    )?;
-    if let Some(h) = sim_handle {
-        h.shutdown().await;
-    }
-    Ok(result)
+    Ok(Connection {
+        client,
+        endpoints,
+        sim,
+    })
 }
 
 /// Turns a token failure into the one line an operator needs.
-fn auth_failure(e: &ApiError, endpoints: &Endpoints) -> Failure {
+pub fn auth_failure(e: &ApiError, endpoints: &Endpoints) -> Failure {
     match e {
         ApiError::Auth { error, description } => Failure::new(
             ExitStatus::Auth,

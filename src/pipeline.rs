@@ -455,7 +455,7 @@ pub enum Plan {
     Disabled,
 }
 
-fn plan_lookups(
+pub(crate) fn plan_lookups(
     classified: &[Classified],
     mode: LookupMode,
     budget: &mut Option<u64>,
@@ -491,7 +491,7 @@ fn plan_lookups(
 
 /// Looks up the planned conversations, at most `concurrency` at once; the result is aligned with
 /// `conversations` (`None` where no lookup was planned).
-async fn enrich(
+pub(crate) async fn enrich(
     client: &ApiClient,
     conversations: &[AnalyticsConversation],
     plan: &[Plan],
@@ -543,7 +543,7 @@ fn last_queue(c: &AnalyticsConversation) -> Option<String> {
 }
 
 /// Settles labels with the lookups and maps everything into report rows.
-fn build_rows(
+pub(crate) fn build_rows(
     cfg: &Config,
     catalogs: &Catalogs,
     conversations: &[AnalyticsConversation],

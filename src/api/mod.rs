@@ -237,6 +237,17 @@ impl ApiClient {
         }
     }
 
+    /// One small page of a listing: used by `check` to prove a permission with one cheap call.
+    pub async fn probe_list(&self, op: &'static str, path: &str) -> Result<(), ApiError> {
+        let query = [
+            ("pageSize", "1".to_string()),
+            ("pageNumber", "1".to_string()),
+        ];
+        self.send::<(), EntityListing<NamedEntity>>(op, Method::GET, path, &query, None)
+            .await
+            .map(|_| ())
+    }
+
     /// Sends one request with limiting, retries and re-authentication, and decodes the JSON answer.
     async fn send<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -6,3 +6,4 @@ mod support;
 mod cli;
 mod e2e;
 mod faults;
+mod operators;

@@ -1,0 +1,317 @@
+//! `wrapup-audit explain <conversation-id>`: the diagnosis of one conversation, with its evidence.
+//!
+//! It runs the same classification, latency guard and lookup as a run (one conversation instead of a
+//! day), and prints where every value came from. It writes no files.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::api::wire::AnalyticsConversation;
+use crate::api::ApiError;
+use crate::cli::{ExplainCmd, RunCmd};
+use crate::config::Env;
+use crate::exit::{ExitStatus, Failure};
+use crate::pipeline::{self, iso_ms};
+use crate::record::{ConversationRow, LegRow};
+
+/// One segment of an agent leg, as analytics recorded it.
+#[derive(Debug, Serialize)]
+pub struct SegmentEvidence {
+    pub segment_type: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub wrap_up_code: Option<String>,
+}
+
+/// A leg with its label and the evidence behind it.
+#[derive(Debug, Serialize)]
+pub struct LegExplanation {
+    pub participant_id: String,
+    pub user_id: Option<String>,
+    pub purpose: String,
+    pub label: &'static str,
+    pub detail: Option<String>,
+    pub connected: bool,
+    /// `tAcw` summed over the leg's sessions (analytics).
+    pub acw_ms: i64,
+    /// `acwSkipped` on any session (analytics).
+    pub acw_skipped: bool,
+    pub segments: Vec<SegmentEvidence>,
+    /// The code on the last coded wrap-up segment (analytics).
+    pub analytics_wrapup_code: Option<String>,
+    /// The participant's `wrapup.code` (Conversations API), when a lookup was made.
+    pub lookup_wrapup_code: Option<String>,
+    pub wrapup_code_name: Option<String>,
+    /// `wrapupRequired`, `wrapupPrompt`, `wrapupSkipped` (Conversations API), when a lookup was made.
+    pub wrapup_required: Option<bool>,
+    pub wrapup_prompt: Option<String>,
+    pub wrapup_skipped: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Explanation {
+    pub conversation_id: String,
+    pub classification: &'static str,
+    pub reason: String,
+    pub conversation_start: String,
+    pub conversation_end: Option<String>,
+    pub as_of: String,
+    pub settle_minutes: i64,
+    pub lookup: &'static str,
+    pub wrapup_code_id: Option<String>,
+    pub wrapup_code_name: Option<String>,
+    pub code_source: Option<&'static str>,
+    pub legs: Vec<LegExplanation>,
+}
+
+/// Builds the explanation from the run's rows and the analytics record.
+pub fn explanation(
+    c: &AnalyticsConversation,
+    row: &ConversationRow,
+    legs: &[LegRow],
+    as_of: DateTime<Utc>,
+    settle: i64,
+) -> Explanation {
+    let legs = legs
+        .iter()
+        .map(|l| {
+            let p = c
+                .participants
+                .iter()
+                .find(|p| p.participant_id == l.participant_id);
+            let segments = p
+                .into_iter()
+                .flat_map(|p| p.sessions.iter())
+                .flat_map(|s| s.segments.iter())
+                .map(|s| SegmentEvidence {
+                    segment_type: s.segment_type.clone().unwrap_or_default(),
+                    start: s.segment_start.map(iso_ms),
+                    end: s.segment_end.map(iso_ms),
+                    wrap_up_code: s.wrap_up_code.clone(),
+                })
+                .collect();
+            LegExplanation {
+                participant_id: l.participant_id.clone(),
+                user_id: l.user_id.clone(),
+                purpose: l.purpose.clone(),
+                label: l.label.as_str(),
+                detail: l.detail.clone(),
+                connected: l.connected,
+                acw_ms: l.acw_ms,
+                acw_skipped: l.acw_skipped,
+                segments,
+                analytics_wrapup_code: l.analytics_wrapup_code.clone(),
+                lookup_wrapup_code: l.lookup_wrapup_code.clone(),
+                wrapup_code_name: l.wrapup_code_name.clone(),
+                wrapup_required: l.wrapup_required,
+                wrapup_prompt: l.wrapup_prompt.clone(),
+                wrapup_skipped: l.wrapup_skipped,
+            }
+        })
+        .collect();
+    Explanation {
+        conversation_id: row.conversation_id.clone(),
+        classification: row.classification.as_str(),
+        reason: row.reason.clone(),
+        conversation_start: iso_ms(row.conversation_start),
+        conversation_end: row.conversation_end.map(iso_ms),
+        as_of: iso_ms(as_of),
+        settle_minutes: settle,
+        lookup: row.lookup.as_str(),
+        wrapup_code_id: row.wrapup_code_id.clone(),
+        wrapup_code_name: row.wrapup_code_name.clone(),
+        code_source: row.code_source.map(|s| s.as_str()),
+        legs,
+    }
+}
+
+fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The text form: the answer first, then the evidence per leg with its source.
+pub fn render_text(e: &Explanation) -> String {
+    let mut s = format!("Conversation {}\n", e.conversation_id);
+    s.push_str(&format!(
+        "  classification: {}\n  reason:         {}\n",
+        e.classification, e.reason
+    ));
+    s.push_str(&format!(
+        "  started {}, ended {} (as of {}, settle {} min); lookup: {}\n",
+        e.conversation_start,
+        opt(&e.conversation_end),
+        e.as_of,
+        e.settle_minutes,
+        e.lookup
+    ));
+    if let Some(code) = &e.wrapup_code_id {
+        s.push_str(&format!(
+            "  wrap-up code:   {} ({}) from {}\n",
+            code,
+            opt(&e.wrapup_code_name),
+            opt(&e.code_source)
+        ));
+    }
+    if e.legs.is_empty() {
+        s.push_str("  no agent legs\n");
+    }
+    for (i, l) in e.legs.iter().enumerate() {
+        s.push_str(&format!(
+            "\n  leg {} participant {} ({}, user {}): {}{}\n",
+            i + 1,
+            l.participant_id,
+            l.purpose,
+            opt(&l.user_id),
+            l.label,
+            l.detail
+                .as_ref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        ));
+        s.push_str(&format!(
+            "    analytics:         connected {}, tAcw {} ms, acwSkipped {}, code {}\n",
+            l.connected,
+            l.acw_ms,
+            l.acw_skipped,
+            opt(&l.analytics_wrapup_code)
+        ));
+        for seg in &l.segments {
+            s.push_str(&format!(
+                "      {:<9} {} → {}{}\n",
+                seg.segment_type,
+                opt(&seg.start),
+                opt(&seg.end),
+                seg.wrap_up_code
+                    .as_ref()
+                    .map(|c| format!("  wrapUpCode {c}"))
+                    .unwrap_or_default()
+            ));
+        }
+        if l.lookup_wrapup_code.is_some()
+            || l.wrapup_required.is_some()
+            || l.wrapup_skipped.is_some()
+        {
+            s.push_str(&format!(
+                "    conversations API: wrapup.code {}, wrapupRequired {}, wrapupPrompt {}, wrapupSkipped {}\n",
+                opt(&l.lookup_wrapup_code),
+                opt(&l.wrapup_required),
+                opt(&l.wrapup_prompt),
+                opt(&l.wrapup_skipped)
+            ));
+        }
+        if let Some(n) = &l.wrapup_code_name {
+            s.push_str(&format!(
+                "    code name:         {n} (wrap-up code catalog)\n"
+            ));
+        }
+    }
+    s
+}
+
+/// A conversation id must look like a UUID before anything is requested.
+fn check_id(id: &str) -> Result<(), Failure> {
+    let ok = id.len() == 36
+        && id.chars().enumerate().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::new(ExitStatus::Usage, format!("'{id}' is not a conversation id: expected a UUID such as 32d23263-e5bd-4567-bff3-143e38f7b095")))
+    }
+}
+
+pub async fn command(cmd: &ExplainCmd, env: &dyn Env) -> Result<ExitStatus, Failure> {
+    check_id(&cmd.conversation_id)?;
+    let mut run = RunCmd::from_job(cmd.job.clone().unwrap_or_default());
+    run.job = cmd.job.clone();
+    run.as_of = cmd.as_of.clone();
+    run.simulator = cmd.simulator;
+    let cfg = crate::load_config(&run, env, Utc::now())?;
+    let conn = crate::connect(&cfg).await?;
+    let result = explain_with(&cfg, &conn, &cmd.conversation_id).await;
+    conn.close().await;
+    let e = result?;
+    if cmd.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&e).expect("explanation serialises")
+        );
+    } else {
+        print!("{}", render_text(&e));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Fetches, classifies and (if needed) looks up one conversation.
+pub async fn explain_with(
+    cfg: &crate::config::Config,
+    conn: &crate::Connection,
+    id: &str,
+) -> Result<Explanation, Failure> {
+    conn.client
+        .authenticate()
+        .await
+        .map_err(|e| crate::auth_failure(&e, &conn.endpoints))?;
+    let c = conn.client.conversation_details(id).await.map_err(|e| match e {
+        ApiError::NotFound { .. } => Failure::new(
+            ExitStatus::Usage,
+            format!("conversation {id} is not in analytics: purged, older than the retention, or not visible to this client"),
+        ),
+        ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => Failure::new(
+            ExitStatus::Auth,
+            format!("{e} (the OAuth client's role needs analytics:conversationDetail:view)"),
+        ),
+        other => Failure::new(ExitStatus::ApiUnavailable, other.to_string()),
+    })?;
+    let catalogs = crate::report::load_catalogs(&conn.client).await?;
+    let classified = vec![pipeline::classify_conversation(&c, cfg)];
+    let mut budget = None;
+    let plan = pipeline::plan_lookups(&classified, cfg.lookup, &mut budget);
+    let convs = std::slice::from_ref(&c);
+    let lookups = pipeline::enrich(&conn.client, convs, &plan, 1).await;
+    let mut stats = pipeline::PartitionStats::default();
+    let (rows, legs) = pipeline::build_rows(
+        cfg,
+        &catalogs,
+        convs,
+        &classified,
+        &plan,
+        &lookups,
+        &mut stats,
+    );
+    Ok(explanation(
+        &c,
+        &rows[0],
+        &legs,
+        cfg.as_of,
+        cfg.settle_minutes,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked_before_any_request() {
+        assert!(check_id("32d23263-e5bd-4567-bff3-143e38f7b095").is_ok());
+        for bad in [
+            "",
+            "x",
+            "32d23263e5bd4567bff3143e38f7b095",
+            "32d23263-e5bd-4567-bff3-143e38f7b09z",
+            "../../etc/passwd",
+        ] {
+            let e = check_id(bad).unwrap_err();
+            assert_eq!(e.status, ExitStatus::Usage);
+            assert!(e.message.contains("not a conversation id"));
+        }
+    }
+}
