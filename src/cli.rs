@@ -119,6 +119,9 @@ pub struct RunCmd {
     /// Redo every day of the window even where earlier runs finished it.
     #[arg(long)]
     pub force: bool,
+    /// Also re-audit up to N earlier days whose partitions still hold in_progress or too_recent rows.
+    #[arg(long, env = "WRAPUP_AUDIT_LOOKBACK_DAYS")]
+    pub lookback_days: Option<u32>,
 }
 
 impl RunCmd {
@@ -138,6 +141,7 @@ impl RunCmd {
             settle_minutes: self.settle_minutes,
             simulator: self.simulator,
             force: self.force,
+            lookback_days: self.lookback_days,
         }
     }
 }

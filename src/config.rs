@@ -46,6 +46,9 @@ pub struct RawJob {
     pub request_timeout_secs: Option<u64>,
     /// Retries of one request (429, 502–504, timeouts, connection errors) before it fails. Default 8.
     pub max_retries: Option<u32>,
+    /// Also re-audit up to this many days before the window whose partitions are not final yet
+    /// (they hold `in_progress` or `too_recent` rows). Default 0.
+    pub lookback_days: Option<u32>,
     /// Which conversations to audit.
     pub filters: Option<RawFilters>,
     /// Present: run against the embedded simulator instead of a real org.
@@ -87,6 +90,7 @@ pub struct RunArgs {
     pub settle_minutes: Option<i64>,
     pub simulator: bool,
     pub force: bool,
+    pub lookback_days: Option<u32>,
 }
 
 /// Where the data comes from.
@@ -173,6 +177,10 @@ pub struct Config {
     pub filters: Filters,
     pub source: Source,
     pub force: bool,
+    /// Most days before the window to heal.
+    pub lookback_days: u32,
+    /// The earlier days this run re-audits (filled from the partition index before the run).
+    pub lookback: Vec<NaiveDate>,
 }
 
 /// Every problem found, reported together on one line.
@@ -418,6 +426,12 @@ impl Config {
                 "page_size must be between 1 and 100, not {page_size}"
             ));
         }
+        let lookback_days = args.lookback_days.or(raw.lookback_days).unwrap_or(0);
+        if lookback_days > 31 {
+            errors.push(format!(
+                "lookback_days must be 31 or less, not {lookback_days}"
+            ));
+        }
         let request_timeout = Duration::from_secs(raw.request_timeout_secs.unwrap_or(60));
         if request_timeout.is_zero() {
             errors.push("request_timeout_secs must be at least 1".into());
@@ -504,6 +518,8 @@ impl Config {
             filters,
             source,
             force: args.force,
+            lookback_days,
+            lookback: Vec::new(),
         })
     }
 }

@@ -98,6 +98,7 @@ impl RunCmd {
             settle_minutes: None,
             simulator: false,
             force: false,
+            lookback_days: None,
         }
     }
 }
@@ -126,6 +127,10 @@ pub async fn run_command(
         }
         None => Vec::new(),
     };
+    cfg.lookback = report::days_to_heal(&cfg);
+    if !cfg.lookback.is_empty() {
+        tracing::info!(days = ?cfg.lookback, "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
+    }
 
     let conn = connect(&cfg).await?;
     tracing::info!(
@@ -146,6 +151,7 @@ pub async fn run_command(
     let mut written = done.clone();
     let mut checkpoint = |parts: &[pipeline::PartitionRecord]| {
         written = parts.to_vec();
+        report::update_index(&cfg, &run_id, parts)?;
         report::checkpoint(&cfg, &run_id, started, parts)
     };
     let outcome = pipeline::audit(

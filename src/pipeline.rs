@@ -184,7 +184,22 @@ pub async fn audit(
     let mut lookups_left = cfg
         .lookup_budget
         .map(|b| b.saturating_sub(already.iter().sum()));
-    let days = cfg.window.days();
+    // Earlier days being healed come first, then the window's own days.
+    let mut days: Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> = cfg
+        .lookback
+        .iter()
+        .map(|d| {
+            (
+                *d,
+                crate::config::local_midnight(cfg.window.timezone, *d),
+                crate::config::local_midnight(
+                    cfg.window.timezone,
+                    d.succ_opt().expect("date in range"),
+                ),
+            )
+        })
+        .collect();
+    days.extend(cfg.window.days());
     let total_days = days.len();
     for (date, start, end) in days {
         if partitions.iter().any(|p| p.date == date) {

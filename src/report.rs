@@ -21,6 +21,7 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SUMMARY_JSON: &str = "summary.json";
 pub const SUMMARY_MD: &str = "summary.md";
 pub const CODES_FILE: &str = "wrapup_codes.csv";
+pub const INDEX_FILE: &str = "partitions.json";
 
 /// An exclusive lock on the output directory, held for the whole run.
 ///
@@ -164,6 +165,8 @@ pub struct Manifest<'a> {
     /// What makes two runs the same job: a run with an equal fingerprint may resume this one.
     pub fingerprint: serde_json::Value,
     pub resumed_days: u64,
+    /// Earlier, not yet final days this run re-audited (`lookback_days`).
+    pub healed_days: Vec<String>,
     pub lookups: &'a crate::pipeline::LookupStats,
     pub api: &'a crate::api::ApiStatsSnapshot,
     pub error: Option<String>,
@@ -374,6 +377,7 @@ pub fn finish(
         files,
         fingerprint: fingerprint(cfg),
         resumed_days: o.map(|o| o.resumed_days).unwrap_or(0),
+        healed_days: cfg.lookback.iter().map(|d| d.to_string()).collect(),
         lookups: o.map(|o| &o.lookups).unwrap_or(&empty),
         api: o.map(|o| &o.api).unwrap_or(&empty_api),
         error,
@@ -509,4 +513,70 @@ pub fn checkpoint(
                 ),
             )
         })
+}
+
+/// One partition in the index of everything ever written to an output directory.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub is_final: bool,
+    pub run_id: String,
+    pub as_of: String,
+    pub conversations: u64,
+}
+
+/// `partitions.json`: date → the latest run's word on that partition.
+pub fn read_index(dir: &Path) -> BTreeMap<chrono::NaiveDate, IndexEntry> {
+    std::fs::read_to_string(dir.join(INDEX_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Records the partitions a run has written so far.
+pub fn update_index(
+    cfg: &Config,
+    run_id: &str,
+    parts: &[crate::pipeline::PartitionRecord],
+) -> Result<(), Failure> {
+    let mut index = read_index(&cfg.output_dir);
+    for p in parts {
+        index.insert(
+            p.date,
+            IndexEntry {
+                is_final: p.is_final,
+                run_id: run_id.to_string(),
+                as_of: iso_ms(cfg.as_of),
+                conversations: p.conversations,
+            },
+        );
+    }
+    write_json(&cfg.output_dir, INDEX_FILE, &index)
+        .map(|_| ())
+        .map_err(|e| {
+            Failure::new(
+                ExitStatus::Output,
+                format!(
+                    "cannot write {INDEX_FILE} in {}: {e:#}",
+                    cfg.output_dir.display()
+                ),
+            )
+        })
+}
+
+/// Days within `lookback_days` before the window whose partitions are not final yet.
+pub fn days_to_heal(cfg: &Config) -> Vec<chrono::NaiveDate> {
+    if cfg.lookback_days == 0 {
+        return Vec::new();
+    }
+    let first = cfg
+        .window
+        .from
+        .with_timezone(&cfg.window.timezone)
+        .date_naive();
+    let earliest = first - chrono::Days::new(u64::from(cfg.lookback_days));
+    read_index(&cfg.output_dir)
+        .into_iter()
+        .filter(|(d, e)| *d >= earliest && *d < first && !e.is_final)
+        .map(|(d, _)| d)
+        .collect()
 }

@@ -131,3 +131,71 @@ async fn check_passes_and_names_each_failure() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookback_heals_partitions_that_were_not_final() {
+    let sim = sim(34, 60).await;
+    let out = tempfile::tempdir().unwrap();
+    // Night 1: the window reaches the clock, so the last day holds in_progress and too_recent rows.
+    let cmd = run_cmd("2026-11-20", &as_of().to_rfc3339(), out.path());
+    run_in_process(&cmd, &sim).await.expect("first night");
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("partitions.json")).unwrap())
+            .unwrap();
+    assert_eq!(index["2026-11-20"]["is_final"], false, "{index}");
+    let before = read_all(out.path(), "conversations");
+    let pending: Vec<String> = before
+        .iter()
+        .filter(|r| {
+            r["date"] == "2026-11-20"
+                && matches!(r["classification"].as_str(), "in_progress" | "too_recent")
+        })
+        .map(|r| r["conversation_id"].clone())
+        .collect();
+    assert!(!pending.is_empty());
+
+    // Night 2, a day later: only the new day is in the window, and lookback heals the old one.
+    let later = as_of() + chrono::Duration::days(1);
+    sim.set_now(later);
+    let mut cmd = run_cmd("2026-11-21", "2026-11-22", out.path());
+    cmd.as_of = Some(later.to_rfc3339());
+    cmd.lookback_days = Some(3);
+    run_in_process(&cmd, &sim).await.expect("second night");
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("partitions.json")).unwrap())
+            .unwrap();
+    assert_eq!(index["2026-11-20"]["is_final"], true, "{index}");
+    let after = read_all(out.path(), "conversations");
+    let truth = sim.ground_truth(
+        chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc),
+        chrono::DateTime::parse_from_rfc3339("2026-11-21T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc),
+        15,
+        later,
+    );
+    for id in &pending {
+        let row = after
+            .iter()
+            .find(|r| &r["conversation_id"] == id)
+            .expect("still reported");
+        let t = truth.iter().find(|t| &t.conversation_id == id).unwrap();
+        assert_eq!(
+            row["classification"],
+            t.label.as_str(),
+            "{id} ({})",
+            t.scenario
+        );
+        assert!(!matches!(
+            row["classification"].as_str(),
+            "in_progress" | "too_recent"
+        ));
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["healed_days"], serde_json::json!(["2026-11-20"]));
+    sim.shutdown().await;
+}
