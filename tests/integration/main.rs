@@ -6,4 +6,5 @@ mod support;
 mod cli;
 mod e2e;
 mod faults;
+mod jobs;
 mod operators;
