@@ -275,7 +275,14 @@ pub async fn explain_with(
     let mut budget = None;
     let plan = pipeline::plan_lookups(&classified, cfg.lookup, &mut budget);
     let convs = std::slice::from_ref(&c);
-    let lookups = pipeline::enrich(&conn.client, convs, &plan, 1).await;
+    let lookups = pipeline::enrich(
+        &conn.client,
+        convs,
+        &plan,
+        1,
+        &crate::progress::Progress::new(0, false),
+    )
+    .await;
     let mut stats = pipeline::PartitionStats::default();
     let (rows, legs) = pipeline::build_rows(
         cfg,

@@ -15,6 +15,7 @@ pub mod exit;
 pub mod explain;
 pub mod logging;
 pub mod pipeline;
+pub mod progress;
 pub mod reason;
 pub mod record;
 pub mod report;
@@ -103,12 +104,23 @@ impl RunCmd {
     }
 }
 
-/// The `run` command: configuration, lock, source, catalogs, the audit, and the run-level files.
+/// The `run` command without progress bars (tests, libraries).
 pub async fn run_command(
     cmd: &RunCmd,
     env: &dyn Env,
     now: DateTime<Utc>,
     cancel: CancellationToken,
+) -> Result<report::RunResult, Failure> {
+    run_command_with(cmd, env, now, cancel, false).await
+}
+
+/// The `run` command: configuration, lock, source, catalogs, the audit, and the run-level files.
+pub async fn run_command_with(
+    cmd: &RunCmd,
+    env: &dyn Env,
+    now: DateTime<Utc>,
+    cancel: CancellationToken,
+    bars: bool,
 ) -> Result<report::RunResult, Failure> {
     let mut cfg = load_config(cmd, env, now)?;
     let started = Utc::now();
@@ -154,6 +166,8 @@ pub async fn run_command(
         report::update_index(&cfg, &run_id, parts)?;
         report::checkpoint(&cfg, &run_id, started, parts)
     };
+    let total_days = (cfg.window.days().len() + cfg.lookback.len()) as u64;
+    let bar = progress::Progress::new(total_days, bars);
     let outcome = pipeline::audit(
         &cfg,
         client.clone(),
@@ -162,8 +176,10 @@ pub async fn run_command(
         &cancel,
         done,
         &mut checkpoint,
+        &bar,
     )
     .await;
+    bar.finish();
     let finished = Utc::now();
     let result = report::finish(
         &cfg, &run_id, started, finished, &catalogs, outcome, &written,

@@ -15,7 +15,7 @@ pub fn init(format: LogFormat, quiet: bool) {
     .unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| BarSafeStderr)
         .with_target(false);
     let _ = match format {
         LogFormat::Text => builder
@@ -23,4 +23,17 @@ pub fn init(format: LogFormat, quiet: bool) {
             .try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+/// stderr that hides the progress bars while a log line is written.
+struct BarSafeStderr;
+
+impl std::io::Write for BarSafeStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        crate::progress::suspend(|| std::io::stderr().write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }

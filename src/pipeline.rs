@@ -177,6 +177,7 @@ pub async fn audit(
     cancel: &CancellationToken,
     done: Vec<PartitionRecord>,
     checkpoint: &mut dyn FnMut(&[PartitionRecord]) -> Result<(), Failure>,
+    progress: &crate::progress::Progress,
 ) -> Result<RunOutcome, Failure> {
     let resumed_days = done.len() as u64;
     let mut partitions = done;
@@ -203,16 +204,18 @@ pub async fn audit(
     let total_days = days.len();
     for (date, start, end) in days {
         if partitions.iter().any(|p| p.date == date) {
+            progress.day_finished();
             tracing::info!(date = %date, "Skipping date={date}: finished by an interrupted earlier run");
             continue;
         }
         if cancel.is_cancelled() {
             break;
         }
+        progress.day_started(date);
         let fetched = tokio::select! {
             biased;
             _ = cancel.cancelled() => break,
-            r = fetch_interval(&client, cfg, start, end) => r.map_err(|e| fetch_failure(&e, date))?,
+            r = fetch_interval(&client, cfg, start, end, progress) => r.map_err(|e| fetch_failure(&e, date))?,
         };
         let (conversations, dropped_window, dropped_dupes) = fetched;
         let mut stats = PartitionStats {
@@ -229,7 +232,7 @@ pub async fn audit(
         let lookups = tokio::select! {
             biased;
             _ = cancel.cancelled() => break,
-            r = enrich(&client, &conversations, &plan, cfg.concurrency) => r,
+            r = enrich(&client, &conversations, &plan, cfg.concurrency, progress) => r,
         };
         let (conv_rows, leg_rows) = build_rows(
             cfg,
@@ -269,6 +272,7 @@ pub async fn audit(
         );
         partitions.push(record);
         checkpoint(&partitions)?;
+        progress.day_finished();
     }
     partitions.sort_by_key(|p| p.date);
     let mut outcome = RunOutcome::from_partitions(run_id, partitions, resumed_days);
@@ -364,6 +368,7 @@ async fn fetch_interval(
     cfg: &Config,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    progress: &crate::progress::Progress,
 ) -> Result<(Vec<AnalyticsConversation>, u64, u64), ApiError> {
     let mut pending = vec![(start, end)];
     let mut out = Vec::new();
@@ -396,6 +401,7 @@ async fn fetch_interval(
         let mut resp = first;
         loop {
             let n = resp.conversations.len();
+            progress.page(n as u64);
             for c in resp.conversations {
                 if c.conversation_start < s || c.conversation_start >= e {
                     outside += 1;
@@ -511,7 +517,9 @@ pub(crate) async fn enrich(
     conversations: &[AnalyticsConversation],
     plan: &[Plan],
     concurrency: usize,
+    progress: &crate::progress::Progress,
 ) -> Vec<Option<Result<Conversation, ApiError>>> {
+    progress.lookups_planned(plan.iter().filter(|p| **p == Plan::Lookup).count() as u64);
     let mut out: Vec<Option<Result<Conversation, ApiError>>> =
         (0..conversations.len()).map(|_| None).collect();
     let wanted = plan
@@ -528,6 +536,7 @@ pub(crate) async fn enrich(
         })
         .buffered(concurrency);
     while let Some((i, r)) = results.next().await {
+        progress.lookup_done();
         out[i] = Some(r);
     }
     out
