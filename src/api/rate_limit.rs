@@ -62,11 +62,11 @@ impl Limiter {
     pub fn observe(&self, allowed: Option<u64>, count: Option<u64>, reset_secs: Option<u64>) {
         if let (Some(allowed), Some(count), Some(reset)) = (allowed, count, reset_secs) {
             if count + HEADROOM >= allowed {
-                tracing::debug!(
+                tracing::info!(
                     ratelimit.allowed = allowed,
                     ratelimit.count = count,
                     ratelimit.reset_s = reset,
-                    "pausing until the server's rate window resets"
+                    "Pausing {reset} s: the token's quota is nearly used ({count} of {allowed} this minute, other integrations included)"
                 );
                 self.pause_for(Duration::from_secs(reset));
             }
