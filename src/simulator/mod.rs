@@ -10,6 +10,7 @@
 //! once they have ended, and a handful of conversations are anchored around the initial clock value so that a
 //! run sees some still in progress and some that ended only minutes ago.
 
+mod faults;
 mod model;
 mod org;
 mod query;
@@ -26,6 +27,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use faults::FaultProfile;
 pub use model::Str;
 pub use org::{
     Agent, Queue, WrapupCode, ANCHORED_SCENARIOS, DEFAULT_WRAPUP_CODE_ID, SCENARIO_WEIGHTS,
@@ -60,6 +62,8 @@ pub struct SimConfig {
     /// Reported in `inin-ratelimit-allowed`, and enforced with 429s when `enforce_rate_limit` is set.
     pub rate_limit_per_minute: u32,
     pub enforce_rate_limit: bool,
+    /// Faults injected from the start; [`SimHandle::set_faults`] replaces them at run time.
+    pub faults: FaultProfile,
 }
 
 impl Default for SimConfig {
@@ -85,6 +89,7 @@ impl Default for SimConfig {
             port: 0,
             rate_limit_per_minute: 300,
             enforce_rate_limit: false,
+            faults: FaultProfile::default(),
         }
     }
 }
@@ -95,7 +100,11 @@ pub struct LoggedRequest {
     pub at: DateTime<Utc>,
     pub method: String,
     pub path: String,
+    /// The status sent; for a dropped connection, the status that was started (200).
     pub status: u16,
+    /// The injected fault, if any: `http_502`, `http_503`, `http_504`, `http_429`, `drop_connection`,
+    /// `malformed_json`, `repeat_rows`, `total_hits_drift`, or `token_ttl` (a 401 caused by the TTL override).
+    pub fault: Option<&'static str>,
 }
 
 /// A running simulator. Cloning shares the same server; [`SimHandle::shutdown`] stops it for all clones.
@@ -207,6 +216,16 @@ impl SimHandle {
             };
         }
         out
+    }
+
+    /// Replaces the fault profile; request numbering for the fault RNG restarts at 0.
+    pub fn set_faults(&self, faults: FaultProfile) {
+        self.shared.set_faults(faults);
+    }
+
+    /// The fault profile in force.
+    pub fn faults(&self) -> FaultProfile {
+        (*self.shared.faults()).clone()
     }
 
     /// Every request served so far.
