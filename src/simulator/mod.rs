@@ -11,6 +11,7 @@
 //! run sees some still in progress and some that ended only minutes ago.
 
 mod faults;
+mod jobs;
 mod model;
 mod org;
 mod query;
@@ -64,6 +65,14 @@ pub struct SimConfig {
     pub enforce_rate_limit: bool,
     /// Faults injected from the start; [`SimHandle::set_faults`] replaces them at run time.
     pub faults: FaultProfile,
+    /// Status polls a details job answers `QUEUED`/`PENDING` before it finishes (2: FULFILLED on the 3rd).
+    pub job_polls_to_fulfil: u32,
+    /// How far the jobs data lake lags the clock: `dataAvailabilityDate = now - lag`.
+    pub data_lake_lag_minutes: u32,
+    /// Rows a details job pages out; a larger job refuses results past it with a 400.
+    pub job_result_cap: u64,
+    /// The first N submitted details jobs end `FAILED`.
+    pub fail_jobs_first: u32,
 }
 
 impl Default for SimConfig {
@@ -90,6 +99,10 @@ impl Default for SimConfig {
             rate_limit_per_minute: 300,
             enforce_rate_limit: false,
             faults: FaultProfile::default(),
+            job_polls_to_fulfil: 2,
+            data_lake_lag_minutes: 60,
+            job_result_cap: 400_000,
+            fail_jobs_first: 0,
         }
     }
 }
@@ -226,6 +239,12 @@ impl SimHandle {
     /// The fault profile in force.
     pub fn faults(&self) -> FaultProfile {
         (*self.shared.faults()).clone()
+    }
+
+    /// Marks a details job `EXPIRED` (as if its results had been left unread too long); false when the
+    /// simulator has no job with this id.
+    pub fn expire_job(&self, job_id: &str) -> bool {
+        self.shared.jobs.expire(job_id)
     }
 
     /// Every request served so far.

@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::faults::{FaultProfile, FaultTag, Injected, ReqFaults};
+use super::jobs::{self, Jobs};
 use super::model::{fmt_ts, LookupOutcome, SimConversation};
 use super::org::{self, Day, Org};
 use super::query::{Query, QueryBody};
@@ -85,6 +86,7 @@ pub(crate) struct Shared {
     tokens: Mutex<HashMap<String, TokenState>>,
     anonymous: Mutex<Window>,
     pub log: Mutex<Vec<LoggedRequest>>,
+    pub jobs: Jobs,
     faults: RwLock<Arc<FaultProfile>>,
     /// Authenticated `/api/v2/*` requests since the fault profile was installed.
     fault_counter: AtomicU64,
@@ -102,6 +104,7 @@ impl Shared {
             tokens: Mutex::new(HashMap::new()),
             anonymous: Mutex::new(Window::new()),
             log: Mutex::new(Vec::new()),
+            jobs: Jobs::default(),
             faults: RwLock::new(Arc::new(cfg.faults.clone())),
             fault_counter: AtomicU64::new(0),
             cfg,
@@ -194,7 +197,11 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         let message = message.into();
         ApiError {
             status,
@@ -206,11 +213,11 @@ impl ApiError {
         }
     }
 
-    fn bad_request(message: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad.request", message)
     }
 
-    fn not_found() -> ApiError {
+    pub(crate) fn not_found() -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not.found",
@@ -218,7 +225,7 @@ impl ApiError {
         )
     }
 
-    fn respond(self, corr: Uuid) -> Response {
+    pub(crate) fn respond(self, corr: Uuid) -> Response {
         let body = json!({
             "message": self.message,
             "code": self.code,
@@ -240,7 +247,7 @@ impl ApiError {
 
 /// The correlation id of the current request, shared by the header and any error body.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Corr(Uuid);
+pub(crate) struct Corr(pub Uuid);
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -254,6 +261,22 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(details_one),
         )
         .route("/api/v2/analytics/conversations/details", get(details_many))
+        .route(
+            "/api/v2/analytics/conversations/details/jobs",
+            post(jobs::submit),
+        )
+        .route(
+            "/api/v2/analytics/conversations/details/jobs/availability",
+            get(jobs::availability),
+        )
+        .route(
+            "/api/v2/analytics/conversations/details/jobs/{job_id}",
+            get(jobs::status).delete(jobs::cancel),
+        )
+        .route(
+            "/api/v2/analytics/conversations/details/jobs/{job_id}/results",
+            get(jobs::results),
+        )
         .route("/api/v2/conversations/{id}", get(conversation))
         .route("/api/v2/routing/wrapupcodes", get(wrapup_codes))
         .route("/api/v2/routing/queues", get(queues))
@@ -266,7 +289,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 /// Permissions a route needs, and whether any one of them suffices.
 fn permissions(path: &str) -> Option<(&'static [&'static str], bool)> {
-    if path.starts_with("/api/v2/analytics/conversations/") {
+    if path == "/api/v2/analytics/conversations/details/jobs/availability" {
+        Some((&["analytics:conversationDetail:view"], false))
+    } else if path.starts_with("/api/v2/analytics/conversations/") {
         Some((
             &[
                 "analytics:conversationDetail:view",
@@ -615,7 +640,7 @@ struct QueryResponse<'a> {
     total_hits: usize,
 }
 
-fn json_bytes(v: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(v: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], v).into_response()
 }
 

@@ -829,3 +829,4 @@ async fn rate_limit_is_enforced_when_asked() {
 }
 
 mod faults;
+mod jobs;
