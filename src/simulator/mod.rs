@@ -1,14 +1,19 @@
 //! An embedded Genesys Cloud simulator for tests and demos.
 //!
 //! It serves the slice of the Platform API that `wrapup-audit` uses (OAuth client credentials, the analytics
-//! conversation details query, single-conversation detail and Conversations API lookups, and the wrap-up code,
-//! queue and user listings) with the real wire shapes and error bodies, on `127.0.0.1`. The org and its
+//! conversation details query and details jobs, single-conversation detail and Conversations API lookups, and
+//! the wrap-up code, queue and user listings) with the real wire shapes and error bodies, on `127.0.0.1`. The org and its
 //! conversations are generated deterministically from a seed, one UTC day at a time, and every conversation
 //! comes from a named scenario that also states the labels the auditor must give it ([`SimHandle::ground_truth`]).
 //!
 //! The simulator has its own clock ([`SimConfig::now`], [`SimHandle::set_now`]): regular conversations appear
 //! once they have ended, and a handful of conversations are anchored around the initial clock value so that a
 //! run sees some still in progress and some that ended only minutes ago.
+//!
+//! Two additions exercise a client's resilience: a [`FaultProfile`] ([`SimConfig::faults`],
+//! [`SimHandle::set_faults`]) injects transient errors, throttling, broken bodies, latency, early token
+//! expiry and paging noise, decided deterministically per request; and the async details jobs API
+//! (`…/details/jobs`) whose lifecycle advances with each status poll ([`SimConfig::job_polls_to_fulfil`]).
 
 mod faults;
 mod jobs;

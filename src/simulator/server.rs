@@ -2,7 +2,9 @@
 //!
 //! Every `/api/v2/*` request passes the [`gate`] middleware, which checks the bearer token, counts the request
 //! against the token's 60-second window, enforces the configured denied permissions, stamps the
-//! `inin-*` headers and records the request. Handlers only produce the payloads.
+//! `inin-*` headers and records the request. Real limits (429, 403) come first; then the fault profile may
+//! answer instead of the handler (5xx, 429) or break the handler's 200 (dropped connection, truncated JSON).
+//! Handlers only produce the payloads, plus the paging noise of `details/query`.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
