@@ -1,15 +1,22 @@
 //! An embedded Genesys Cloud simulator for tests and demos.
 //!
 //! It serves the slice of the Platform API that `wrapup-audit` uses (OAuth client credentials, the analytics
-//! conversation details query, single-conversation detail and Conversations API lookups, and the wrap-up code,
-//! queue and user listings) with the real wire shapes and error bodies, on `127.0.0.1`. The org and its
+//! conversation details query and details jobs, single-conversation detail and Conversations API lookups, and
+//! the wrap-up code, queue and user listings) with the real wire shapes and error bodies, on `127.0.0.1`. The org and its
 //! conversations are generated deterministically from a seed, one UTC day at a time, and every conversation
 //! comes from a named scenario that also states the labels the auditor must give it ([`SimHandle::ground_truth`]).
 //!
 //! The simulator has its own clock ([`SimConfig::now`], [`SimHandle::set_now`]): regular conversations appear
 //! once they have ended, and a handful of conversations are anchored around the initial clock value so that a
 //! run sees some still in progress and some that ended only minutes ago.
+//!
+//! Two additions exercise a client's resilience: a [`FaultProfile`] ([`SimConfig::faults`],
+//! [`SimHandle::set_faults`]) injects transient errors, throttling, broken bodies, latency, early token
+//! expiry and paging noise, decided deterministically per request; and the async details jobs API
+//! (`…/details/jobs`) whose lifecycle advances with each status poll ([`SimConfig::job_polls_to_fulfil`]).
 
+mod faults;
+mod jobs;
 mod model;
 mod org;
 mod query;
@@ -26,6 +33,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use faults::FaultProfile;
 pub use model::Str;
 pub use org::{
     Agent, Queue, WrapupCode, ANCHORED_SCENARIOS, DEFAULT_WRAPUP_CODE_ID, SCENARIO_WEIGHTS,
@@ -60,6 +68,16 @@ pub struct SimConfig {
     /// Reported in `inin-ratelimit-allowed`, and enforced with 429s when `enforce_rate_limit` is set.
     pub rate_limit_per_minute: u32,
     pub enforce_rate_limit: bool,
+    /// Faults injected from the start; [`SimHandle::set_faults`] replaces them at run time.
+    pub faults: FaultProfile,
+    /// Status polls a details job answers `QUEUED`/`PENDING` before it finishes (2: FULFILLED on the 3rd).
+    pub job_polls_to_fulfil: u32,
+    /// How far the jobs data lake lags the clock: `dataAvailabilityDate = now - lag`.
+    pub data_lake_lag_minutes: u32,
+    /// Rows a details job pages out; a larger job refuses results past it with a 400.
+    pub job_result_cap: u64,
+    /// The first N submitted details jobs end `FAILED`.
+    pub fail_jobs_first: u32,
 }
 
 impl Default for SimConfig {
@@ -85,6 +103,11 @@ impl Default for SimConfig {
             port: 0,
             rate_limit_per_minute: 300,
             enforce_rate_limit: false,
+            faults: FaultProfile::default(),
+            job_polls_to_fulfil: 2,
+            data_lake_lag_minutes: 60,
+            job_result_cap: 400_000,
+            fail_jobs_first: 0,
         }
     }
 }
@@ -95,7 +118,11 @@ pub struct LoggedRequest {
     pub at: DateTime<Utc>,
     pub method: String,
     pub path: String,
+    /// The status sent; for a dropped connection, the status that was started (200).
     pub status: u16,
+    /// The injected fault, if any: `http_502`, `http_503`, `http_504`, `http_429`, `drop_connection`,
+    /// `malformed_json`, `repeat_rows`, `total_hits_drift`, or `token_ttl` (a 401 caused by the TTL override).
+    pub fault: Option<&'static str>,
 }
 
 /// A running simulator. Cloning shares the same server; [`SimHandle::shutdown`] stops it for all clones.
@@ -207,6 +234,22 @@ impl SimHandle {
             };
         }
         out
+    }
+
+    /// Replaces the fault profile; request numbering for the fault RNG restarts at 0.
+    pub fn set_faults(&self, faults: FaultProfile) {
+        self.shared.set_faults(faults);
+    }
+
+    /// The fault profile in force.
+    pub fn faults(&self) -> FaultProfile {
+        (*self.shared.faults()).clone()
+    }
+
+    /// Marks a details job `EXPIRED` (as if its results had been left unread too long); false when the
+    /// simulator has no job with this id.
+    pub fn expire_job(&self, job_id: &str) -> bool {
+        self.shared.jobs.expire(job_id)
     }
 
     /// Every request served so far.

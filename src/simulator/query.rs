@@ -23,6 +23,22 @@ pub(crate) struct QueryBody {
     pub conversation_filters: Vec<Filter>,
 }
 
+/// The body of `POST …/details/jobs` (`AsyncConversationQuery`).
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobBody {
+    pub interval: Option<String>,
+    pub order: Option<String>,
+    pub order_by: Option<String>,
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub start_of_day_interval_matching: bool,
+    #[serde(default)]
+    pub segment_filters: Vec<Filter>,
+    #[serde(default)]
+    pub conversation_filters: Vec<Filter>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Paging {
@@ -129,34 +145,60 @@ fn check_filters(filters: &[Filter], allowed: &[&str], what: &str) -> Result<(),
 }
 
 impl Query {
-    /// Validates a parsed body against the limits.
-    pub fn validate(body: QueryBody, max_page_size: u32, result_cap: u64) -> Result<Query, String> {
-        let interval = body.interval.ok_or("interval is required")?;
+    /// Validates what queries and jobs share: interval (at most 31 days), filters, order.
+    fn common(
+        interval: Option<String>,
+        segment_filters: Vec<Filter>,
+        conversation_filters: Vec<Filter>,
+        order: Option<&str>,
+        order_by: Option<&str>,
+    ) -> Result<Query, String> {
+        let interval = interval.ok_or("interval is required")?;
         let (start, end) = parse_interval(&interval)?;
-        check_filters(&body.segment_filters, SEGMENT_DIMENSIONS, "segment")?;
+        check_filters(&segment_filters, SEGMENT_DIMENSIONS, "segment")?;
         check_filters(
-            &body.conversation_filters,
+            &conversation_filters,
             CONVERSATION_DIMENSIONS,
             "conversation",
         )?;
-        let filtered = !body.segment_filters.is_empty() || !body.conversation_filters.is_empty();
-        let len = end - start;
-        if !filtered && len > Duration::days(7) {
-            return Err("Intervals longer than 7 days require a filter".into());
-        }
-        if len > Duration::days(31) {
+        if end - start > Duration::days(31) {
             return Err("Intervals may not be longer than 31 days".into());
         }
-        let descending = match body.order.as_deref() {
+        let descending = match order {
             None | Some("asc") | Some("unordered") => false,
             Some("desc") => true,
             Some(o) => return Err(format!("Invalid order [{o}]")),
         };
-        let by_end = match body.order_by.as_deref() {
+        let by_end = match order_by {
             None | Some("conversationStart") | Some("segmentStart") => false,
             Some("conversationEnd") | Some("segmentEnd") => true,
             Some(o) => return Err(format!("Invalid orderBy [{o}]")),
         };
+        Ok(Query {
+            start,
+            end,
+            descending,
+            by_end,
+            page_size: 1,
+            page_number: 1,
+            segment_filters,
+            conversation_filters,
+        })
+    }
+
+    /// Validates a parsed body against the limits.
+    pub fn validate(body: QueryBody, max_page_size: u32, result_cap: u64) -> Result<Query, String> {
+        let filtered = !body.segment_filters.is_empty() || !body.conversation_filters.is_empty();
+        let mut q = Query::common(
+            body.interval,
+            body.segment_filters,
+            body.conversation_filters,
+            body.order.as_deref(),
+            body.order_by.as_deref(),
+        )?;
+        if !filtered && q.end - q.start > Duration::days(7) {
+            return Err("Intervals longer than 7 days require a filter".into());
+        }
         let (size, number) = match &body.paging {
             Some(p) => (p.page_size.unwrap_or(25), p.page_number.unwrap_or(1)),
             None => (25, 1),
@@ -170,16 +212,26 @@ impl Query {
         if (size as u64).saturating_mul(number as u64) > result_cap {
             return Err(format!("Pagination may not exceed {result_cap} results."));
         }
-        Ok(Query {
-            start,
-            end,
-            descending,
-            by_end,
-            page_size: size as u64,
-            page_number: number as u64,
-            segment_filters: body.segment_filters,
-            conversation_filters: body.conversation_filters,
-        })
+        q.page_size = size as u64;
+        q.page_number = number as u64;
+        Ok(q)
+    }
+
+    /// Validates a job body: the query part, plus `(startOfDayIntervalMatching, limit)`.
+    pub fn validate_job(body: JobBody) -> Result<(Query, bool, Option<usize>), String> {
+        let q = Query::common(
+            body.interval,
+            body.segment_filters,
+            body.conversation_filters,
+            body.order.as_deref(),
+            body.order_by.as_deref(),
+        )?;
+        let limit = match body.limit {
+            None => None,
+            Some(n) if n >= 1 => Some(n as usize),
+            Some(n) => return Err(format!("Invalid limit [{n}]")),
+        };
+        Ok((q, body.start_of_day_interval_matching, limit))
     }
 
     /// UTC days the interval touches.

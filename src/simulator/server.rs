@@ -2,14 +2,17 @@
 //!
 //! Every `/api/v2/*` request passes the [`gate`] middleware, which checks the bearer token, counts the request
 //! against the token's 60-second window, enforces the configured denied permissions, stamps the
-//! `inin-*` headers and records the request. Handlers only produce the payloads.
+//! `inin-*` headers and records the request. Real limits (429, 403) come first; then the fault profile may
+//! answer instead of the handler (5xx, 429) or break the handler's 200 (dropped connection, truncated JSON).
+//! Handlers only produce the payloads, plus the paging noise of `details/query`.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration as StdDuration, Instant};
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, Query as UrlQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -18,11 +21,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
-use rand::RngCore;
+use futures::StreamExt;
+use rand::{Rng, RngCore};
 use serde::Serialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::faults::{FaultProfile, FaultTag, Injected, ReqFaults};
+use super::jobs::{self, Jobs};
 use super::model::{fmt_ts, LookupOutcome, SimConversation};
 use super::org::{self, Day, Org};
 use super::query::{Query, QueryBody};
@@ -61,6 +67,8 @@ impl Window {
 
 struct TokenState {
     expires: Instant,
+    /// Issued under a fault profile's TTL override.
+    shortened: bool,
     window: Window,
 }
 
@@ -80,6 +88,10 @@ pub(crate) struct Shared {
     tokens: Mutex<HashMap<String, TokenState>>,
     anonymous: Mutex<Window>,
     pub log: Mutex<Vec<LoggedRequest>>,
+    pub jobs: Jobs,
+    faults: RwLock<Arc<FaultProfile>>,
+    /// Authenticated `/api/v2/*` requests since the fault profile was installed.
+    fault_counter: AtomicU64,
 }
 
 impl Shared {
@@ -88,14 +100,37 @@ impl Shared {
         let anchored = org::generate_anchored(&org, cfg.now);
         Shared {
             now: RwLock::new(cfg.now),
-            cfg,
             org,
             anchored,
             days: Mutex::new(DayCache::default()),
             tokens: Mutex::new(HashMap::new()),
             anonymous: Mutex::new(Window::new()),
             log: Mutex::new(Vec::new()),
+            jobs: Jobs::default(),
+            faults: RwLock::new(Arc::new(cfg.faults.clone())),
+            fault_counter: AtomicU64::new(0),
+            cfg,
         }
+    }
+
+    pub fn faults(&self) -> Arc<FaultProfile> {
+        self.faults.read().expect("faults lock").clone()
+    }
+
+    /// Installs a profile and restarts its request numbering, so its fault sequence is reproducible.
+    pub fn set_faults(&self, f: FaultProfile) {
+        let mut slot = self.faults.write().expect("faults lock");
+        *slot = Arc::new(f);
+        self.fault_counter.store(0, Ordering::SeqCst);
+    }
+
+    /// The profile in force and this request's number under it.
+    fn next_fault_draw(&self) -> (Arc<FaultProfile>, u64) {
+        let slot = self.faults.read().expect("faults lock");
+        (
+            slot.clone(),
+            self.fault_counter.fetch_add(1, Ordering::SeqCst),
+        )
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -164,7 +199,11 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         let message = message.into();
         ApiError {
             status,
@@ -176,11 +215,11 @@ impl ApiError {
         }
     }
 
-    fn bad_request(message: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad.request", message)
     }
 
-    fn not_found() -> ApiError {
+    pub(crate) fn not_found() -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "not.found",
@@ -188,7 +227,7 @@ impl ApiError {
         )
     }
 
-    fn respond(self, corr: Uuid) -> Response {
+    pub(crate) fn respond(self, corr: Uuid) -> Response {
         let body = json!({
             "message": self.message,
             "code": self.code,
@@ -210,7 +249,7 @@ impl ApiError {
 
 /// The correlation id of the current request, shared by the header and any error body.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Corr(Uuid);
+pub(crate) struct Corr(pub Uuid);
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -224,6 +263,22 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(details_one),
         )
         .route("/api/v2/analytics/conversations/details", get(details_many))
+        .route(
+            "/api/v2/analytics/conversations/details/jobs",
+            post(jobs::submit),
+        )
+        .route(
+            "/api/v2/analytics/conversations/details/jobs/availability",
+            get(jobs::availability),
+        )
+        .route(
+            "/api/v2/analytics/conversations/details/jobs/{job_id}",
+            get(jobs::status).delete(jobs::cancel),
+        )
+        .route(
+            "/api/v2/analytics/conversations/details/jobs/{job_id}/results",
+            get(jobs::results),
+        )
         .route("/api/v2/conversations/{id}", get(conversation))
         .route("/api/v2/routing/wrapupcodes", get(wrapup_codes))
         .route("/api/v2/routing/queues", get(queues))
@@ -236,7 +291,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 /// Permissions a route needs, and whether any one of them suffices.
 fn permissions(path: &str) -> Option<(&'static [&'static str], bool)> {
-    if path.starts_with("/api/v2/analytics/conversations/") {
+    if path == "/api/v2/analytics/conversations/details/jobs/availability" {
+        Some((&["analytics:conversationDetail:view"], false))
+    } else if path.starts_with("/api/v2/analytics/conversations/") {
         Some((
             &[
                 "analytics:conversationDetail:view",
@@ -257,7 +314,40 @@ fn permissions(path: &str) -> Option<(&'static [&'static str], bool)> {
     }
 }
 
-fn authenticate(s: &Shared, headers: &HeaderMap) -> Result<(String, u32, u64), ApiError> {
+/// Why a bearer token was refused.
+#[derive(Debug, Clone, Copy)]
+enum AuthFailure {
+    Missing,
+    Unknown,
+    /// `shortened`: the token was issued under a fault profile's TTL override.
+    Expired {
+        shortened: bool,
+    },
+}
+
+impl AuthFailure {
+    fn error(self) -> ApiError {
+        let (code, message) = match self {
+            AuthFailure::Missing => (
+                "authentication.required",
+                "No authentication bearer token specified in authorization header.",
+            ),
+            AuthFailure::Unknown => ("bad.credentials", "Invalid login credentials."),
+            AuthFailure::Expired { .. } => (
+                "credentials.expired",
+                "The supplied credentials are expired and cannot be used.",
+            ),
+        };
+        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    fn fault(self) -> Option<&'static str> {
+        matches!(self, AuthFailure::Expired { shortened: true }).then_some("token_ttl")
+    }
+}
+
+/// Checks the bearer token and counts the request in the token's window: `(count, seconds to reset)`.
+fn authenticate(s: &Shared, headers: &HeaderMap) -> Result<(u32, u64), AuthFailure> {
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -266,31 +356,116 @@ fn authenticate(s: &Shared, headers: &HeaderMap) -> Result<(String, u32, u64), A
             .or_else(|| a.strip_prefix("bearer "))
     }) {
         Some(t) if !t.trim().is_empty() => t.trim().to_string(),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "authentication.required",
-                "No authentication bearer token specified in authorization header.",
-            ))
-        }
+        _ => return Err(AuthFailure::Missing),
     };
     let mut tokens = s.tokens.lock().expect("tokens");
     let Some(state) = tokens.get_mut(&token) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad.credentials",
-            "Invalid login credentials.",
-        ));
+        return Err(AuthFailure::Unknown);
     };
     if Instant::now() >= state.expires {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "credentials.expired",
-            "The supplied credentials are expired and cannot be used.",
-        ));
+        return Err(AuthFailure::Expired {
+            shortened: state.shortened,
+        });
     }
-    let (count, reset) = state.window.hit();
-    Ok((token, count, reset))
+    Ok(state.window.hit())
+}
+
+fn too_many_requests(limit: u32, retry_after: u64) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too.many.requests",
+        format!("Rate limit exceeded the maximum [{limit}] requests within [60] seconds"),
+    );
+    e.message_with_params =
+        "Rate limit exceeded the maximum [{0}] requests within [{1}] seconds".into();
+    e.params = json!({"0": limit.to_string(), "1": "60"});
+    e.retry_after = Some(retry_after);
+    e
+}
+
+fn injected_server_error(status: u16) -> ApiError {
+    match status {
+        502 => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "bad.gateway",
+            "Bad Gateway - The server received an invalid response from an upstream server.",
+        ),
+        503 => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service.unavailable",
+            "Service Unavailable - The server is currently unavailable (because it is overloaded or down for maintenance).",
+        ),
+        _ => ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "request.timeout",
+            "The request timed out.",
+        ),
+    }
+}
+
+fn forbidden(perms: &[&str], any: bool) -> ApiError {
+    let list = perms.join(", ");
+    let (code, text) = if any {
+        (
+            "missing.any.permissions",
+            "Unable to perform the requested action. You must have at least one of the following permissions assigned: ",
+        )
+    } else {
+        (
+            "missing.permissions",
+            "Unable to perform the requested action. You are missing the following permission(s): ",
+        )
+    };
+    let mut e = ApiError::new(StatusCode::FORBIDDEN, code, format!("{text}[{list}]"));
+    e.message_with_params = format!("{text}{{0}}");
+    e.params = json!({ "0": format!("[{list}]") });
+    e
+}
+
+/// Extra latency the profile adds to this request.
+fn latency(f: &FaultProfile, method: &str, path: &str) -> u64 {
+    let mut ms = f.slow_ms;
+    if method == "POST" && path == "/api/v2/analytics/conversations/details/query" {
+        ms += f.slow_details_ms;
+    }
+    if method == "GET"
+        && path
+            .strip_prefix("/api/v2/conversations/")
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    {
+        ms += f.slow_lookup_ms;
+    }
+    ms
+}
+
+/// Rewrites a 200 into a broken one: cut short with a closed connection, or with truncated JSON.
+async fn break_body(resp: Response, fault: Injected) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "body").into_response();
+    };
+    let half = bytes.slice(..bytes.len() / 2);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    match fault {
+        Injected::DropConnection => {
+            // Announce the whole body, send half, then fail the stream: hyper aborts the connection.
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            // The pause lets hyper flush the head and the first half before the stream fails;
+            // failing at once would abort the connection before anything was written.
+            let first = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(half) });
+            let cut = futures::stream::once(async {
+                tokio::time::sleep(StdDuration::from_millis(10)).await;
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "simulated dropped connection",
+                ))
+            });
+            Response::from_parts(parts, Body::from_stream(first.chain(cut)))
+        }
+        _ => Response::from_parts(parts, Body::from(half)),
+    }
 }
 
 async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
@@ -300,55 +475,71 @@ async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Res
     req.extensions_mut().insert(Corr(corr));
     let limit = s.token_limit();
     let mut counted: Option<(u32, u64)> = None;
+    let mut fault: Option<&'static str> = None;
     let mut resp = if path.starts_with("/api/v2/") {
         match authenticate(&s, req.headers()) {
-            Err(e) => e.respond(corr),
-            Ok((_token, count, reset)) => {
+            Err(why) => {
+                fault = why.fault();
+                why.error().respond(corr)
+            }
+            Ok((count, reset)) => {
                 counted = Some((count, reset));
+                let (profile, n) = s.next_fault_draw();
+                let delay = latency(&profile, &method, &path);
+                if delay > 0 {
+                    tokio::time::sleep(StdDuration::from_millis(delay)).await;
+                }
                 let denied = permissions(&path).and_then(|(perms, any)| {
                     perms
                         .iter()
                         .any(|p| s.cfg.denied_permissions.iter().any(|d| d == p))
                         .then_some((perms, any))
                 });
+                // Real limits and permissions come before injected faults, as they would upstream.
                 if s.cfg.enforce_rate_limit && count > limit {
-                    let mut e = ApiError::new(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "too.many.requests",
-                        format!("Rate limit exceeded the maximum [{limit}] requests within [60] seconds"),
-                    );
-                    e.message_with_params =
-                        "Rate limit exceeded the maximum [{0}] requests within [{1}] seconds"
-                            .into();
-                    e.params = json!({"0": limit.to_string(), "1": "60"});
-                    e.retry_after = Some(reset);
-                    e.respond(corr)
+                    too_many_requests(limit, reset).respond(corr)
                 } else if let Some((perms, any)) = denied {
-                    let list = perms.join(", ");
-                    let (code, text) = if any {
-                        (
-                            "missing.any.permissions",
-                            "Unable to perform the requested action. You must have at least one of the following permissions assigned: ",
-                        )
-                    } else {
-                        (
-                            "missing.permissions",
-                            "Unable to perform the requested action. You are missing the following permission(s): ",
-                        )
-                    };
-                    let mut e =
-                        ApiError::new(StatusCode::FORBIDDEN, code, format!("{text}[{list}]"));
-                    e.message_with_params = format!("{text}{{0}}");
-                    e.params = json!({ "0": format!("[{list}]") });
-                    e.respond(corr)
+                    forbidden(perms, any).respond(corr)
                 } else {
-                    next.run(req).await
+                    let injected = profile.decide(n);
+                    fault = injected.map(Injected::name);
+                    match injected {
+                        Some(Injected::ServerError(status)) => {
+                            injected_server_error(status).respond(corr)
+                        }
+                        Some(Injected::TooManyRequests) => {
+                            // Looks like another bucket tripped: over the limit, free again in 1 s.
+                            counted = Some((limit.saturating_add(1), 1));
+                            too_many_requests(limit, 1).respond(corr)
+                        }
+                        broken => {
+                            req.extensions_mut().insert(ReqFaults {
+                                profile: profile.clone(),
+                                n,
+                            });
+                            let resp = next.run(req).await;
+                            match broken {
+                                Some(b) if resp.status() == StatusCode::OK => {
+                                    break_body(resp, b).await
+                                }
+                                Some(_) => {
+                                    // Only successful bodies are broken; anything else goes out intact.
+                                    fault = None;
+                                    resp
+                                }
+                                None => resp,
+                            }
+                        }
+                    }
                 }
             }
         }
     } else {
         next.run(req).await
     };
+    if fault.is_none() {
+        fault = resp.extensions().get::<FaultTag>().map(|t| t.0);
+    }
     let (count, reset) = match counted {
         Some(c) => c,
         None => s.anonymous.lock().expect("window").hit(),
@@ -366,6 +557,7 @@ async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Res
         method,
         path,
         status: resp.status().as_u16(),
+        fault,
     });
     resp
 }
@@ -416,10 +608,12 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
     rand::rng().fill_bytes(&mut bytes);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let ttl = s.cfg.token_ttl_secs;
+    let shortened = s.faults().token_ttl_override_secs;
     s.tokens.lock().expect("tokens").insert(
         token.clone(),
         TokenState {
-            expires: Instant::now() + StdDuration::from_secs(ttl),
+            expires: Instant::now() + StdDuration::from_secs(shortened.unwrap_or(ttl)),
+            shortened: shortened.is_some(),
             window: Window::new(),
         },
     );
@@ -448,15 +642,17 @@ struct QueryResponse<'a> {
     total_hits: usize,
 }
 
-fn json_bytes(v: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(v: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], v).into_response()
 }
 
 async fn details_query(
     State(s): State<Arc<Shared>>,
     Extension(corr): Extension<Corr>,
+    Extension(rf): Extension<ReqFaults>,
     body: Bytes,
 ) -> Response {
+    let mut tag = None;
     let result = (|| {
         let body: QueryBody = serde_json::from_slice(&body).map_err(|e| {
             ApiError::bad_request(format!(
@@ -488,20 +684,42 @@ async fn details_query(
             hits.reverse();
         }
         let skip = ((q.page_number - 1) * q.page_size) as usize;
+        // Repeated rows come in front of the page, which keeps every row of its own slot: like data
+        // arriving while paging, the client sees duplicates but never loses a row.
+        let mut first = skip;
+        if q.page_number > 1 && skip < hits.len() {
+            let mut rng = rf.rng(1);
+            if rng.random_bool(rf.profile.repeat_rows_rate.clamp(0.0, 1.0)) {
+                first = skip - rng.random_range(1..=3usize).min(skip);
+                tag = Some("repeat_rows");
+            }
+        }
         let page: Vec<Cow<'_, SimConversation>> = hits
             .iter()
-            .skip(skip)
-            .take(q.page_size as usize)
+            .skip(first)
+            .take(skip - first + q.page_size as usize)
             .map(|c| c.view(now))
             .collect();
+        let mut total_hits = hits.len();
+        if rf.profile.drifting_total_hits && total_hits > 0 {
+            let factor = 1.0 + rf.rng(2).random_range(-0.05..=0.05);
+            total_hits = (total_hits as f64 * factor).round() as usize;
+            tag = tag.or(Some("total_hits_drift"));
+        }
         let out = QueryResponse {
             conversations: page,
-            total_hits: hits.len(),
+            total_hits,
         };
         Ok::<_, ApiError>(serde_json::to_vec(&out).expect("serialisable"))
     })();
     match result {
-        Ok(v) => json_bytes(v),
+        Ok(v) => {
+            let mut resp = json_bytes(v);
+            if let Some(t) = tag {
+                resp.extensions_mut().insert(FaultTag(t));
+            }
+            resp
+        }
         Err(e) => e.respond(corr.0),
     }
 }

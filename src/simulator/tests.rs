@@ -827,3 +827,6 @@ async fn rate_limit_is_enforced_when_asked() {
     let v: Value = resp.json().await.unwrap();
     assert_error_body(&v, 429, "too.many.requests");
 }
+
+mod faults;
+mod jobs;
