@@ -60,6 +60,22 @@ pub fn conversation_kind(label: &str) -> Kind {
     }
 }
 
+/// Leg labels in the order the page lists them, mirroring [`ConversationLabel::ALL`].
+const LEG_ORDER: [&str; 12] = [
+    "coded",
+    "system",
+    "timeout",
+    "recovered",
+    "skipped",
+    "not_required",
+    "no_wrapup_phase",
+    "not_connected",
+    "pending",
+    "missing",
+    "unexplained",
+    "lookup_failed",
+];
+
 /// The kind of a leg label (contract §1).
 pub fn leg_kind(label: &str) -> Kind {
     match label {
@@ -654,11 +670,13 @@ fn top_agents(h: &mut String, agents: &[AgentMissing]) {
 
 fn leg_labels(h: &mut String, legs: &BTreeMap<&'static str, u64>) {
     h.push_str(r#"<section id="leg-labels"><h2>Agent legs by label</h2>"#);
-    let present: Vec<(&str, u64)> = legs
+    let mut present: Vec<(&str, u64)> = legs
         .iter()
         .filter(|(_, n)| **n > 0)
         .map(|(l, n)| (*l, *n))
         .collect();
+    // Contract order (codes, then by design, then gaps); unknown labels go last.
+    present.sort_by_key(|(l, _)| LEG_ORDER.iter().position(|o| o == l).unwrap_or(usize::MAX));
     if present.is_empty() {
         h.push_str(&no_data("no agent legs in this window."));
         h.push_str("</section>\n");
@@ -919,6 +937,9 @@ mod tests {
         for leg in s.leg_labels.keys() {
             assert!(html.contains(&format!("<td>{leg}</td>")));
         }
+        let legs = html.split("id=\"leg-labels\"").nth(1).unwrap();
+        assert!(legs.find("<td>coded</td>") < legs.find("<td>not_connected</td>"));
+        assert!(legs.find("<td>not_connected</td>") < legs.find("<td>missing</td>"));
         assert!(html.contains("2026-11-20"));
         assert!(html.contains("agent-7"));
     }
