@@ -22,6 +22,7 @@ pub mod report;
 pub mod shutdown;
 pub mod simulator;
 pub mod sink;
+pub mod summary_html;
 
 use std::sync::Arc;
 

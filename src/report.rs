@@ -1,5 +1,6 @@
-//! Run-level files and guards: the output lock, the catalogs, `summary.json`, `summary.md`, the code
-//! catalog and `manifest.json`. Every file here is written atomically, and the manifest last.
+//! Run-level files and guards: the output lock, the catalogs, `summary.json`, `summary.md`,
+//! `summary.html`, the code catalog and `manifest.json`. Every file here is written atomically, and
+//! the manifest last.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -20,6 +21,7 @@ pub const LOCK_FILE: &str = ".wrapup-audit.lock";
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const SUMMARY_JSON: &str = "summary.json";
 pub const SUMMARY_MD: &str = "summary.md";
+pub const SUMMARY_HTML: &str = "summary.html";
 pub const CODES_FILE: &str = "wrapup_codes.csv";
 pub const INDEX_FILE: &str = "partitions.json";
 
@@ -140,6 +142,20 @@ pub struct Summary {
     pub api: crate::api::ApiStatsSnapshot,
     pub dropped_outside_window: u64,
     pub dropped_duplicates: u64,
+    /// Conversation labels per last queue id (`(none)` without one); empty until the pipeline
+    /// collects it.
+    pub by_queue: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    /// Conversation labels per media type (`(none)` without one); empty until collected.
+    pub by_media: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    /// Agents with the most `missing` legs, most first; empty until collected.
+    pub top_missing_agents: Vec<AgentMissing>,
+}
+
+/// One agent (user id, else participant id) and how many of their legs are `missing`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgentMissing {
+    pub agent: String,
+    pub missing: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -223,6 +239,10 @@ fn summary(cfg: &Config, o: &RunOutcome) -> Summary {
         api: o.api.clone(),
         dropped_outside_window: o.dropped_outside_window,
         dropped_duplicates: o.dropped_duplicates,
+        // RunOutcome does not collect these yet; the HTML summary says "no data" meanwhile.
+        by_queue: BTreeMap::new(),
+        by_media: BTreeMap::new(),
+        top_missing_agents: Vec::new(),
     }
 }
 
@@ -319,6 +339,13 @@ pub fn finish(
         })
         .map_err(out_err)?;
         info.path = PathBuf::from(SUMMARY_MD);
+        files.push(info);
+        let html = crate::summary_html::render(&s);
+        let mut info = sink::write_file_atomically(&dir.join(SUMMARY_HTML), 0, |w| {
+            Ok(w.write_all(html.as_bytes())?)
+        })
+        .map_err(out_err)?;
+        info.path = PathBuf::from(SUMMARY_HTML);
         files.push(info);
         let mut codes: Vec<(&String, &String)> = catalogs.codes.iter().collect();
         codes.sort();

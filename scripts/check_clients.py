@@ -1,0 +1,456 @@
+#!/usr/bin/env python3
+"""Open a wrapup-audit output folder with the readers analysts use and check it.
+
+Usage: check_clients.py OUTPUT_DIR   (normally through scripts/check_clients.sh, which makes a venv)
+
+The folder is read as one Hive-partitioned dataset (date=YYYY-MM-DD/...) by DuckDB (Parquet and
+CSV), pandas (Parquet and CSV) and pyarrow.dataset. Checks: exact column lists and types, row counts
+agreeing across readers, formats and manifest.json, the `date` partition column matching each
+conversation's start day in the job's time zone, and label values within the contract.
+
+Prints one line per check and `N passed, M failed` last; exits 1 if any check failed.
+"""
+
+import glob
+import json
+import os
+import sys
+import traceback
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+# The column contract, in file order: (name, kind, nullable). Mirrors CONVERSATION_COLUMNS /
+# LEG_COLUMNS in src/sink/mod.rs and the Arrow schemas in src/sink/parquet.rs.
+CONVERSATIONS = [
+    ("conversation_id", "str", False),
+    ("conversation_start", "ts", False),
+    ("conversation_end", "ts", True),
+    ("media_type", "str", True),
+    ("originating_direction", "str", True),
+    ("queue_id", "str", True),
+    ("agent_legs", "i32", False),
+    ("classification", "str", False),
+    ("reason", "str", False),
+    ("wrapup_code_id", "str", True),
+    ("wrapup_code_name", "str", True),
+    ("code_source", "str", True),
+    ("acw_ms", "i64", False),
+    ("handle_ms", "i64", False),
+    ("lookup", "str", False),
+    ("ended_minutes_before_as_of", "i64", True),
+]
+LEGS = [
+    ("conversation_id", "str", False),
+    ("conversation_start", "ts", False),
+    ("participant_id", "str", False),
+    ("user_id", "str", True),
+    ("purpose", "str", False),
+    ("media_type", "str", True),
+    ("queue_id", "str", True),
+    ("connected", "bool", False),
+    ("label", "str", False),
+    ("analytics_wrapup_code", "str", True),
+    ("lookup_wrapup_code", "str", True),
+    ("wrapup_code_name", "str", True),
+    ("wrapup_required", "bool", True),
+    ("wrapup_prompt", "str", True),
+    ("wrapup_skipped", "bool", True),
+    ("acw_skipped", "bool", False),
+    ("acw_ms", "i64", False),
+    ("handle_ms", "i64", False),
+    ("talk_ms", "i64", False),
+    ("detail", "str", True),
+]
+TABLES = {"conversations": CONVERSATIONS, "legs": LEGS}
+
+# Label sets of shared/spec/classification.md (needs_lookup never reaches a report).
+CONVERSATION_LABELS = {
+    "coded", "system", "timeout", "recovered", "skipped", "not_required", "no_wrapup_phase",
+    "not_connected", "missing", "unexplained", "lookup_failed", "no_agent", "in_progress",
+    "too_recent",
+}
+LEG_LABELS = {
+    "timeout", "system", "coded", "pending", "skipped", "not_connected", "no_wrapup_phase",
+    "recovered", "not_required", "missing", "lookup_failed", "unexplained",
+}
+LOOKUP_VALUES = {"not_needed", "done", "failed", "over_budget", "disabled"}
+CODE_SOURCES = {"analytics", "conversation_api"}
+
+ARROW_TYPES = {
+    "str": [pa.string(), pa.large_string()],
+    "ts": [pa.timestamp("ms", tz="UTC")],
+    "i32": [pa.int32()],
+    "i64": [pa.int64()],
+    "bool": [pa.bool_()],
+}
+DUCK_PARQUET_TYPES = {
+    "str": {"VARCHAR"},
+    "ts": {"TIMESTAMP WITH TIME ZONE"},
+    "i32": {"INTEGER"},
+    "i64": {"BIGINT"},
+    "bool": {"BOOLEAN"},
+}
+# CSV has no types; the sniffer must still land on the right family.
+DUCK_CSV_TYPES = {
+    "str": {"VARCHAR"},
+    "ts": {"TIMESTAMP WITH TIME ZONE", "TIMESTAMP"},
+    "i32": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT"},
+    "i64": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT"},
+    "bool": {"BOOLEAN"},
+}
+
+
+class Checker:
+    def __init__(self):
+        self.passed = 0
+        self.failed = []
+
+    def check(self, name, fn):
+        """Runs one check; `fn` returns None when fine, or a message describing the mismatch."""
+        try:
+            problem = fn()
+        except Exception as e:  # a reader refusing the files is a failure, not a crash
+            problem = f"{type(e).__name__}: {e}"
+            if os.environ.get("CHECK_CLIENTS_TRACE"):
+                traceback.print_exc()
+        if problem:
+            self.failed.append(name)
+            print(f"FAIL {name}: {problem}")
+        else:
+            self.passed += 1
+            print(f"ok   {name}")
+
+
+def names(spec):
+    return [c[0] for c in spec]
+
+
+def diff_columns(got, want):
+    if list(got) == list(want):
+        return None
+    missing = [c for c in want if c not in got]
+    extra = [c for c in got if c not in want]
+    return f"columns differ: missing {missing}, unexpected {extra}, got order {list(got)}"
+
+
+def sql_str(path):
+    return "'" + path.replace("'", "''") + "'"
+
+
+def main(out):
+    out = os.path.abspath(out)
+    manifest_path = os.path.join(out, "manifest.json")
+    if not os.path.isfile(manifest_path):
+        print(f"FAIL no manifest.json in {out}: is this a wrapup-audit output folder?")
+        print("0 passed, 1 failed")
+        return 1
+    with open(manifest_path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    formats = set(manifest.get("formats", "csv,parquet").split(","))
+    timezone = manifest["window"]["timezone"]
+    parts = {p["date"]: p for p in manifest["partitions"]}
+    expected_rows = {
+        t: sum(p[t] for p in manifest["partitions"]) for t in TABLES
+    }
+    per_day = {t: {d: p[t] for d, p in parts.items()} for t in TABLES}
+    c = Checker()
+    con = duckdb.connect()
+
+    def check_partitions_on_disk():
+        on_disk = sorted(
+            os.path.basename(d)[len("date="):]
+            for d in glob.glob(os.path.join(out, "date=*"))
+            if os.path.isdir(d)
+        )
+        if on_disk != sorted(parts):
+            return f"partition folders {on_disk} but manifest.json lists {sorted(parts)}"
+        return None
+
+    c.check("partition folders match manifest.json", check_partitions_on_disk)
+
+    def check_manifest_file_rows():
+        bad = []
+        for p in manifest["partitions"]:
+            for f in p["files"]:
+                path = os.path.join(out, f["path"])
+                if f["path"].endswith(".parquet"):
+                    n = pq.ParquetFile(path).metadata.num_rows
+                else:
+                    n = len(pd.read_csv(path, dtype=str, keep_default_na=False))
+                if n != f["rows"]:
+                    bad.append(f"{f['path']}: {n} rows, manifest says {f['rows']}")
+        return "; ".join(bad) or None
+
+    c.check("manifest.json row counts match every file", check_manifest_file_rows)
+
+    frames = {}  # (table, format) -> pandas frame with `date`, for the cross checks
+
+    for table, spec in TABLES.items():
+        cols = names(spec)
+        kinds = {n: k for n, k, _ in spec}
+        want_rows = expected_rows[table]
+
+        if "parquet" in formats:
+            files = sorted(glob.glob(os.path.join(out, "date=*", f"{table}.parquet")))
+            glob_sql = sql_str(os.path.join(out, "*", f"{table}.parquet"))
+
+            def arrow_file_schemas(files=files, spec=spec):
+                bad = []
+                for path in files:
+                    schema = pq.read_schema(path)
+                    rel = os.path.relpath(path, out)
+                    problem = diff_columns(schema.names, names(spec))
+                    if problem:
+                        bad.append(f"{rel}: {problem}")
+                        continue
+                    for name, kind, nullable in spec:
+                        field = schema.field(name)
+                        if field.type not in ARROW_TYPES[kind]:
+                            bad.append(f"{rel}: {name} is {field.type}, want {ARROW_TYPES[kind][0]}")
+                        if field.nullable != nullable:
+                            bad.append(f"{rel}: {name} nullable={field.nullable}, want {nullable}")
+                if not files:
+                    bad.append("no files")
+                return "; ".join(bad) or None
+
+            c.check(f"pyarrow: {table}.parquet schema (names, types, UTC ms timestamps, nullability)",
+                    arrow_file_schemas)
+
+            def arrow_dataset(files=files, cols=cols, table=table, want_rows=want_rows):
+                d = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=out)
+                problem = diff_columns(d.schema.names, cols + ["date"])
+                if problem:
+                    return problem
+                if d.schema.field("date").type not in (pa.string(), pa.large_string(), pa.date32()):
+                    return f"date partition column is {d.schema.field('date').type}"
+                t = d.to_table()
+                if t.num_rows != want_rows:
+                    return f"{t.num_rows} rows, manifest.json says {want_rows}"
+                by_day = {str(k): v for k, v in pd.Series(t.column("date").to_pylist()).value_counts().items()}
+                want = {k: v for k, v in per_day[table].items() if v}
+                if by_day != want:
+                    return f"rows per date {by_day}, manifest.json says {want}"
+                return None
+
+            c.check(f"pyarrow.dataset hive: {table} columns, date, row counts = manifest", arrow_dataset)
+
+            def duck_parquet(glob_sql=glob_sql, spec=spec, cols=cols, table=table, want_rows=want_rows):
+                rel = f"read_parquet({glob_sql}, hive_partitioning=true)"
+                desc = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+                got = [r[0] for r in desc]
+                problem = diff_columns(got, cols + ["date"])
+                if problem:
+                    return problem
+                types = {r[0]: r[1] for r in desc}
+                bad = [
+                    f"{n} is {types[n]}, want {sorted(DUCK_PARQUET_TYPES[k])[0]}"
+                    for n, k, _ in spec
+                    if types[n] not in DUCK_PARQUET_TYPES[k]
+                ]
+                if types["date"] not in ("DATE", "VARCHAR"):
+                    bad.append(f"date is {types['date']}")
+                if bad:
+                    return "; ".join(bad)
+                n = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+                if n != want_rows:
+                    return f"{n} rows, manifest.json says {want_rows}"
+                by_day = dict(con.execute(
+                    f"SELECT CAST(date AS VARCHAR), count(*) FROM {rel} GROUP BY 1").fetchall())
+                want = {k: v for k, v in per_day[table].items() if v}
+                if by_day != want:
+                    return f"rows per date {by_day}, manifest.json says {want}"
+                return None
+
+            c.check(f"duckdb read_parquet hive: {table} columns, types, row counts = manifest",
+                    duck_parquet)
+
+            def pandas_parquet(files=files, spec=spec, cols=cols, table=table, want_rows=want_rows):
+                parts_ = []
+                for path in files:
+                    df = pd.read_parquet(path, dtype_backend="numpy_nullable")
+                    df["date"] = os.path.basename(os.path.dirname(path))[len("date="):]
+                    parts_.append(df)
+                df = pd.concat(parts_, ignore_index=True)
+                problem = diff_columns(df.columns, cols + ["date"])
+                if problem:
+                    return problem
+                want_dtype = {"str": "string", "i32": "Int32", "i64": "Int64", "bool": "boolean"}
+                bad = []
+                for n, k, _ in spec:
+                    dt = df[n].dtype
+                    if k == "ts":
+                        if not (isinstance(dt, pd.DatetimeTZDtype) and str(dt.tz) == "UTC"):
+                            bad.append(f"{n} is {dt}, want a UTC datetime")
+                    elif str(dt) != want_dtype[k]:
+                        bad.append(f"{n} is {dt}, want {want_dtype[k]}")
+                if bad:
+                    return "; ".join(bad)
+                if len(df) != want_rows:
+                    return f"{len(df)} rows, manifest.json says {want_rows}"
+                frames[(table, "parquet")] = df
+                return None
+
+            c.check(f"pandas read_parquet: {table} columns, dtypes, row count = manifest", pandas_parquet)
+
+        if "csv" in formats:
+            files = sorted(glob.glob(os.path.join(out, "date=*", f"{table}.csv")))
+            glob_sql = sql_str(os.path.join(out, "*", f"{table}.csv"))
+
+            def duck_csv(glob_sql=glob_sql, spec=spec, cols=cols, table=table, want_rows=want_rows):
+                rel = f"read_csv_auto({glob_sql}, hive_partitioning=true)"
+                desc = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+                got = [r[0] for r in desc]
+                problem = diff_columns(got, cols + ["date"])
+                if problem:
+                    return problem
+                types = {r[0]: r[1] for r in desc}
+                bad = []
+                for n, k, _ in spec:
+                    if types[n] in DUCK_CSV_TYPES[k]:
+                        continue
+                    # A column that is empty in every row carries no type to detect.
+                    empty = con.execute(f'SELECT count("{n}") FROM {rel}').fetchone()[0] == 0
+                    if not (empty and types[n] == "VARCHAR"):
+                        bad.append(f"{n} sniffed as {types[n]}, want {sorted(DUCK_CSV_TYPES[k])[0]}")
+                if bad:
+                    return "; ".join(bad)
+                n = con.execute(f"SELECT count(*) FROM {rel}").fetchone()[0]
+                if n != want_rows:
+                    return f"{n} rows, manifest.json says {want_rows}"
+                by_day = dict(con.execute(
+                    f"SELECT CAST(date AS VARCHAR), count(*) FROM {rel} GROUP BY 1").fetchall())
+                want = {k: v for k, v in per_day[table].items() if v}
+                if by_day != want:
+                    return f"rows per date {by_day}, manifest.json says {want}"
+                return None
+
+            c.check(f"duckdb read_csv_auto hive: {table} columns, types, row counts = manifest", duck_csv)
+
+            def pandas_csv(files=files, spec=spec, cols=cols, table=table, want_rows=want_rows):
+                ts_cols = [n for n, k, _ in spec if k == "ts"]
+                want_dtype = {"str": "string", "i32": "Int64", "i64": "Int64", "bool": "boolean"}
+                parts_, bad = [], []
+                for path in files:
+                    rel = os.path.relpath(path, out)
+                    with open(path, encoding="utf-8") as f:
+                        header = f.readline().rstrip("\n").split(",")
+                    problem = diff_columns(header, cols)
+                    if problem:
+                        return f"{rel} header: {problem}"
+                    df = pd.read_csv(path, dtype_backend="numpy_nullable", parse_dates=ts_cols)
+                    # pandas infers per file, so a column empty in one day's file has no type there.
+                    for n, k, _ in spec:
+                        dt = df[n].dtype
+                        if df[n].isna().all():
+                            continue
+                        if k == "ts":
+                            if not (isinstance(dt, pd.DatetimeTZDtype) and str(dt.tz) == "UTC"):
+                                bad.append(f"{rel}: {n} parsed as {dt}, want a UTC datetime")
+                        elif str(dt) != want_dtype[k]:
+                            bad.append(f"{rel}: {n} parsed as {dt}, want {want_dtype[k]}")
+                    df["date"] = os.path.basename(os.path.dirname(path))[len("date="):]
+                    parts_.append(df)
+                if bad:
+                    return "; ".join(bad)
+                if not parts_:
+                    return "no files"
+                df = pd.concat(parts_, ignore_index=True)
+                problem = diff_columns(df.columns, cols + ["date"])
+                if problem:
+                    return problem
+                if len(df) != want_rows:
+                    return f"{len(df)} rows, manifest.json says {want_rows}"
+                frames[(table, "csv")] = df
+                return None
+
+            c.check(f"pandas read_csv: {table} header, dtypes, row count = manifest", pandas_csv)
+
+    key_cols = {
+        "conversations": ["conversation_id", "classification", "lookup", "agent_legs", "date"],
+        "legs": ["conversation_id", "participant_id", "label", "acw_ms", "date"],
+    }
+    both = {"csv", "parquet"} <= formats
+    for table in TABLES if both else []:
+
+        def csv_equals_parquet(table=table):
+            a = frames.get((table, "csv"))
+            b = frames.get((table, "parquet"))
+            if a is None or b is None:
+                return "an earlier check failed to read the files"
+            k = key_cols[table]
+            left = a[k].astype(str).sort_values(k).reset_index(drop=True)
+            right = b[k].astype(str).sort_values(k).reset_index(drop=True)
+            if not left.equals(right):
+                return f"CSV and Parquet rows differ in {k}"
+            same_start = (a.sort_values(k)["conversation_start"].reset_index(drop=True)
+                          == b.sort_values(k)["conversation_start"].reset_index(drop=True)).all()
+            return None if same_start else "conversation_start differs between CSV and Parquet"
+
+        c.check(f"{table}: CSV rows equal Parquet rows", csv_equals_parquet)
+
+    def any_frame(table):
+        return frames.get((table, "parquet"), frames.get((table, "csv")))
+
+    def date_is_start_day():
+        bad = []
+        for table in TABLES:
+            df = any_frame(table)
+            if df is None:
+                return "an earlier check failed to read the files"
+            local = df["conversation_start"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d")
+            wrong = df[local != df["date"].astype(str)]
+            if len(wrong):
+                row = wrong.iloc[0]
+                bad.append(f"{table}: {len(wrong)} rows, e.g. {row['conversation_id']} started "
+                           f"{row['conversation_start']} but sits in date={row['date']}")
+        return "; ".join(bad) or None
+
+    c.check(f"date partition = conversation_start day in {timezone}", date_is_start_day)
+
+    def labels_in_contract():
+        conv = any_frame("conversations")
+        legs = any_frame("legs")
+        if conv is None or legs is None:
+            return "an earlier check failed to read the files"
+        bad = []
+        for name, values, allowed in [
+            ("conversations.classification", conv["classification"], CONVERSATION_LABELS),
+            ("conversations.lookup", conv["lookup"], LOOKUP_VALUES),
+            ("conversations.code_source", conv["code_source"].dropna(), CODE_SOURCES),
+            ("legs.label", legs["label"], LEG_LABELS),
+        ]:
+            unknown = sorted(set(values.astype(str)) - allowed)
+            if unknown:
+                bad.append(f"{name} has {unknown}")
+        return "; ".join(bad) or None
+
+    c.check("label values within the classification contract", labels_in_contract)
+
+    def legs_match_agent_legs():
+        conv = any_frame("conversations")
+        legs = any_frame("legs")
+        if conv is None or legs is None:
+            return "an earlier check failed to read the files"
+        want = conv.set_index("conversation_id")["agent_legs"].astype(int)
+        got = legs.groupby("conversation_id").size().reindex(want.index, fill_value=0)
+        wrong = want[want != got]
+        if len(wrong):
+            return f"{len(wrong)} conversations whose agent_legs differs from their legs rows, e.g. {wrong.index[0]}"
+        orphans = set(legs["conversation_id"]) - set(conv["conversation_id"])
+        return f"{len(orphans)} legs without a conversation row" if orphans else None
+
+    c.check("agent_legs equals the legs rows of each conversation", legs_match_agent_legs)
+
+    print(f"{c.passed} passed, {len(c.failed)} failed")
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: check_clients.py OUTPUT_DIR", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))
