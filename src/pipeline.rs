@@ -87,6 +87,15 @@ pub struct PartitionStats {
     pub labels: BTreeMap<String, u64>,
     pub leg_labels: BTreeMap<String, u64>,
     pub lookups: LookupStats,
+    /// Conversation labels per last queue (`(none)` without one).
+    #[serde(default)]
+    pub by_queue: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Conversation labels per customer-facing media type.
+    #[serde(default)]
+    pub by_media: BTreeMap<String, BTreeMap<String, u64>>,
+    /// `missing` legs per agent (user id, else participant id).
+    #[serde(default)]
+    pub missing_by_agent: BTreeMap<String, u64>,
     /// Rows the details query returned that fell outside the day or repeated an earlier row.
     pub dropped_outside_window: u64,
     pub dropped_duplicates: u64,
@@ -115,6 +124,9 @@ pub struct RunOutcome {
     pub labels: BTreeMap<String, u64>,
     pub leg_labels: BTreeMap<String, u64>,
     pub lookups: LookupStats,
+    pub by_queue: BTreeMap<String, BTreeMap<String, u64>>,
+    pub by_media: BTreeMap<String, BTreeMap<String, u64>>,
+    pub missing_by_agent: BTreeMap<String, u64>,
     pub api: ApiStatsSnapshot,
     pub conversations: u64,
     pub legs: u64,
@@ -139,6 +151,9 @@ impl RunOutcome {
             labels: BTreeMap::new(),
             leg_labels: BTreeMap::new(),
             lookups: LookupStats::default(),
+            by_queue: BTreeMap::new(),
+            by_media: BTreeMap::new(),
+            missing_by_agent: BTreeMap::new(),
             api: ApiStatsSnapshot::default(),
             conversations: 0,
             legs: 0,
@@ -155,6 +170,20 @@ impl RunOutcome {
                 *o.leg_labels.entry(k.clone()).or_default() += v;
             }
             o.lookups.add(&p.stats.lookups);
+            for (target, source) in [
+                (&mut o.by_queue, &p.stats.by_queue),
+                (&mut o.by_media, &p.stats.by_media),
+            ] {
+                for (k, labels) in source {
+                    let entry = target.entry(k.clone()).or_default();
+                    for (l, n) in labels {
+                        *entry.entry(l.clone()).or_default() += n;
+                    }
+                }
+            }
+            for (k, v) in &p.stats.missing_by_agent {
+                *o.missing_by_agent.entry(k.clone()).or_default() += v;
+            }
             o.conversations += p.conversations;
             o.legs += p.legs;
             o.dropped_outside_window += p.stats.dropped_outside_window;
@@ -742,15 +771,34 @@ pub(crate) fn build_rows(
                 .leg_labels
                 .entry(l.label.as_str().to_string())
                 .or_default() += 1;
+            if l.label == LegLabel::Missing {
+                let agent = l
+                    .user_id
+                    .clone()
+                    .unwrap_or_else(|| l.participant_id.clone());
+                *pstats.missing_by_agent.entry(agent).or_default() += 1;
+            }
         }
         *pstats.labels.entry(label.as_str().to_string()).or_default() += 1;
+        let media = conversation_media(c);
+        let queue = last_queue(c);
+        for (map, key) in [
+            (&mut pstats.by_queue, &queue),
+            (&mut pstats.by_media, &media),
+        ] {
+            let key = key.clone().unwrap_or_else(|| "(none)".to_string());
+            *map.entry(key)
+                .or_default()
+                .entry(label.as_str().to_string())
+                .or_default() += 1;
+        }
         conv_rows.push(ConversationRow {
             conversation_id: c.conversation_id.clone(),
             conversation_start: c.conversation_start,
             conversation_end: c.conversation_end,
-            media_type: conversation_media(c),
+            media_type: media,
             originating_direction: c.originating_direction.clone(),
-            queue_id: last_queue(c),
+            queue_id: queue,
             agent_legs: legs_out.len() as i32,
             classification: label,
             reason: reason(label, &facts),

@@ -144,9 +144,9 @@ pub struct Summary {
     pub dropped_duplicates: u64,
     /// Conversation labels per last queue id (`(none)` without one); empty until the pipeline
     /// collects it.
-    pub by_queue: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    pub by_queue: BTreeMap<String, BTreeMap<String, u64>>,
     /// Conversation labels per media type (`(none)` without one); empty until collected.
-    pub by_media: BTreeMap<String, BTreeMap<&'static str, u64>>,
+    pub by_media: BTreeMap<String, BTreeMap<String, u64>>,
     /// Agents with the most `missing` legs, most first; empty until collected.
     pub top_missing_agents: Vec<AgentMissing>,
 }
@@ -240,9 +240,9 @@ fn summary(cfg: &Config, o: &RunOutcome) -> Summary {
         dropped_outside_window: o.dropped_outside_window,
         dropped_duplicates: o.dropped_duplicates,
         // RunOutcome does not collect these yet; the HTML summary says "no data" meanwhile.
-        by_queue: BTreeMap::new(),
-        by_media: BTreeMap::new(),
-        top_missing_agents: Vec::new(),
+        by_queue: o.by_queue.clone(),
+        by_media: o.by_media.clone(),
+        top_missing_agents: crate::summary_html::top_missing_agents(&o.missing_by_agent, 20),
     }
 }
 

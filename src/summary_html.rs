@@ -234,7 +234,7 @@ struct KindCounts {
 }
 
 impl KindCounts {
-    fn of(labels: &BTreeMap<&'static str, u64>) -> KindCounts {
+    fn of(labels: &BTreeMap<String, u64>) -> KindCounts {
         let mut k = KindCounts::default();
         for (label, n) in labels {
             match conversation_kind(label) {
@@ -443,10 +443,10 @@ fn header(h: &mut String, s: &Summary, title: &str) {
     h.push_str("</header>\n");
 }
 
-fn label_map(s: &Summary) -> BTreeMap<&'static str, u64> {
+fn label_map(s: &Summary) -> BTreeMap<String, u64> {
     s.labels
         .iter()
-        .map(|l| (l.label, l.conversations))
+        .map(|l| (l.label.to_string(), l.conversations))
         .collect()
 }
 
@@ -589,7 +589,7 @@ fn breakdown(
     id: &str,
     title: &str,
     key_name: &str,
-    map: &BTreeMap<String, BTreeMap<&'static str, u64>>,
+    map: &BTreeMap<String, BTreeMap<String, u64>>,
     empty: &str,
 ) {
     let _ = write!(
@@ -604,7 +604,7 @@ fn breakdown(
         return;
     }
     // Most gaps first, then by name, so the worst queue tops both the table and the chart.
-    let mut rows: Vec<(&String, KindCounts, &BTreeMap<&'static str, u64>)> = map
+    let mut rows: Vec<(&String, KindCounts, &BTreeMap<String, u64>)> = map
         .iter()
         .map(|(k, labels)| (k, KindCounts::of(labels), labels))
         .collect();
@@ -668,12 +668,12 @@ fn top_agents(h: &mut String, agents: &[AgentMissing]) {
     h.push('\n');
 }
 
-fn leg_labels(h: &mut String, legs: &BTreeMap<&'static str, u64>) {
+fn leg_labels(h: &mut String, legs: &BTreeMap<String, u64>) {
     h.push_str(r#"<section id="leg-labels"><h2>Agent legs by label</h2>"#);
     let mut present: Vec<(&str, u64)> = legs
         .iter()
         .filter(|(_, n)| **n > 0)
-        .map(|(l, n)| (*l, *n))
+        .map(|(l, n)| (l.as_str(), *n))
         .collect();
     // Contract order (codes, then by design, then gaps); unknown labels go last.
     present.sort_by_key(|(l, _)| LEG_ORDER.iter().position(|o| o == l).unwrap_or(usize::MAX));
@@ -811,7 +811,7 @@ mod tests {
     use crate::report::LabelShare;
 
     fn summary() -> Summary {
-        let counts: BTreeMap<&'static str, u64> = [
+        let counts: BTreeMap<String, u64> = [
             ("coded", 40),
             ("timeout", 10),
             ("missing", 20),
@@ -819,6 +819,7 @@ mod tests {
             ("lookup_failed", 3),
         ]
         .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
         .collect();
         let total: u64 = counts.values().sum();
         let labels = ConversationLabel::ALL
@@ -836,11 +837,17 @@ mod tests {
         let mut by_queue = BTreeMap::new();
         by_queue.insert(
             "Sales <b>&\"".to_string(),
-            [("missing", 7u64), ("coded", 3)].into_iter().collect(),
+            [("missing", 7u64), ("coded", 3)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
         );
         by_queue.insert(
             "(none)".to_string(),
-            [("no_agent", 5u64)].into_iter().collect(),
+            [("no_agent", 5u64)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
         );
         Summary {
             run_id: "run-1".into(),
@@ -855,12 +862,16 @@ mod tests {
             labels,
             leg_labels: [("coded", 50u64), ("missing", 20), ("not_connected", 4)]
                 .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
                 .collect(),
             by_day: [
                 ("2026-11-19".to_string(), counts.clone()),
                 (
                     "2026-11-20".to_string(),
-                    [("coded", 2u64), ("too_recent", 1)].into_iter().collect(),
+                    [("coded", 2u64), ("too_recent", 1)]
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect(),
                 ),
             ]
             .into_iter()
