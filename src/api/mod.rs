@@ -249,7 +249,7 @@ impl ApiClient {
     }
 
     /// Sends one request with limiting, retries and re-authentication, and decodes the JSON answer.
-    async fn send<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn send<B: Serialize, T: DeserializeOwned>(
         &self,
         op: &'static str,
         method: Method,
