@@ -1,8 +1,9 @@
 //! The retry policy: a pure function from (attempt, error) to a decision.
 //!
 //! Retried: 429 (waiting `Retry-After`, else `inin-ratelimit-reset`, else backoff), 502, 503, 504,
-//! timeouts and connection failures, with capped exponential backoff and full jitter. Never retried:
-//! 400, 403, 404, 500 and decode errors. A 401 gets one fresh token and one more try.
+//! timeouts, connection failures and unreadable bodies (a 200 cut short by a proxy; every request we
+//! make is a read, so repeating it is safe), with capped exponential backoff and full jitter. Never
+//! retried: 400, 403, 404 and 500. A 401 gets one fresh token and one more try.
 
 use std::time::Duration;
 
@@ -70,7 +71,8 @@ impl RetryPolicy {
                 retry_after: None, ..
             }
             | ApiError::Timeout { .. }
-            | ApiError::Connect { .. } => RetryDecision::Retry(self.backoff(attempt, jitter)),
+            | ApiError::Connect { .. }
+            | ApiError::Decode { .. } => RetryDecision::Retry(self.backoff(attempt, jitter)),
             ApiError::Status {
                 status: 502..=504, ..
             } => RetryDecision::Retry(self.backoff(attempt, jitter)),
@@ -193,7 +195,7 @@ mod tests {
                 detail: "d".into(),
             },
             false,
-            GiveUp,
+            Retry(Duration::from_millis(500)),
         );
     }
 

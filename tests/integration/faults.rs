@@ -305,3 +305,64 @@ fn unreachable_host_exits_4() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_under_chaos_equal_the_fault_free_run() {
+    use wrapup_audit::simulator::FaultProfile;
+    let clean_sim = sim(41, 120).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (clean, chaos) = (tmp.path().join("clean"), tmp.path().join("chaos"));
+    let window_end = as_of().to_rfc3339();
+    run_in_process(&run_cmd("2026-11-19", &window_end, &clean), &clean_sim)
+        .await
+        .expect("clean run");
+
+    // 10 % 5xx, 5 % 429, tokens expiring every 3 s, 3 % connections dropped mid-body, plus
+    // pages that repeat earlier rows and a drifting totalHits, as the real API does while data arrives.
+    let faults = FaultProfile {
+        repeat_rows_rate: 0.3,
+        drifting_total_hits: true,
+        malformed_json_rate: 0.02,
+        ..FaultProfile::chaos(7)
+    };
+    let chaos_sim = sim_with(SimConfig {
+        seed: 41,
+        conversations_per_day: 120,
+        now: as_of(),
+        faults,
+        ..SimConfig::default()
+    })
+    .await;
+    let result = run_in_process(&run_cmd("2026-11-19", &window_end, &chaos), &chaos_sim)
+        .await
+        .expect("chaos run");
+    assert_eq!(result.status.code(), 0);
+
+    let log = chaos_sim.request_log();
+    let faulted = log.iter().filter(|r| r.fault.is_some()).count();
+    assert!(
+        faulted >= 10,
+        "the profile must actually inject faults: {faulted} of {}",
+        log.len()
+    );
+    assert!(log.iter().any(|r| r.status == 429) && log.iter().any(|r| r.status >= 502));
+    assert!(
+        log.iter().any(|r| r.status == 401),
+        "tokens must have expired during the run"
+    );
+
+    let (a, b) = (partition_files(&clean), partition_files(&chaos));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (k, v) in &a {
+        assert!(
+            v == &b[k],
+            "{k} differs between the fault-free and the chaos run"
+        );
+    }
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(chaos.join("manifest.json")).unwrap())
+            .unwrap();
+    assert!(m["api"]["retries"].as_u64().unwrap() >= 10, "{}", m["api"]);
+    clean_sim.shutdown().await;
+    chaos_sim.shutdown().await;
+}
