@@ -44,6 +44,9 @@ pub struct RawJob {
     pub page_size: Option<u32>,
     /// Per-request timeout in seconds. Default 60.
     pub request_timeout_secs: Option<u64>,
+    /// Most results the details query serves for one interval (Genesys: 100 000). Intervals above it
+    /// are halved. Only for compatible endpoints with another cap.
+    pub query_result_cap: Option<u64>,
     /// Retries of one request (429, 502–504, timeouts, connection errors) before it fails. Default 8.
     pub max_retries: Option<u32>,
     /// Also re-audit up to this many days before the window whose partitions are not final yet
@@ -173,6 +176,7 @@ pub struct Config {
     pub lookup_budget: Option<u64>,
     pub concurrency: usize,
     pub page_size: u32,
+    pub query_result_cap: u64,
     pub client: ClientOptions,
     pub filters: Filters,
     pub source: Source,
@@ -506,6 +510,9 @@ impl Config {
             lookup_budget: args.lookup_budget.or(raw.lookup_budget),
             concurrency,
             page_size,
+            query_result_cap: raw
+                .query_result_cap
+                .unwrap_or(crate::pipeline::QUERY_RESULT_CAP),
             client: ClientOptions {
                 requests_per_minute,
                 request_timeout,

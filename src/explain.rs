@@ -271,10 +271,10 @@ pub async fn explain_with(
         other => Failure::new(ExitStatus::ApiUnavailable, other.to_string()),
     })?;
     let catalogs = crate::report::load_catalogs(&conn.client).await?;
-    let classified = vec![pipeline::classify_conversation(&c, cfg)];
+    let convs = vec![pipeline::Fetched::new(&c, cfg, None)];
     let mut budget = None;
-    let plan = pipeline::plan_lookups(&classified, cfg.lookup, &mut budget);
-    let convs = std::slice::from_ref(&c);
+    let plan = pipeline::plan_lookups(&convs, cfg.lookup, &mut budget);
+    let convs = convs.as_slice();
     let lookups = pipeline::enrich(
         &conn.client,
         convs,
@@ -284,15 +284,7 @@ pub async fn explain_with(
     )
     .await;
     let mut stats = pipeline::PartitionStats::default();
-    let (rows, legs) = pipeline::build_rows(
-        cfg,
-        &catalogs,
-        convs,
-        &classified,
-        &plan,
-        &lookups,
-        &mut stats,
-    );
+    let (rows, legs) = pipeline::build_rows(cfg, &catalogs, convs, &plan, &lookups, &mut stats);
     Ok(explanation(
         &c,
         &rows[0],

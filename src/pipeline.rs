@@ -194,6 +194,18 @@ impl RunOutcome {
     }
 }
 
+/// Days fetched ahead of the one being enriched and written.
+const DAYS_AHEAD: usize = 2;
+
+/// Aborts a spawned task when the run leaves its loop, by error or cancellation.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs the audit against `client`. The caller owns locking, the source and the run-level files.
 ///
 /// `done` holds partitions an interrupted earlier run with the same arguments already finished: their
@@ -231,47 +243,80 @@ pub async fn audit(
         .collect();
     days.extend(cfg.window.days());
     let total_days = days.len();
-    for (date, start, end) in days {
-        if partitions.iter().any(|p| p.date == date) {
-            progress.day_finished();
-            tracing::info!(date = %date, "Skipping date={date}: finished by an interrupted earlier run");
-            continue;
-        }
-        if cancel.is_cancelled() {
-            break;
-        }
-        progress.day_started(date);
-        let fetched = tokio::select! {
+    let todo: Vec<_> = days
+        .into_iter()
+        .filter(|(d, _, _)| !partitions.iter().any(|p| p.date == *d))
+        .collect();
+    for _ in 0..(total_days - todo.len()) {
+        progress.day_finished();
+    }
+    for p in &partitions {
+        tracing::info!(date = %p.date, "Skipping date={}: finished by an interrupted earlier run", p.date);
+    }
+
+    // Days are fetched ahead by a producer task (at most DAYS_AHEAD in flight), so the next day's pages
+    // load while this day's lookups run; lookups, writes and checkpoints stay in day order.
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let producer = {
+        let (client, cfg, progress, cancel) = (
+            client.clone(),
+            Arc::new(cfg.clone()),
+            progress.clone(),
+            cancel.clone(),
+        );
+        AbortOnDrop(tokio::spawn(async move {
+            let mut fetches = futures::stream::iter(todo)
+                .map(|(date, start, end)| {
+                    let (client, cfg, progress) = (&client, &cfg, &progress);
+                    async move {
+                        (
+                            date,
+                            start,
+                            end,
+                            fetch_interval(client, cfg, start, end, progress).await,
+                        )
+                    }
+                })
+                .buffered(DAYS_AHEAD);
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    _ = cancel.cancelled() => None,
+                    n = fetches.next() => n,
+                };
+                let Some(item) = next else { break };
+                if tx.send(item).await.is_err() {
+                    break;
+                }
+            }
+        }))
+    };
+    loop {
+        let next = tokio::select! {
             biased;
-            _ = cancel.cancelled() => break,
-            r = fetch_interval(&client, cfg, start, end, progress) => r.map_err(|e| fetch_failure(&e, date))?,
+            _ = cancel.cancelled() => None,
+            n = rx.recv() => n,
         };
-        let (conversations, dropped_window, dropped_dupes) = fetched;
+        let Some((date, start, end, fetched)) = next else {
+            break;
+        };
+        progress.day_started(date);
+        let fetched = fetched.map_err(|e| fetch_failure(&e, date))?;
         let mut stats = PartitionStats {
-            dropped_outside_window: dropped_window,
-            dropped_duplicates: dropped_dupes,
+            dropped_outside_window: fetched.dropped_outside,
+            dropped_duplicates: fetched.dropped_duplicates,
             ..PartitionStats::default()
         };
-
-        let classified: Vec<Classified> = conversations
-            .iter()
-            .map(|c| classify_conversation(c, cfg))
-            .collect();
-        let plan = plan_lookups(&classified, cfg.lookup, &mut lookups_left);
+        let conversations = fetched.conversations;
+        let plan = plan_lookups(&conversations, cfg.lookup, &mut lookups_left);
         let lookups = tokio::select! {
             biased;
             _ = cancel.cancelled() => break,
             r = enrich(&client, &conversations, &plan, cfg.concurrency, progress) => r,
         };
-        let (conv_rows, leg_rows) = build_rows(
-            cfg,
-            catalogs,
-            &conversations,
-            &classified,
-            &plan,
-            &lookups,
-            &mut stats,
-        );
+        let (conv_rows, leg_rows) =
+            build_rows(cfg, catalogs, &conversations, &plan, &lookups, &mut stats);
+        drop(conversations);
 
         let files = sink::write_partition(
             &cfg.output_dir,
@@ -303,6 +348,7 @@ pub async fn audit(
         checkpoint(&partitions)?;
         progress.day_finished();
     }
+    drop(producer);
     partitions.sort_by_key(|p| p.date);
     let mut outcome = RunOutcome::from_partitions(run_id, partitions, resumed_days);
     outcome.api = client.stats();
@@ -390,72 +436,152 @@ pub fn iso_ms(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Every conversation that started in `[start, end)`, in API order, without duplicates.
-/// Returns the conversations and how many rows were dropped as outside the window / duplicates.
+/// One conversation as the rest of the run needs it: the facts for its row and its classification.
+/// The full analytics record is dropped page by page, so memory holds rows, not records.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub id: String,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    pub direction: Option<String>,
+    pub media: Option<String>,
+    pub queue: Option<String>,
+    pub classified: Classified,
+}
+
+impl Fetched {
+    pub fn new(
+        c: &AnalyticsConversation,
+        cfg: &Config,
+        data_available_until: Option<DateTime<Utc>>,
+    ) -> Fetched {
+        Fetched {
+            id: c.conversation_id.clone(),
+            start: c.conversation_start,
+            end: c.conversation_end,
+            direction: c.originating_direction.clone(),
+            media: conversation_media(c),
+            queue: last_queue(c),
+            classified: classify_conversation(c, cfg, data_available_until),
+        }
+    }
+}
+
+/// What one interval's fetch produced.
+pub struct IntervalFetch {
+    pub conversations: Vec<Fetched>,
+    pub dropped_outside: u64,
+    pub dropped_duplicates: u64,
+}
+
+/// Keeps the conversations of a page that started in `[s, e)` and were not seen before.
+struct Collector {
+    seen: HashSet<String>,
+    out: Vec<Fetched>,
+    outside: u64,
+    dupes: u64,
+}
+
+impl Collector {
+    fn take(
+        &mut self,
+        page: Vec<AnalyticsConversation>,
+        s: DateTime<Utc>,
+        e: DateTime<Utc>,
+        cfg: &Config,
+    ) {
+        for c in page {
+            if c.conversation_start < s || c.conversation_start >= e {
+                self.outside += 1;
+            } else if self.seen.insert(c.conversation_id.clone()) {
+                self.out.push(Fetched::new(&c, cfg, None));
+            } else {
+                self.dupes += 1;
+            }
+        }
+    }
+}
+
+/// Every conversation that started in `[start, end)`, without duplicates, ordered by (start, id).
+///
+/// The first page of an interval gives `totalHits`: above the 100 000-result cap the interval is
+/// halved; otherwise the remaining pages are fetched concurrently (bounded, in order), and paging
+/// goes on past the expected last page while pages come back full, because `totalHits` is only an
+/// estimate while data arrives.
 async fn fetch_interval(
     client: &ApiClient,
     cfg: &Config,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     progress: &crate::progress::Progress,
-) -> Result<(Vec<AnalyticsConversation>, u64, u64), ApiError> {
+) -> Result<IntervalFetch, ApiError> {
+    let ps = cfg.page_size;
+    let cap = cfg.query_result_cap;
+    let query = |s, e, page| build_query(&cfg.filters, s, e, ps, page);
     let mut pending = vec![(start, end)];
-    let mut out = Vec::new();
-    let mut seen = HashSet::new();
-    let (mut outside, mut dupes) = (0u64, 0u64);
-    // Intervals are processed in time order; a split pushes its halves back in order.
+    let mut col = Collector {
+        seen: HashSet::new(),
+        out: Vec::new(),
+        outside: 0,
+        dupes: 0,
+    };
     while let Some((s, e)) = pending.pop() {
-        let first = client
-            .details_query(&build_query(&cfg.filters, s, e, cfg.page_size, 1))
-            .await?;
+        let first = client.details_query(&query(s, e, 1)).await?;
         let total = first.total_hits.unwrap_or(0);
-        if total > QUERY_RESULT_CAP {
+        if total > cap {
             if e - s <= MIN_SPLIT {
                 return Err(ApiError::BadRequest {
                     op: "details_query".into(),
                     code: "result.cap".into(),
                     message: format!(
-                        "{total} conversations in one minute from {} exceed the query's {QUERY_RESULT_CAP}-result cap; narrow the job with filters",
+                        "{total} conversations in one minute from {} exceed the query's {cap}-result cap; narrow the job with filters",
                         iso_ms(s)
                     ),
                 });
             }
             let mid = s + (e - s) / 2;
-            tracing::info!(interval.start = %iso_ms(s), interval.end = %iso_ms(e), total_hits = total, "splitting an interval above the result cap");
+            tracing::info!(interval.start = %iso_ms(s), interval.end = %iso_ms(e), total_hits = total, "Splitting an interval above the result cap");
             pending.push((mid, e));
             pending.push((s, mid));
             continue;
         }
+        let max_page = (cap / u64::from(ps)) as u32;
+        let expected = (total.div_ceil(u64::from(ps)) as u32).clamp(1, max_page);
+        let mut last_len = first.conversations.len();
+        progress.page(last_len as u64);
+        col.take(first.conversations, s, e, cfg);
         let mut page = 1u32;
-        let mut resp = first;
-        loop {
-            let n = resp.conversations.len();
-            progress.page(n as u64);
-            for c in resp.conversations {
-                if c.conversation_start < s || c.conversation_start >= e {
-                    outside += 1;
-                } else if seen.insert(c.conversation_id.clone()) {
-                    out.push(c);
-                } else {
-                    dupes += 1;
-                }
+        if last_len >= ps as usize && expected > 1 {
+            let mut pages = futures::stream::iter(2..=expected)
+                .map(|n| {
+                    let q = query(s, e, n);
+                    async move { client.details_query(&q).await }
+                })
+                .buffered(cfg.concurrency);
+            while let Some(resp) = pages.next().await {
+                let resp = resp?;
+                last_len = resp.conversations.len();
+                progress.page(last_len as u64);
+                col.take(resp.conversations, s, e, cfg);
             }
-            if n < cfg.page_size as usize
-                || u64::from(page + 1) * u64::from(cfg.page_size) > QUERY_RESULT_CAP
-            {
-                break;
-            }
+            page = expected;
+        }
+        while last_len >= ps as usize && page < max_page {
             page += 1;
-            resp = client
-                .details_query(&build_query(&cfg.filters, s, e, cfg.page_size, page))
-                .await?;
+            let resp = client.details_query(&query(s, e, page)).await?;
+            last_len = resp.conversations.len();
+            progress.page(last_len as u64);
+            col.take(resp.conversations, s, e, cfg);
         }
     }
     // Deterministic order whatever the API's paging did.
-    out.sort_by(|a, b| {
-        (a.conversation_start, &a.conversation_id).cmp(&(b.conversation_start, &b.conversation_id))
-    });
-    Ok((out, outside, dupes))
+    col.out
+        .sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+    Ok(IntervalFetch {
+        conversations: col.out,
+        dropped_outside: col.outside,
+        dropped_duplicates: col.dupes,
+    })
 }
 
 /// A conversation after analytics-only classification.
@@ -468,7 +594,11 @@ pub struct Classified {
     pub ended_minutes_before_as_of: Option<i64>,
 }
 
-pub fn classify_conversation(c: &AnalyticsConversation, cfg: &Config) -> Classified {
+pub fn classify_conversation(
+    c: &AnalyticsConversation,
+    cfg: &Config,
+    data_available_until: Option<DateTime<Utc>>,
+) -> Classified {
     let ended = c.conversation_end.is_some();
     let legs: Vec<(LegEvidence, LegLabel)> = classify::agent_legs(c)
         .into_iter()
@@ -483,7 +613,7 @@ pub fn classify_conversation(c: &AnalyticsConversation, cfg: &Config) -> Classif
         c.conversation_end,
         cfg.as_of,
         cfg.settle_minutes,
-        None,
+        data_available_until,
         analytics_label,
     );
     Classified {
@@ -506,12 +636,13 @@ pub enum Plan {
 }
 
 pub(crate) fn plan_lookups(
-    classified: &[Classified],
+    fetched: &[Fetched],
     mode: LookupMode,
     budget: &mut Option<u64>,
 ) -> Vec<Plan> {
-    classified
+    fetched
         .iter()
+        .map(|f| &f.classified)
         .map(|c| {
             let decided = c.too_recent || c.analytics_label == ConversationLabel::InProgress;
             let wanted_by = |m: LookupMode| c.legs.iter().any(|(_, l)| m.wants(*l));
@@ -543,7 +674,7 @@ pub(crate) fn plan_lookups(
 /// `conversations` (`None` where no lookup was planned).
 pub(crate) async fn enrich(
     client: &ApiClient,
-    conversations: &[AnalyticsConversation],
+    conversations: &[Fetched],
     plan: &[Plan],
     concurrency: usize,
     progress: &crate::progress::Progress,
@@ -557,12 +688,7 @@ pub(crate) async fn enrich(
         .filter(|(_, p)| **p == Plan::Lookup)
         .map(|(i, _)| i);
     let mut results = futures::stream::iter(wanted)
-        .map(|i| async move {
-            (
-                i,
-                client.conversation(&conversations[i].conversation_id).await,
-            )
-        })
+        .map(|i| async move { (i, client.conversation(&conversations[i].id).await) })
         .buffered(concurrency);
     while let Some((i, r)) = results.next().await {
         progress.lookup_done();
@@ -599,15 +725,15 @@ fn last_queue(c: &AnalyticsConversation) -> Option<String> {
 pub(crate) fn build_rows(
     cfg: &Config,
     catalogs: &Catalogs,
-    conversations: &[AnalyticsConversation],
-    classified: &[Classified],
+    conversations: &[Fetched],
     plan: &[Plan],
     lookups: &[Option<Result<Conversation, ApiError>>],
     pstats: &mut PartitionStats,
 ) -> (Vec<ConversationRow>, Vec<LegRow>) {
     let mut conv_rows = Vec::with_capacity(conversations.len());
     let mut leg_rows = Vec::new();
-    for (((c, cl), p), lookup) in conversations.iter().zip(classified).zip(plan).zip(lookups) {
+    for ((c, p), lookup) in conversations.iter().zip(plan).zip(lookups) {
+        let cl = &c.classified;
         let stats = &mut pstats.lookups;
         let mut lookup_status = match p {
             Plan::NotNeeded => LookupStatus::NotNeeded,
@@ -644,8 +770,8 @@ pub(crate) fn build_rows(
         let mut legs_out = Vec::with_capacity(cl.legs.len());
         for (ev, label) in &cl.legs {
             let mut leg = LegRow {
-                conversation_id: c.conversation_id.clone(),
-                conversation_start: c.conversation_start,
+                conversation_id: c.id.clone(),
+                conversation_start: c.start,
                 participant_id: ev.participant_id.clone(),
                 user_id: ev.user_id.clone(),
                 purpose: ev.purpose.clone(),
@@ -719,8 +845,7 @@ pub(crate) fn build_rows(
         }
 
         let labels: Vec<LegLabel> = legs_out.iter().map(|l| l.label).collect();
-        let (mut label, decisive) =
-            classify::conversation_label(c.conversation_end.is_some(), &labels);
+        let (mut label, decisive) = classify::conversation_label(c.end.is_some(), &labels);
         if cl.too_recent {
             label = ConversationLabel::TooRecent;
         }
@@ -759,7 +884,7 @@ pub(crate) fn build_rows(
             code: shown_code,
             detail: decisive_leg.and_then(|l| l.detail.as_deref()),
             ended_minutes_ago: cl.ended_minutes_before_as_of,
-            not_ended: c.conversation_end.is_none(),
+            not_ended: c.end.is_none(),
             no_lookup_because: match p {
                 Plan::OverBudget => Some("over the lookup budget"),
                 Plan::Disabled => Some("lookups are off"),
@@ -780,8 +905,8 @@ pub(crate) fn build_rows(
             }
         }
         *pstats.labels.entry(label.as_str().to_string()).or_default() += 1;
-        let media = conversation_media(c);
-        let queue = last_queue(c);
+        let media = c.media.clone();
+        let queue = c.queue.clone();
         for (map, key) in [
             (&mut pstats.by_queue, &queue),
             (&mut pstats.by_media, &media),
@@ -793,11 +918,11 @@ pub(crate) fn build_rows(
                 .or_default() += 1;
         }
         conv_rows.push(ConversationRow {
-            conversation_id: c.conversation_id.clone(),
-            conversation_start: c.conversation_start,
-            conversation_end: c.conversation_end,
+            conversation_id: c.id.clone(),
+            conversation_start: c.start,
+            conversation_end: c.end,
             media_type: media,
-            originating_direction: c.originating_direction.clone(),
+            originating_direction: c.direction.clone(),
             queue_id: queue,
             agent_legs: legs_out.len() as i32,
             classification: label,

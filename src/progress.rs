@@ -19,7 +19,8 @@ pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// The bars of one run; every method is a no-op when hidden.
+/// The bars of one run; every method is a no-op when hidden. Clones share the bars.
+#[derive(Clone)]
 pub struct Progress {
     days: ProgressBar,
     conversations: ProgressBar,

@@ -284,3 +284,43 @@ async fn rerun_replaces_partitions_without_duplicates() {
     assert_eq!(strip(first), strip(second));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_above_the_result_cap_is_split_and_complete() {
+    use wrapup_audit::simulator::SimConfig;
+    // A cap of 300 results against 800 conversations a day forces the day to be halved (twice).
+    let sim = sim_with(SimConfig {
+        seed: 8,
+        conversations_per_day: 800,
+        now: as_of(),
+        result_cap: 300,
+        ..SimConfig::default()
+    })
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let job = tmp.path().join("job.toml");
+    std::fs::write(&job, "query_result_cap = 300\n").unwrap();
+    let out = tmp.path().join("o");
+    let mut cmd = run_cmd("2026-11-19", "2026-11-20", &out);
+    cmd.job = Some(job);
+    run_in_process(&cmd, &sim).await.expect("run succeeds");
+    let rows = read_all(&out, "conversations");
+    let truth = sim.ground_truth(
+        utc("2026-11-19T00:00:00Z"),
+        utc("2026-11-20T00:00:00Z"),
+        15,
+        as_of(),
+    );
+    let ids: HashSet<&str> = rows.iter().map(|r| r["conversation_id"].as_str()).collect();
+    assert_eq!(ids.len(), rows.len(), "duplicates");
+    assert_eq!(
+        ids,
+        truth
+            .iter()
+            .map(|t| t.conversation_id.as_str())
+            .collect::<HashSet<_>>()
+    );
+    // Never asked for a page past the cap, so no 400 was needed to find out.
+    assert!(sim.request_log().iter().all(|r| r.status != 400));
+    sim.shutdown().await;
+}
