@@ -176,6 +176,18 @@ pub struct SimulateCmd {
     /// Client secret the simulator accepts.
     #[arg(long, default_value = "sim-secret")]
     pub client_secret: String,
+    /// The per-token quota reported in `inin-ratelimit-allowed` (Genesys: 300).
+    #[arg(long, default_value_t = 300)]
+    pub rate_limit_per_minute: u32,
+    /// Answer 429 past the quota, like the real API (off: only report it in headers).
+    #[arg(long)]
+    pub enforce_rate_limit: bool,
+    /// Extra latency of every details-query page, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub slow_details_ms: u64,
+    /// Extra latency of every conversation lookup, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub slow_lookup_ms: u64,
 }
 
 #[cfg(test)]

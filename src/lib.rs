@@ -297,6 +297,13 @@ async fn simulate_command(
         client_id: cmd.client_id.clone(),
         client_secret: cmd.client_secret.clone(),
         port: cmd.port,
+        rate_limit_per_minute: cmd.rate_limit_per_minute,
+        enforce_rate_limit: cmd.enforce_rate_limit,
+        faults: simulator::FaultProfile {
+            slow_details_ms: cmd.slow_details_ms,
+            slow_lookup_ms: cmd.slow_lookup_ms,
+            ..Default::default()
+        },
         ..simulator::SimConfig::default()
     };
     let handle = simulator::start(sim_cfg).await.map_err(|e| {

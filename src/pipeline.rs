@@ -635,7 +635,7 @@ pub enum Plan {
     Disabled,
 }
 
-pub(crate) fn plan_lookups(
+pub fn plan_lookups(
     fetched: &[Fetched],
     mode: LookupMode,
     budget: &mut Option<u64>,
@@ -672,7 +672,7 @@ pub(crate) fn plan_lookups(
 
 /// Looks up the planned conversations, at most `concurrency` at once; the result is aligned with
 /// `conversations` (`None` where no lookup was planned).
-pub(crate) async fn enrich(
+pub async fn enrich(
     client: &ApiClient,
     conversations: &[Fetched],
     plan: &[Plan],
@@ -722,7 +722,7 @@ fn last_queue(c: &AnalyticsConversation) -> Option<String> {
 }
 
 /// Settles labels with the lookups and maps everything into report rows.
-pub(crate) fn build_rows(
+pub fn build_rows(
     cfg: &Config,
     catalogs: &Catalogs,
     conversations: &[Fetched],

@@ -183,6 +183,8 @@ pub struct Manifest<'a> {
     pub resumed_days: u64,
     /// Earlier, not yet final days this run re-audited (`lookback_days`).
     pub healed_days: Vec<String>,
+    /// Peak resident memory of the process in KiB (Linux), for capacity planning.
+    pub peak_rss_kb: Option<u64>,
     pub lookups: &'a crate::pipeline::LookupStats,
     pub api: &'a crate::api::ApiStatsSnapshot,
     pub error: Option<String>,
@@ -405,6 +407,7 @@ pub fn finish(
         fingerprint: fingerprint(cfg),
         resumed_days: o.map(|o| o.resumed_days).unwrap_or(0),
         healed_days: cfg.lookback.iter().map(|d| d.to_string()).collect(),
+        peak_rss_kb: peak_rss_kb(),
         lookups: o.map(|o| &o.lookups).unwrap_or(&empty),
         api: o.map(|o| &o.api).unwrap_or(&empty_api),
         error,
@@ -606,4 +609,11 @@ pub fn days_to_heal(cfg: &Config) -> Vec<chrono::NaiveDate> {
         .filter(|(d, e)| *d >= earliest && *d < first && !e.is_final)
         .map(|(d, _)| d)
         .collect()
+}
+
+/// `VmHWM` of this process, where `/proc` has it.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
