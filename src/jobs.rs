@@ -413,4 +413,449 @@ fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTi
 }
 
 #[cfg(test)]
-mod tests {}
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::api::{ClientOptions, Endpoints};
+    use crate::auth::Credentials;
+    use crate::simulator::{self, SimConfig, SimHandle};
+
+    async fn setup(cfg: SimConfig) -> (SimHandle, ApiClient) {
+        let sim = simulator::start(cfg).await.unwrap();
+        let client = ApiClient::new(
+            Endpoints {
+                api_base: sim.base_url(),
+                login_base: sim.base_url(),
+            },
+            Credentials::new(sim.client_id(), sim.client_secret()),
+            &ClientOptions {
+                requests_per_minute: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        (sim, client)
+    }
+
+    fn opts() -> JobsOptions {
+        JobsOptions {
+            poll_initial: Duration::from_millis(1),
+            poll_max: Duration::from_millis(4),
+            ..JobsOptions::default()
+        }
+    }
+
+    /// The whole UTC day before the simulator's clock (2025-06-04 15:00).
+    fn day() -> (DateTime<Utc>, DateTime<Utc>) {
+        let s = Utc.with_ymd_and_hms(2025, 6, 3, 0, 0, 0).unwrap();
+        (s, s + chrono::Duration::days(1))
+    }
+
+    fn ids(f: &JobsFetch) -> Vec<String> {
+        f.conversations
+            .iter()
+            .map(|c| c.conversation_id.clone())
+            .collect()
+    }
+
+    fn truth(sim: &SimHandle, s: DateTime<Utc>, e: DateTime<Utc>) -> Vec<String> {
+        sim.ground_truth(s, e, 0, sim.now())
+            .into_iter()
+            .map(|t| t.conversation_id)
+            .collect()
+    }
+
+    fn requests(sim: &SimHandle, method: &str, suffix: &str) -> usize {
+        sim.request_log()
+            .iter()
+            .filter(|r| {
+                r.method == method
+                    && r.path
+                        .starts_with("/api/v2/analytics/conversations/details/jobs")
+                    && r.path.ends_with(suffix)
+            })
+            .count()
+    }
+
+    /// The same interval through `details/query`, filtered and ordered like the query path.
+    async fn via_query(
+        client: &ApiClient,
+        filters: &Filters,
+        s: DateTime<Utc>,
+        e: DateTime<Utc>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let r = client
+                .details_query(&build_query(filters, s, e, 100, page))
+                .await
+                .unwrap();
+            let n = r.conversations.len();
+            out.extend(
+                r.conversations
+                    .into_iter()
+                    .filter(|c| c.conversation_start >= s && c.conversation_start < e)
+                    .map(|c| (c.conversation_start, c.conversation_id)),
+            );
+            if n < 100 {
+                break;
+            }
+        }
+        out.sort();
+        out.dedup();
+        out.into_iter().map(|(_, id)| id).collect()
+    }
+
+    #[tokio::test]
+    async fn a_day_by_jobs_equals_the_query_path_and_ground_truth() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let cancel = CancellationToken::new();
+        for filters in [
+            Filters::default(),
+            Filters {
+                media_types: vec!["voice".into()],
+                queue_ids: vec![sim.queues()[0].id.to_string()],
+            },
+        ] {
+            let f = fetch_interval_jobs(&client, &filters, s, e, &opts(), &cancel)
+                .await
+                .unwrap();
+            let expected = via_query(&client, &filters, s, e).await;
+            assert!(!expected.is_empty());
+            assert_eq!(ids(&f), expected, "{filters:?}");
+            assert_eq!(f.dropped_duplicates, 0);
+            assert_eq!((f.jobs_submitted, f.jobs_resubmitted, f.splits), (1, 0, 0));
+            if filters == Filters::default() {
+                assert_eq!(ids(&f), truth(&sim, s, e));
+            }
+        }
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_partial_interval_drops_rows_outside_it() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (day_start, _) = day();
+        let (s, e) = (
+            day_start + chrono::Duration::hours(12),
+            day_start + chrono::Duration::hours(13),
+        );
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        // Start-of-day matching still returns the morning's conversations that ran past 12:00.
+        assert!(f.dropped_outside > 0);
+        assert!(f
+            .conversations
+            .iter()
+            .all(|c| c.conversation_start >= s && c.conversation_start < e));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_failed_job_is_resubmitted() {
+        let (sim, client) = setup(SimConfig {
+            fail_jobs_first: 1,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, e) = day();
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        assert_eq!((f.jobs_submitted, f.jobs_resubmitted), (2, 1));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn failing_more_than_max_resubmits_is_an_error() {
+        let (sim, client) = setup(SimConfig {
+            fail_jobs_first: 3,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            max_resubmits: 2,
+            ..opts()
+        };
+        let err = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+        match &err {
+            ApiError::BadRequest { op, code, message } => {
+                assert_eq!((op.as_str(), code.as_str()), ("details_job", "job.failed"));
+                assert!(
+                    message.contains("Job failed due to an internal error"),
+                    "{message}"
+                );
+                assert!(message.contains("2025-06-03T00:00:00.000Z"), "{message}");
+                assert!(message.contains("2 resubmission"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(requests(&sim, "POST", "/jobs"), 3);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_servers_pagination_cap_splits_the_interval() {
+        let (sim, client) = setup(SimConfig {
+            job_result_cap: 50,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            page_size: 20,
+            ..opts()
+        };
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        let expected = truth(&sim, s, e);
+        assert!(expected.len() > 150, "{}", expected.len());
+        assert_eq!(ids(&f), expected);
+        assert!(f.splits >= 3, "{}", f.splits);
+        assert_eq!(f.jobs_submitted, 2 * f.splits + 1);
+        // Every capped job was deleted.
+        assert_eq!(requests(&sim, "DELETE", "") as u64, f.splits);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_clients_result_cap_splits_the_interval_too() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            page_size: 25,
+            result_cap: 50,
+            ..opts()
+        };
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        assert!(f.splits >= 3, "{}", f.splits);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_cap_that_splitting_cannot_avoid_is_a_clear_error() {
+        let (sim, client) = setup(SimConfig {
+            job_result_cap: 5,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            min_split: chrono::Duration::hours(4),
+            ..opts()
+        };
+        let err = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+        match &err {
+            ApiError::BadRequest { code, message, .. } => {
+                assert_eq!(code, "job.result_cap");
+                assert!(
+                    message.contains("Pagination may not exceed 5 results."),
+                    "{message}"
+                );
+                assert!(message.contains("240 minutes"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_job_expired_after_fulfilment_is_resubmitted() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let expired = AtomicBool::new(false);
+        let hook = |ev: Event<'_>| {
+            if let Event::Polled(id, JobState::Fulfilled) = ev {
+                if !expired.swap(true, Ordering::SeqCst) {
+                    assert!(sim.expire_job(id));
+                }
+            }
+        };
+        let f = fetch_with_hook(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts(),
+            &CancellationToken::new(),
+            &hook,
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        assert_eq!((f.jobs_submitted, f.jobs_resubmitted), (2, 1));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_job_expired_while_paging_starts_over_without_duplicates() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            page_size: 30,
+            ..opts()
+        };
+        let expired = AtomicBool::new(false);
+        let hook = |ev: Event<'_>| {
+            if let Event::Page(id, 2) = ev {
+                if !expired.swap(true, Ordering::SeqCst) {
+                    assert!(sim.expire_job(id));
+                }
+            }
+        };
+        let f = fetch_with_hook(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+            &hook,
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        assert_eq!(f.dropped_duplicates, 0);
+        assert_eq!((f.jobs_submitted, f.jobs_resubmitted), (2, 1));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn cancellation_deletes_the_job() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let cancel = CancellationToken::new();
+        let submitted = std::sync::Mutex::new(String::new());
+        let hook = |ev: Event<'_>| match ev {
+            Event::Submitted(id) => *submitted.lock().unwrap() = id.to_string(),
+            Event::Polled(_, JobState::Queued) => cancel.cancel(),
+            _ => {}
+        };
+        let err = fetch_with_hook(&client, &Filters::default(), s, e, &opts(), &cancel, &hook)
+            .await
+            .unwrap_err();
+        assert!(is_cancelled(&err), "{err:?}");
+        let deletes: Vec<_> = sim
+            .request_log()
+            .into_iter()
+            .filter(|r| r.method == "DELETE")
+            .collect();
+        assert_eq!(deletes.len(), 1, "{deletes:?}");
+        assert_eq!(deletes[0].status, 204);
+        let id = submitted.lock().unwrap().clone();
+        assert!(deletes[0].path.ends_with(&format!("/jobs/{id}")), "{id}");
+        assert_eq!(requests(&sim, "GET", "/results"), 0);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn data_availability_is_reported() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let expected = sim.now() - chrono::Duration::minutes(60);
+        assert_eq!(data_availability(&client).await.unwrap(), expected);
+        let (s, e) = day();
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(f.data_availability, Some(expected));
+        sim.shutdown().await;
+    }
+
+    #[test]
+    fn earliest_ignores_missing_dates() {
+        let t = Utc.with_ymd_and_hms(2025, 6, 3, 0, 0, 0).unwrap();
+        let u = t + chrono::Duration::minutes(1);
+        assert_eq!(earliest(None, None), None);
+        assert_eq!(earliest(Some(u), None), Some(u));
+        assert_eq!(earliest(None, Some(t)), Some(t));
+        assert_eq!(earliest(Some(u), Some(t)), Some(t));
+    }
+
+    #[test]
+    fn job_query_asks_for_start_of_day_matching_in_start_order() {
+        let (s, e) = day();
+        let q = job_query(
+            &Filters {
+                media_types: vec!["voice".into()],
+                queue_ids: Vec::new(),
+            },
+            s,
+            e,
+        );
+        let v = serde_json::to_value(&q).unwrap();
+        assert_eq!(
+            v["interval"],
+            "2025-06-03T00:00:00.000Z/2025-06-04T00:00:00.000Z"
+        );
+        assert_eq!(v["order"], "asc");
+        assert_eq!(v["orderBy"], "conversationStart");
+        assert_eq!(v["startOfDayIntervalMatching"], true);
+        assert_eq!(v["segmentFilters"][0]["predicates"][0]["value"], "voice");
+        assert!(v.get("paging").is_none());
+    }
+}
