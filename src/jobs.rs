@@ -826,6 +826,14 @@ mod tests {
         sim.shutdown().await;
     }
 
+    /// The pipeline may hold the future across tasks: it must stay `Send`.
+    #[allow(dead_code)]
+    fn fetch_future_is_send(c: &ApiClient, f: &Filters, o: &JobsOptions, t: &CancellationToken) {
+        fn is_send<T: Send>(_: &T) {}
+        let (s, e) = day();
+        is_send(&fetch_interval_jobs(c, f, s, e, o, t));
+    }
+
     #[test]
     fn earliest_ignores_missing_dates() {
         let t = Utc.with_ymd_and_hms(2025, 6, 3, 0, 0, 0).unwrap();
