@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod explain;
+pub mod jobs;
 pub mod logging;
 pub mod pipeline;
 pub mod progress;

@@ -6,6 +6,7 @@
 //! `bearer_auth` in [`ApiClient::send`].
 
 pub mod error;
+pub mod jobs;
 pub mod rate_limit;
 pub mod retry;
 pub mod wire;
@@ -334,7 +335,10 @@ impl ApiClient {
         );
         let bytes = resp.bytes().await.map_err(|e| transport_error(op, &e))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
+            // An empty success body (a 204 from a DELETE) decodes as JSON `null`, which `()` accepts
+            // and every documented response struct still refuses.
+            let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            return serde_json::from_slice(body).map_err(|e| ApiError::Decode {
                 op: op.to_string(),
                 detail: e.to_string(),
             });

@@ -211,3 +211,76 @@ pub struct NamedEntity {
     #[serde(default)]
     pub name: Option<String>,
 }
+
+/// `AsyncConversationQuery`, the body of `POST /api/v2/analytics/conversations/details/jobs`.
+/// Same filters as [`ConversationQuery`], but no paging: results are read with a cursor.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AsyncConversationQuery {
+    pub interval: String,
+    pub order: &'static str,
+    pub order_by: &'static str,
+    /// Only conversations that started on or after the UTC midnight of the interval's start, as the
+    /// query endpoint does; without it a job matches every conversation whose lifetime overlaps.
+    pub start_of_day_interval_matching: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segment_filters: Vec<QueryFilter>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conversation_filters: Vec<QueryFilter>,
+}
+
+/// `AsyncQueryResponse`: the answer to a job submission.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AsyncQueryResponse {
+    pub job_id: String,
+}
+
+/// `AsyncQueryStatus.state`. States added later by Genesys decode as `Unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobState {
+    Queued,
+    Pending,
+    Fulfilled,
+    Failed,
+    Cancelled,
+    Expired,
+    #[serde(other)]
+    Unknown,
+}
+
+/// `AsyncQueryStatus` from `GET …/details/jobs/{jobId}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AsyncQueryStatus {
+    pub state: JobState,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    #[serde(default)]
+    pub expiration_date: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub submission_date: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub completion_date: Option<DateTime<Utc>>,
+}
+
+/// `AnalyticsConversationAsyncQueryResponse`: one page of a job's results. The last page has no
+/// `cursor`. Participant `attributes` are not read.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AsyncQueryResultsPage {
+    #[serde(default)]
+    pub conversations: Vec<AnalyticsConversation>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub data_availability_date: Option<DateTime<Utc>>,
+}
+
+/// `DataAvailabilityResponse` from `GET …/details/jobs/availability`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DataAvailabilityResponse {
+    pub data_availability_date: DateTime<Utc>,
+}

@@ -1,0 +1,869 @@
+//! Fetching one interval through the async details jobs API: the bulk twin of the query path.
+//!
+//! Per interval: submit an `AsyncConversationQuery` (the query path's filters, ascending by
+//! `conversationStart`, `startOfDayIntervalMatching`), poll its state with exponential backoff, then
+//! page the results with the cursor until it is absent. Rows are kept only when the whole job was read,
+//! so a job that expires mid-way or hits the pagination cap never leaves a partial slice behind.
+//!
+//! Failure handling:
+//! * `FAILED` / `EXPIRED` (at a poll, or seen while paging) → resubmit, at most
+//!   [`JobsOptions::max_resubmits`] times per interval, then
+//!   `ApiError::BadRequest { op: "details_job", code: "job.failed" | "job.expired", .. }` whose message
+//!   names the interval, the job and Genesys's `errorMessage`.
+//! * `CANCELLED` by someone else → `ApiError::BadRequest { code: "job.cancelled", .. }`.
+//! * Pagination cap (a 400 "Pagination may not exceed N results.", or more than
+//!   [`JobsOptions::result_cap`] rows with a cursor still present) → DELETE the job and split the
+//!   interval in halves, recursively, while halves stay at least [`JobsOptions::min_split`]; below that
+//!   `ApiError::BadRequest { code: "job.result_cap", .. }`. Nothing is ever silently truncated.
+//! * Our own cancellation → best-effort DELETE of the job in flight, then
+//!   `ApiError::Status { op: "details_job", status: 499, code: "cancelled" }` (see [`is_cancelled`]).
+//!
+//! Every request goes through [`ApiClient`], so jobs share the run's limiter, retries and token.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::wire::{AnalyticsConversation, AsyncConversationQuery, JobState};
+use crate::api::{ApiClient, ApiError};
+use crate::config::Filters;
+use crate::pipeline::{build_query, iso_ms};
+
+const OP: &str = "details_job";
+/// The status of the error returned when the caller cancelled (nginx's "client closed request").
+const CANCELLED_STATUS: u16 = 499;
+/// A DELETE after cancellation is a courtesy to the org's job quota; it must not hold up shutdown.
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Knobs of the jobs path.
+#[derive(Debug, Clone)]
+pub struct JobsOptions {
+    /// First wait before polling a job's state; doubles up to `poll_max`.
+    pub poll_initial: Duration,
+    pub poll_max: Duration,
+    /// Resubmissions per interval after a job ends `FAILED` or `EXPIRED`.
+    pub max_resubmits: u32,
+    /// `pageSize` of the results endpoint (at most 1000).
+    pub page_size: u32,
+    /// Rows one job may page out before the interval is split (the API's pagination cap).
+    pub result_cap: u64,
+    /// The shortest interval a split may produce.
+    pub min_split: chrono::Duration,
+}
+
+impl Default for JobsOptions {
+    fn default() -> Self {
+        JobsOptions {
+            poll_initial: Duration::from_secs(1),
+            poll_max: Duration::from_secs(15),
+            max_resubmits: 3,
+            page_size: 1000,
+            result_cap: 400_000,
+            min_split: chrono::Duration::minutes(15),
+        }
+    }
+}
+
+/// What [`fetch_interval_jobs`] read.
+#[derive(Debug, Clone, Default)]
+pub struct JobsFetch {
+    /// Conversations with `conversationStart ∈ [start, end)`, unique by id, by (start, id).
+    pub conversations: Vec<AnalyticsConversation>,
+    /// Rows whose `conversationStart` fell outside their (sub-)interval.
+    pub dropped_outside: u64,
+    /// Rows already seen in another sub-interval.
+    pub dropped_duplicates: u64,
+    /// The earliest `dataAvailabilityDate` of the jobs whose rows were kept: conversations that ended
+    /// after it may be missing or incomplete.
+    pub data_availability: Option<DateTime<Utc>>,
+    /// Jobs submitted, resubmissions included.
+    pub jobs_submitted: u64,
+    pub jobs_resubmitted: u64,
+    /// Intervals split in halves because of the pagination cap.
+    pub splits: u64,
+}
+
+/// True for the error [`fetch_interval_jobs`] returns when `cancel` fired.
+pub fn is_cancelled(e: &ApiError) -> bool {
+    matches!(e, ApiError::Status { op, status, .. } if op == OP && *status == CANCELLED_STATUS)
+}
+
+/// `GET …/details/jobs/availability`: the instant before which the data lake is complete.
+pub async fn data_availability(client: &ApiClient) -> Result<DateTime<Utc>, ApiError> {
+    client.details_jobs_availability().await
+}
+
+/// Every conversation that started in `[start, end)`, read through details jobs.
+///
+/// On cancellation the job in flight is deleted (best effort) and the cancelled error is returned
+/// promptly, so callers should call this directly rather than race it in a `select!` (dropping the
+/// future would skip the DELETE).
+pub async fn fetch_interval_jobs(
+    client: &ApiClient,
+    filters: &Filters,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    opts: &JobsOptions,
+    cancel: &CancellationToken,
+) -> Result<JobsFetch, ApiError> {
+    fetch_with_hook(client, filters, start, end, opts, cancel, &|_| {}).await
+}
+
+/// A moment tests can act on (expire or cancel a job at a precise step).
+// Only tests read the fields; production passes a no-op hook.
+#[cfg_attr(not(test), allow(dead_code))]
+#[derive(Debug, Clone, Copy)]
+enum Event<'a> {
+    Submitted(&'a str),
+    Polled(&'a str, JobState),
+    Page(&'a str, usize),
+}
+
+type Hook<'h> = &'h (dyn Fn(Event<'_>) + Send + Sync);
+
+async fn fetch_with_hook(
+    client: &ApiClient,
+    filters: &Filters,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    opts: &JobsOptions,
+    cancel: &CancellationToken,
+    hook: Hook<'_>,
+) -> Result<JobsFetch, ApiError> {
+    let mut fetch = JobsFetch::default();
+    let mut seen = HashSet::new();
+    // Intervals are processed in time order; a split pushes its halves back in order.
+    let mut pending = vec![(start, end)];
+    while let Some((s, e)) = pending.pop() {
+        if e <= s {
+            continue;
+        }
+        match fetch_slice(client, filters, s, e, opts, cancel, hook, &mut fetch).await? {
+            Slice::Rows { rows, available } => {
+                fetch.data_availability = earliest(fetch.data_availability, available);
+                for c in rows {
+                    if c.conversation_start < s || c.conversation_start >= e {
+                        fetch.dropped_outside += 1;
+                    } else if seen.insert(c.conversation_id.clone()) {
+                        fetch.conversations.push(c);
+                    } else {
+                        fetch.dropped_duplicates += 1;
+                    }
+                }
+            }
+            Slice::Capped(why) => {
+                let half = (e - s) / 2;
+                if half < opts.min_split {
+                    return Err(ApiError::BadRequest {
+                        op: OP.into(),
+                        code: "job.result_cap".into(),
+                        message: format!(
+                            "the details job for {}/{} exceeds the jobs API's pagination cap ({why}) and cannot be split below {} minutes; narrow the job with filters",
+                            iso_ms(s),
+                            iso_ms(e),
+                            opts.min_split.num_minutes()
+                        ),
+                    });
+                }
+                tracing::warn!(interval.start = %iso_ms(s), interval.end = %iso_ms(e), "Splitting {}/{} in halves: the details job hit the pagination cap ({why})", iso_ms(s), iso_ms(e));
+                fetch.splits += 1;
+                pending.push((s + half, e));
+                pending.push((s, s + half));
+            }
+        }
+    }
+    // Deterministic order whatever the jobs and splits did.
+    fetch.conversations.sort_by(|a, b| {
+        (a.conversation_start, &a.conversation_id).cmp(&(b.conversation_start, &b.conversation_id))
+    });
+    Ok(fetch)
+}
+
+/// One interval's outcome: all its rows, or "too many rows for one job".
+enum Slice {
+    Rows {
+        rows: Vec<AnalyticsConversation>,
+        available: Option<DateTime<Utc>>,
+    },
+    Capped(String),
+}
+
+/// How one job ended, short of an error.
+enum JobEnd {
+    Rows {
+        rows: Vec<AnalyticsConversation>,
+        available: Option<DateTime<Utc>>,
+    },
+    Capped(String),
+    /// `FAILED` (with Genesys's message) or `EXPIRED`: worth a new job.
+    Failed(String),
+    Expired,
+}
+
+/// Reads one interval with one job, resubmitting after `FAILED`/`EXPIRED`.
+#[allow(clippy::too_many_arguments)]
+async fn fetch_slice(
+    client: &ApiClient,
+    filters: &Filters,
+    s: DateTime<Utc>,
+    e: DateTime<Utc>,
+    opts: &JobsOptions,
+    cancel: &CancellationToken,
+    hook: Hook<'_>,
+    fetch: &mut JobsFetch,
+) -> Result<Slice, ApiError> {
+    let query = job_query(filters, s, e);
+    let interval = query.interval.clone();
+    let mut resubmits = 0u32;
+    loop {
+        // Cancelled during the POST: there is no job id to delete.
+        let id = cancellable(cancel, client.submit_details_job(&query)).await??;
+        fetch.jobs_submitted += 1;
+        tracing::info!(job.id = %id, interval = %interval, "Submitted details job {id} for {interval}");
+        hook(Event::Submitted(&id));
+        let (code, why) = match run_job(client, &id, opts, cancel, hook).await {
+            Ok(JobEnd::Rows { rows, available }) => {
+                tracing::info!(job.id = %id, interval = %interval, rows = rows.len(), "Details job {id} fulfilled: {} rows", rows.len());
+                return Ok(Slice::Rows { rows, available });
+            }
+            Ok(JobEnd::Capped(why)) => {
+                delete_quietly(client, &id).await;
+                return Ok(Slice::Capped(why));
+            }
+            Ok(JobEnd::Failed(message)) => {
+                tracing::warn!(job.id = %id, interval = %interval, error = %message, "Details job {id} FAILED: {message}");
+                ("job.failed", format!("failed: {message}"))
+            }
+            Ok(JobEnd::Expired) => {
+                tracing::warn!(job.id = %id, interval = %interval, "Details job {id} EXPIRED before its results were read");
+                (
+                    "job.expired",
+                    "expired before its results were read".to_string(),
+                )
+            }
+            Err(err) => {
+                // Still queued, running or paged: free the org's job slot.
+                delete_quietly(client, &id).await;
+                return Err(err);
+            }
+        };
+        if resubmits >= opts.max_resubmits {
+            return Err(ApiError::BadRequest {
+                op: OP.into(),
+                code: code.into(),
+                message: format!(
+                    "details job {id} for {interval} {why}; gave up after {resubmits} resubmission(s)"
+                ),
+            });
+        }
+        resubmits += 1;
+        fetch.jobs_resubmitted += 1;
+        tracing::warn!(interval = %interval, attempt = resubmits, "Resubmitting the details job for {interval} ({resubmits} of {})", opts.max_resubmits);
+    }
+}
+
+/// Polls job `id` until it finishes, then pages all its results.
+async fn run_job(
+    client: &ApiClient,
+    id: &str,
+    opts: &JobsOptions,
+    cancel: &CancellationToken,
+    hook: Hook<'_>,
+) -> Result<JobEnd, ApiError> {
+    let mut wait = opts.poll_initial;
+    loop {
+        cancellable(cancel, tokio::time::sleep(wait)).await?;
+        let status = cancellable(cancel, client.details_job_status(id)).await??;
+        hook(Event::Polled(id, status.state));
+        match status.state {
+            JobState::Queued | JobState::Pending => wait = (wait * 2).min(opts.poll_max),
+            JobState::Fulfilled => break,
+            JobState::Failed => {
+                let message = status
+                    .error_message
+                    .unwrap_or_else(|| "no errorMessage given".into());
+                return Ok(JobEnd::Failed(message));
+            }
+            JobState::Expired => return Ok(JobEnd::Expired),
+            JobState::Cancelled => return Err(cancelled_elsewhere(id)),
+            JobState::Unknown => {
+                return Err(ApiError::Decode {
+                    op: OP.into(),
+                    detail: format!("details job {id} is in a state this version does not know"),
+                })
+            }
+        }
+    }
+
+    let mut rows = Vec::new();
+    let mut available = None;
+    let mut cursor: Option<String> = None;
+    let mut pages = 0usize;
+    loop {
+        if cursor.is_some() && rows.len() as u64 >= opts.result_cap {
+            return Ok(JobEnd::Capped(format!(
+                "more than {} results",
+                opts.result_cap
+            )));
+        }
+        let page = cancellable(
+            cancel,
+            client.details_job_results(id, cursor.as_deref(), opts.page_size),
+        )
+        .await?;
+        match page {
+            Ok(p) => {
+                pages += 1;
+                available = earliest(available, p.data_availability_date);
+                rows.extend(p.conversations);
+                hook(Event::Page(id, pages));
+                match p.cursor.filter(|c| !c.is_empty()) {
+                    None => return Ok(JobEnd::Rows { rows, available }),
+                    Some(next) if cursor.as_deref() == Some(next.as_str()) => {
+                        return Err(ApiError::Decode {
+                            op: OP.into(),
+                            detail: format!("details job {id}: the results cursor did not advance"),
+                        })
+                    }
+                    Some(next) => cursor = Some(next),
+                }
+            }
+            Err(ApiError::BadRequest { message, .. })
+                if message
+                    .to_ascii_lowercase()
+                    .contains("pagination may not exceed") =>
+            {
+                return Ok(JobEnd::Capped(message));
+            }
+            // An expired job's results may simply be gone.
+            Err(ApiError::NotFound { .. }) => return Ok(JobEnd::Expired),
+            Err(err @ ApiError::BadRequest { .. }) => {
+                // The 400 may name a state the job moved to between pages: ask for it.
+                let status = cancellable(cancel, client.details_job_status(id)).await??;
+                hook(Event::Polled(id, status.state));
+                return match status.state {
+                    JobState::Expired => Ok(JobEnd::Expired),
+                    JobState::Cancelled => Err(cancelled_elsewhere(id)),
+                    _ => Err(err),
+                };
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+/// The query path's filters and order, as a job.
+fn job_query(filters: &Filters, s: DateTime<Utc>, e: DateTime<Utc>) -> AsyncConversationQuery {
+    let q = build_query(filters, s, e, 1, 1);
+    AsyncConversationQuery {
+        interval: q.interval,
+        order: q.order,
+        order_by: q.order_by,
+        start_of_day_interval_matching: true,
+        segment_filters: q.segment_filters,
+        conversation_filters: q.conversation_filters,
+    }
+}
+
+/// Runs `f` unless `cancel` fires first.
+async fn cancellable<T>(
+    cancel: &CancellationToken,
+    f: impl Future<Output = T>,
+) -> Result<T, ApiError> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(ApiError::Status {
+            op: OP.into(),
+            status: CANCELLED_STATUS,
+            code: "cancelled".into(),
+        }),
+        v = f => Ok(v),
+    }
+}
+
+fn cancelled_elsewhere(id: &str) -> ApiError {
+    ApiError::BadRequest {
+        op: OP.into(),
+        code: "job.cancelled".into(),
+        message: format!(
+            "details job {id} was cancelled by someone else (another client or an administrator)"
+        ),
+    }
+}
+
+/// Best-effort DELETE: failures are logged, never returned.
+async fn delete_quietly(client: &ApiClient, id: &str) {
+    match tokio::time::timeout(CLEANUP_TIMEOUT, client.delete_details_job(id)).await {
+        Ok(Ok(())) | Ok(Err(ApiError::NotFound { .. })) => {
+            tracing::debug!(job.id = %id, "deleted details job")
+        }
+        Ok(Err(e)) => tracing::warn!(job.id = %id, "could not delete details job {id}: {e}"),
+        Err(_) => tracing::warn!(job.id = %id, "gave up deleting details job {id}: no answer"),
+    }
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::api::{ClientOptions, Endpoints};
+    use crate::auth::Credentials;
+    use crate::simulator::{self, SimConfig, SimHandle};
+
+    async fn setup(cfg: SimConfig) -> (SimHandle, ApiClient) {
+        let sim = simulator::start(cfg).await.unwrap();
+        let client = ApiClient::new(
+            Endpoints {
+                api_base: sim.base_url(),
+                login_base: sim.base_url(),
+            },
+            Credentials::new(sim.client_id(), sim.client_secret()),
+            &ClientOptions {
+                requests_per_minute: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        (sim, client)
+    }
+
+    fn opts() -> JobsOptions {
+        JobsOptions {
+            poll_initial: Duration::from_millis(1),
+            poll_max: Duration::from_millis(4),
+            ..JobsOptions::default()
+        }
+    }
+
+    /// The whole UTC day before the simulator's clock (2025-06-04 15:00).
+    fn day() -> (DateTime<Utc>, DateTime<Utc>) {
+        let s = Utc.with_ymd_and_hms(2025, 6, 3, 0, 0, 0).unwrap();
+        (s, s + chrono::Duration::days(1))
+    }
+
+    fn ids(f: &JobsFetch) -> Vec<String> {
+        f.conversations
+            .iter()
+            .map(|c| c.conversation_id.clone())
+            .collect()
+    }
+
+    fn truth(sim: &SimHandle, s: DateTime<Utc>, e: DateTime<Utc>) -> Vec<String> {
+        sim.ground_truth(s, e, 0, sim.now())
+            .into_iter()
+            .map(|t| t.conversation_id)
+            .collect()
+    }
+
+    fn requests(sim: &SimHandle, method: &str, suffix: &str) -> usize {
+        sim.request_log()
+            .iter()
+            .filter(|r| {
+                r.method == method
+                    && r.path
+                        .starts_with("/api/v2/analytics/conversations/details/jobs")
+                    && r.path.ends_with(suffix)
+            })
+            .count()
+    }
+
+    /// The same interval through `details/query`, filtered and ordered like the query path.
+    async fn via_query(
+        client: &ApiClient,
+        filters: &Filters,
+        s: DateTime<Utc>,
+        e: DateTime<Utc>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let r = client
+                .details_query(&build_query(filters, s, e, 100, page))
+                .await
+                .unwrap();
+            let n = r.conversations.len();
+            out.extend(
+                r.conversations
+                    .into_iter()
+                    .filter(|c| c.conversation_start >= s && c.conversation_start < e)
+                    .map(|c| (c.conversation_start, c.conversation_id)),
+            );
+            if n < 100 {
+                break;
+            }
+        }
+        out.sort();
+        out.dedup();
+        out.into_iter().map(|(_, id)| id).collect()
+    }
+
+    #[tokio::test]
+    async fn a_day_by_jobs_equals_the_query_path_and_ground_truth() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let cancel = CancellationToken::new();
+        for filters in [
+            Filters::default(),
+            Filters {
+                media_types: vec!["voice".into()],
+                queue_ids: vec![sim.queues()[0].id.to_string()],
+            },
+        ] {
+            let f = fetch_interval_jobs(&client, &filters, s, e, &opts(), &cancel)
+                .await
+                .unwrap();
+            let expected = via_query(&client, &filters, s, e).await;
+            assert!(!expected.is_empty());
+            assert_eq!(ids(&f), expected, "{filters:?}");
+            assert_eq!(f.dropped_duplicates, 0);
+            assert_eq!((f.jobs_submitted, f.jobs_resubmitted, f.splits), (1, 0, 0));
+            if filters == Filters::default() {
+                assert_eq!(ids(&f), truth(&sim, s, e));
+            }
+        }
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_partial_interval_drops_rows_outside_it() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (day_start, _) = day();
+        let (s, e) = (
+            day_start + chrono::Duration::hours(12),
+            day_start + chrono::Duration::hours(13),
+        );
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        // Start-of-day matching still returns the morning's conversations that ran past 12:00.
+        assert!(f.dropped_outside > 0);
+        assert!(f
+            .conversations
+            .iter()
+            .all(|c| c.conversation_start >= s && c.conversation_start < e));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_failed_job_is_resubmitted() {
+        let (sim, client) = setup(SimConfig {
+            fail_jobs_first: 1,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, e) = day();
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        assert_eq!((f.jobs_submitted, f.jobs_resubmitted), (2, 1));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn failing_more_than_max_resubmits_is_an_error() {
+        let (sim, client) = setup(SimConfig {
+            fail_jobs_first: 3,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            max_resubmits: 2,
+            ..opts()
+        };
+        let err = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+        match &err {
+            ApiError::BadRequest { op, code, message } => {
+                assert_eq!((op.as_str(), code.as_str()), ("details_job", "job.failed"));
+                assert!(
+                    message.contains("Job failed due to an internal error"),
+                    "{message}"
+                );
+                assert!(message.contains("2025-06-03T00:00:00.000Z"), "{message}");
+                assert!(message.contains("2 resubmission"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(requests(&sim, "POST", "/jobs"), 3);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_servers_pagination_cap_splits_the_interval() {
+        let (sim, client) = setup(SimConfig {
+            job_result_cap: 50,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            page_size: 20,
+            ..opts()
+        };
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        let expected = truth(&sim, s, e);
+        assert!(expected.len() > 150, "{}", expected.len());
+        assert_eq!(ids(&f), expected);
+        assert!(f.splits >= 3, "{}", f.splits);
+        assert_eq!(f.jobs_submitted, 2 * f.splits + 1);
+        // Every capped job was deleted.
+        assert_eq!(requests(&sim, "DELETE", "") as u64, f.splits);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn the_clients_result_cap_splits_the_interval_too() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            page_size: 25,
+            result_cap: 50,
+            ..opts()
+        };
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        assert!(f.splits >= 3, "{}", f.splits);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_cap_that_splitting_cannot_avoid_is_a_clear_error() {
+        let (sim, client) = setup(SimConfig {
+            job_result_cap: 5,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            min_split: chrono::Duration::hours(4),
+            ..opts()
+        };
+        let err = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap_err();
+        match &err {
+            ApiError::BadRequest { code, message, .. } => {
+                assert_eq!(code, "job.result_cap");
+                assert!(
+                    message.contains("Pagination may not exceed 5 results."),
+                    "{message}"
+                );
+                assert!(message.contains("240 minutes"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_job_expired_after_fulfilment_is_resubmitted() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let expired = AtomicBool::new(false);
+        let hook = |ev: Event<'_>| {
+            if let Event::Polled(id, JobState::Fulfilled) = ev {
+                if !expired.swap(true, Ordering::SeqCst) {
+                    assert!(sim.expire_job(id));
+                }
+            }
+        };
+        let f = fetch_with_hook(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts(),
+            &CancellationToken::new(),
+            &hook,
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        assert_eq!((f.jobs_submitted, f.jobs_resubmitted), (2, 1));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_job_expired_while_paging_starts_over_without_duplicates() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let o = JobsOptions {
+            page_size: 30,
+            ..opts()
+        };
+        let expired = AtomicBool::new(false);
+        let hook = |ev: Event<'_>| {
+            if let Event::Page(id, 2) = ev {
+                if !expired.swap(true, Ordering::SeqCst) {
+                    assert!(sim.expire_job(id));
+                }
+            }
+        };
+        let f = fetch_with_hook(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &o,
+            &CancellationToken::new(),
+            &hook,
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        assert_eq!(f.dropped_duplicates, 0);
+        assert_eq!((f.jobs_submitted, f.jobs_resubmitted), (2, 1));
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn cancellation_deletes_the_job() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let cancel = CancellationToken::new();
+        let submitted = std::sync::Mutex::new(String::new());
+        let hook = |ev: Event<'_>| match ev {
+            Event::Submitted(id) => *submitted.lock().unwrap() = id.to_string(),
+            Event::Polled(_, JobState::Queued) => cancel.cancel(),
+            _ => {}
+        };
+        let err = fetch_with_hook(&client, &Filters::default(), s, e, &opts(), &cancel, &hook)
+            .await
+            .unwrap_err();
+        assert!(is_cancelled(&err), "{err:?}");
+        let deletes: Vec<_> = sim
+            .request_log()
+            .into_iter()
+            .filter(|r| r.method == "DELETE")
+            .collect();
+        assert_eq!(deletes.len(), 1, "{deletes:?}");
+        assert_eq!(deletes[0].status, 204);
+        let id = submitted.lock().unwrap().clone();
+        assert!(deletes[0].path.ends_with(&format!("/jobs/{id}")), "{id}");
+        assert_eq!(requests(&sim, "GET", "/results"), 0);
+        sim.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn data_availability_is_reported() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let expected = sim.now() - chrono::Duration::minutes(60);
+        assert_eq!(data_availability(&client).await.unwrap(), expected);
+        let (s, e) = day();
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts(),
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(f.data_availability, Some(expected));
+        sim.shutdown().await;
+    }
+
+    /// The pipeline may hold the future across tasks: it must stay `Send`.
+    #[allow(dead_code)]
+    fn fetch_future_is_send(c: &ApiClient, f: &Filters, o: &JobsOptions, t: &CancellationToken) {
+        fn is_send<T: Send>(_: &T) {}
+        let (s, e) = day();
+        is_send(&fetch_interval_jobs(c, f, s, e, o, t));
+    }
+
+    #[test]
+    fn earliest_ignores_missing_dates() {
+        let t = Utc.with_ymd_and_hms(2025, 6, 3, 0, 0, 0).unwrap();
+        let u = t + chrono::Duration::minutes(1);
+        assert_eq!(earliest(None, None), None);
+        assert_eq!(earliest(Some(u), None), Some(u));
+        assert_eq!(earliest(None, Some(t)), Some(t));
+        assert_eq!(earliest(Some(u), Some(t)), Some(t));
+    }
+
+    #[test]
+    fn job_query_asks_for_start_of_day_matching_in_start_order() {
+        let (s, e) = day();
+        let q = job_query(
+            &Filters {
+                media_types: vec!["voice".into()],
+                queue_ids: Vec::new(),
+            },
+            s,
+            e,
+        );
+        let v = serde_json::to_value(&q).unwrap();
+        assert_eq!(
+            v["interval"],
+            "2025-06-03T00:00:00.000Z/2025-06-04T00:00:00.000Z"
+        );
+        assert_eq!(v["order"], "asc");
+        assert_eq!(v["orderBy"], "conversationStart");
+        assert_eq!(v["startOfDayIntervalMatching"], true);
+        assert_eq!(v["segmentFilters"][0]["predicates"][0]["value"], "voice");
+        assert!(v.get("paging").is_none());
+    }
+}
