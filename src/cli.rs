@@ -122,6 +122,9 @@ pub struct RunCmd {
     /// Also re-audit up to N earlier days whose partitions still hold in_progress or too_recent rows.
     #[arg(long, env = "WRAPUP_AUDIT_LOOKBACK_DAYS")]
     pub lookback_days: Option<u32>,
+    /// How to read analytics: query, jobs or auto (jobs for historical days of long windows).
+    #[arg(long, env = "WRAPUP_AUDIT_MODE")]
+    pub mode: Option<String>,
 }
 
 impl RunCmd {
@@ -142,6 +145,7 @@ impl RunCmd {
             simulator: self.simulator,
             force: self.force,
             lookback_days: self.lookback_days,
+            mode: self.mode.clone(),
         }
     }
 }

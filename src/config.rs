@@ -52,6 +52,11 @@ pub struct RawJob {
     /// Also re-audit up to this many days before the window whose partitions are not final yet
     /// (they hold `in_progress` or `too_recent` rows). Default 0.
     pub lookback_days: Option<u32>,
+    /// `query` (the synchronous details query), `jobs` (async details jobs) or `auto` (default:
+    /// jobs for the historical days of windows of 7 days or more, the query for the rest).
+    pub mode: Option<String>,
+    /// First wait before polling an async job, in milliseconds. Default 1000.
+    pub jobs_poll_ms: Option<u64>,
     /// Which conversations to audit.
     pub filters: Option<RawFilters>,
     /// Present: run against the embedded simulator instead of a real org.
@@ -94,6 +99,25 @@ pub struct RunArgs {
     pub simulator: bool,
     pub force: bool,
     pub lookback_days: Option<u32>,
+    pub mode: Option<String>,
+}
+
+/// How conversations are read from analytics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Query,
+    Jobs,
+    Auto,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Query => "query",
+            Mode::Jobs => "jobs",
+            Mode::Auto => "auto",
+        }
+    }
 }
 
 /// Where the data comes from.
@@ -177,6 +201,8 @@ pub struct Config {
     pub concurrency: usize,
     pub page_size: u32,
     pub query_result_cap: u64,
+    pub mode: Mode,
+    pub jobs: crate::jobs::JobsOptions,
     pub client: ClientOptions,
     pub filters: Filters,
     pub source: Source,
@@ -430,6 +456,20 @@ impl Config {
                 "page_size must be between 1 and 100, not {page_size}"
             ));
         }
+        let mode_text = args
+            .mode
+            .clone()
+            .or(raw.mode.clone())
+            .unwrap_or_else(|| "auto".into());
+        let mode = match mode_text.as_str() {
+            "query" => Mode::Query,
+            "jobs" => Mode::Jobs,
+            "auto" => Mode::Auto,
+            other => {
+                errors.push(format!("unknown mode '{other}': use query, jobs or auto"));
+                Mode::Auto
+            }
+        };
         let lookback_days = args.lookback_days.or(raw.lookback_days).unwrap_or(0);
         if lookback_days > 31 {
             errors.push(format!(
@@ -510,6 +550,11 @@ impl Config {
             lookup_budget: args.lookup_budget.or(raw.lookup_budget),
             concurrency,
             page_size,
+            mode,
+            jobs: crate::jobs::JobsOptions {
+                poll_initial: Duration::from_millis(raw.jobs_poll_ms.unwrap_or(1000)),
+                ..crate::jobs::JobsOptions::default()
+            },
             query_result_cap: raw
                 .query_result_cap
                 .unwrap_or(crate::pipeline::QUERY_RESULT_CAP),

@@ -102,6 +102,7 @@ impl RunCmd {
             simulator: false,
             force: false,
             lookback_days: None,
+            mode: None,
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::api::wire::{
 };
 use crate::api::{ApiClient, ApiError, ApiStatsSnapshot};
 use crate::classify::{self, LegEvidence, LookupMode};
-use crate::config::{Config, Filters};
+use crate::config::{Config, Filters, Mode};
 use crate::exit::{ExitStatus, Failure};
 use crate::reason::{reason, ReasonFacts};
 use crate::record::{
@@ -194,11 +194,20 @@ impl RunOutcome {
     }
 }
 
+/// In auto mode, windows at least this long read their historical days with async jobs.
+pub const AUTO_JOBS_MIN_DAYS: usize = 7;
+
 /// Days fetched ahead of the one being enriched and written.
 const DAYS_AHEAD: usize = 2;
 
 /// Aborts a spawned task when the run leaves its loop, by error or cancellation.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl AbortOnDrop {
+    async fn finish(mut self, wait: std::time::Duration) {
+        let _ = tokio::time::timeout(wait, &mut self.0).await;
+    }
+}
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
@@ -254,6 +263,50 @@ pub async fn audit(
         tracing::info!(date = %p.date, "Skipping date={}: finished by an interrupted earlier run", p.date);
     }
 
+    // The data lake's horizon decides which days the jobs API may serve, and in auto mode whether to use it.
+    let availability = match cfg.mode {
+        Mode::Query => None,
+        Mode::Jobs | Mode::Auto => {
+            Some(crate::jobs::data_availability(&client).await.map_err(|e| {
+                Failure::new(
+                    status_of(&e),
+                    format!("cannot read the jobs data availability: {e}"),
+                )
+            })?)
+        }
+    };
+    let todo: Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>, bool)> = todo
+        .into_iter()
+        .map(|(d, s, e)| {
+            let jobs = match cfg.mode {
+                Mode::Query => false,
+                Mode::Jobs => true,
+                Mode::Auto => {
+                    total_days >= AUTO_JOBS_MIN_DAYS && availability.is_some_and(|a| e <= a)
+                }
+            };
+            (d, s, e, jobs)
+        })
+        .collect();
+    let by_jobs = todo.iter().filter(|t| t.3).count();
+    if cfg.mode != Mode::Query {
+        tracing::info!(
+            mode = cfg.mode.as_str(),
+            days.jobs = by_jobs,
+            days.query = todo.len() - by_jobs,
+            "Reading {by_jobs} day(s) with async details jobs and {} with the details query ({})",
+            todo.len() - by_jobs,
+            match cfg.mode {
+                Mode::Jobs => "mode = jobs".to_string(),
+                _ if total_days < AUTO_JOBS_MIN_DAYS => format!("auto: a window under {AUTO_JOBS_MIN_DAYS} days is cheaper by query"),
+                _ => format!(
+                    "auto: days ending by the data lake's availability date {} go to the bulk jobs API, later days to the query",
+                    availability.map(iso_ms).unwrap_or_default()
+                ),
+            }
+        );
+    }
+
     // Days are fetched ahead by a producer task (at most DAYS_AHEAD in flight), so the next day's pages
     // load while this day's lookups run; lookups, writes and checkpoints stay in day order.
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
@@ -266,26 +319,21 @@ pub async fn audit(
         );
         AbortOnDrop(tokio::spawn(async move {
             let mut fetches = futures::stream::iter(todo)
-                .map(|(date, start, end)| {
-                    let (client, cfg, progress) = (&client, &cfg, &progress);
+                .map(|(date, start, end, jobs)| {
+                    let (client, cfg, progress, cancel) = (&client, &cfg, &progress, &cancel);
                     async move {
                         (
                             date,
                             start,
                             end,
-                            fetch_interval(client, cfg, start, end, progress).await,
+                            fetch_day(client, cfg, start, end, jobs, progress, cancel).await,
                         )
                     }
                 })
                 .buffered(DAYS_AHEAD);
-            loop {
-                let next = tokio::select! {
-                    biased;
-                    _ = cancel.cancelled() => None,
-                    n = fetches.next() => n,
-                };
-                let Some(item) = next else { break };
-                if tx.send(item).await.is_err() {
+            // Not raced against `cancel`: the jobs path deletes its jobs on cancellation before returning.
+            while let Some(item) = fetches.next().await {
+                if tx.send(item).await.is_err() || cancel.is_cancelled() {
                     break;
                 }
             }
@@ -301,7 +349,11 @@ pub async fn audit(
             break;
         };
         progress.day_started(date);
-        let fetched = fetched.map_err(|e| fetch_failure(&e, date))?;
+        let fetched = match fetched {
+            Err(e) if crate::jobs::is_cancelled(&e) => break,
+            r => r.map_err(|e| fetch_failure(&e, date))?,
+        };
+        let lake_incomplete = fetched.complete_until.is_some_and(|t| t < end);
         let mut stats = PartitionStats {
             dropped_outside_window: fetched.dropped_outside,
             dropped_duplicates: fetched.dropped_duplicates,
@@ -332,7 +384,10 @@ pub async fn audit(
                 format!("cannot write partition date={date}: {e:#}"),
             )
         })?;
-        let record = partition_record(date, start, end, &conv_rows, leg_rows.len(), files, stats);
+        let mut record =
+            partition_record(date, start, end, &conv_rows, leg_rows.len(), files, stats);
+        // Rows after the lake's horizon may be missing, not only too recent: redo the day later.
+        record.is_final &= !lake_incomplete;
         tracing::info!(
             date = %date,
             conversations = record.conversations,
@@ -348,7 +403,11 @@ pub async fn audit(
         checkpoint(&partitions)?;
         progress.day_finished();
     }
-    drop(producer);
+    drop(rx);
+    if cancel.is_cancelled() {
+        // Give the producer a moment to delete its async jobs.
+        producer.finish(std::time::Duration::from_secs(10)).await;
+    }
     partitions.sort_by_key(|p| p.date);
     let mut outcome = RunOutcome::from_partitions(run_id, partitions, resumed_days);
     outcome.api = client.stats();
@@ -472,6 +531,61 @@ pub struct IntervalFetch {
     pub conversations: Vec<Fetched>,
     pub dropped_outside: u64,
     pub dropped_duplicates: u64,
+    /// Jobs only: the data lake holds everything before this instant.
+    pub complete_until: Option<DateTime<Utc>>,
+}
+
+/// The error a fetch returns when the run was cancelled (the same one the jobs path uses).
+fn cancelled() -> ApiError {
+    ApiError::Status {
+        op: "details".into(),
+        status: 499,
+        code: "cancelled".into(),
+    }
+}
+
+/// One day by the chosen path. The query path stops at once on cancellation; the jobs path first
+/// deletes its job.
+async fn fetch_day(
+    client: &ApiClient,
+    cfg: &Config,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    jobs: bool,
+    progress: &crate::progress::Progress,
+    cancel: &CancellationToken,
+) -> Result<IntervalFetch, ApiError> {
+    if !jobs {
+        return tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(cancelled()),
+            r = fetch_interval(client, cfg, start, end, progress) => r,
+        };
+    }
+    let f = crate::jobs::fetch_interval_jobs(client, &cfg.filters, start, end, &cfg.jobs, cancel)
+        .await?;
+    progress.page(f.conversations.len() as u64);
+    let mut conversations: Vec<Fetched> = f
+        .conversations
+        .iter()
+        .map(|c| Fetched::new(c, cfg, f.data_availability))
+        .collect();
+    conversations.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+    Ok(IntervalFetch {
+        conversations,
+        dropped_outside: f.dropped_outside,
+        dropped_duplicates: f.dropped_duplicates,
+        complete_until: f.data_availability,
+    })
+}
+
+fn status_of(e: &ApiError) -> ExitStatus {
+    match e {
+        ApiError::Auth { .. } | ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
+            ExitStatus::Auth
+        }
+        _ => ExitStatus::ApiUnavailable,
+    }
 }
 
 /// Keeps the conversations of a page that started in `[s, e)` and were not seen before.
@@ -581,6 +695,7 @@ async fn fetch_interval(
         conversations: col.out,
         dropped_outside: col.outside,
         dropped_duplicates: col.dupes,
+        complete_until: None,
     })
 }
 
@@ -635,11 +750,7 @@ pub enum Plan {
     Disabled,
 }
 
-pub fn plan_lookups(
-    fetched: &[Fetched],
-    mode: LookupMode,
-    budget: &mut Option<u64>,
-) -> Vec<Plan> {
+pub fn plan_lookups(fetched: &[Fetched], mode: LookupMode, budget: &mut Option<u64>) -> Vec<Plan> {
     fetched
         .iter()
         .map(|f| &f.classified)

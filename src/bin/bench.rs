@@ -19,7 +19,9 @@ use wrapup_audit::simulator::{self, SimConfig};
 const AS_OF: &str = "2026-11-21T00:20:00Z";
 
 fn as_of() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(AS_OF).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(AS_OF)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn bin(name: &str) -> PathBuf {
@@ -37,7 +39,9 @@ fn simulator(args: &[&str]) -> (Child, String) {
         .spawn()
         .expect("simulator starts (build the wrapup-audit binary first)");
     let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     (child, line.trim().to_string())
 }
 
@@ -51,7 +55,13 @@ fn run(url: &str, out: &Path, args: &[&str]) -> RunStats {
     let t = Instant::now();
     let status = Command::new(bin("wrapup-audit"))
         .arg("run")
-        .args(["--as-of", AS_OF, "--output-dir", out.to_str().unwrap(), "--quiet"])
+        .args([
+            "--as-of",
+            AS_OF,
+            "--output-dir",
+            out.to_str().unwrap(),
+            "--quiet",
+        ])
         .args(args)
         .env("GENESYS_API_BASE_URL", url)
         .env("GENESYS_CLIENT_ID", "sim-client")
@@ -60,7 +70,8 @@ fn run(url: &str, out: &Path, args: &[&str]) -> RunStats {
         .unwrap();
     let wall = t.elapsed();
     assert!(status.success(), "run failed: {status}");
-    let manifest = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     RunStats { wall, manifest }
 }
 
@@ -70,10 +81,19 @@ fn u(v: &serde_json::Value) -> u64 {
 
 /// 1. Parse, classify and write recorded detail pages on one core.
 fn ingest() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let per_day = 50_000u32;
     let pages: Vec<Vec<u8>> = rt.block_on(async {
-        let sim = simulator::start(SimConfig { conversations_per_day: per_day, now: as_of(), ..SimConfig::default() }).await.unwrap();
+        let sim = simulator::start(SimConfig {
+            conversations_per_day: per_day,
+            now: as_of(),
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
         let http = reqwest::Client::new();
         let token: serde_json::Value = http
             .post(format!("{}/oauth/token", sim.base_url()))
@@ -94,7 +114,10 @@ fn ingest() {
                 "paging": {"pageSize": 100, "pageNumber": n}
             });
             let bytes = http
-                .post(format!("{}/api/v2/analytics/conversations/details/query", sim.base_url()))
+                .post(format!(
+                    "{}/api/v2/analytics/conversations/details/query",
+                    sim.base_url()
+                ))
                 .bearer_auth(&token)
                 .json(&body)
                 .send()
@@ -112,7 +135,11 @@ fn ingest() {
         sim.shutdown().await;
         pages
     });
-    let args = RunArgs { simulator: true, lookup: Some("off".into()), ..RunArgs::default() };
+    let args = RunArgs {
+        simulator: true,
+        lookup: Some("off".into()),
+        ..RunArgs::default()
+    };
     let cfg = Config::build(RawJob::default(), &args, &[("", ""); 0], as_of()).unwrap();
     let out = tempfile::tempdir().unwrap();
     let bytes: usize = pages.iter().map(Vec::len).sum();
@@ -120,39 +147,88 @@ fn ingest() {
     let mut fetched = Vec::new();
     for p in &pages {
         let resp: DetailsQueryResponse = serde_json::from_slice(p).unwrap();
-        fetched.extend(resp.conversations.iter().map(|c| Fetched::new(c, &cfg, None)));
+        fetched.extend(
+            resp.conversations
+                .iter()
+                .map(|c| Fetched::new(c, &cfg, None)),
+        );
     }
     let parsed = t.elapsed();
     let mut budget = None;
     let plan = pipeline::plan_lookups(&fetched, cfg.lookup, &mut budget);
     let lookups: Vec<_> = (0..fetched.len()).map(|_| None).collect();
     let mut stats = PartitionStats::default();
-    let (rows, legs) = pipeline::build_rows(&cfg, &Catalogs::default(), &fetched, &plan, &lookups, &mut stats);
+    let (rows, legs) = pipeline::build_rows(
+        &cfg,
+        &Catalogs::default(),
+        &fetched,
+        &plan,
+        &lookups,
+        &mut stats,
+    );
     let built = t.elapsed();
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 19).unwrap();
-    wrapup_audit::sink::write_partition(out.path(), "bench", date, &rows, &legs, cfg.formats).unwrap();
+    wrapup_audit::sink::write_partition(out.path(), "bench", date, &rows, &legs, cfg.formats)
+        .unwrap();
     let total = t.elapsed();
     let n = rows.len() as f64;
-    println!("## ingest (one core, recorded pages: {} conversations, {:.1} MB of JSON)", rows.len(), bytes as f64 / 1e6);
-    println!("parse+classify: {:.0} ms, rows: {:.0} ms, write csv+parquet: {:.0} ms", parsed.as_secs_f64() * 1e3, (built - parsed).as_secs_f64() * 1e3, (total - built).as_secs_f64() * 1e3);
-    println!("throughput: {:.0} conversations/s per core (target >= 50000)\n", n / total.as_secs_f64());
+    println!(
+        "## ingest (one core, recorded pages: {} conversations, {:.1} MB of JSON)",
+        rows.len(),
+        bytes as f64 / 1e6
+    );
+    println!(
+        "parse+classify: {:.0} ms, rows: {:.0} ms, write csv+parquet: {:.0} ms",
+        parsed.as_secs_f64() * 1e3,
+        (built - parsed).as_secs_f64() * 1e3,
+        (total - built).as_secs_f64() * 1e3
+    );
+    println!(
+        "throughput: {:.0} conversations/s per core (target >= 50000)\n",
+        n / total.as_secs_f64()
+    );
 }
 
 /// 2 and 3. One million conversations over ten days with limiting off; request economy.
 fn e2e() {
     let per_day = 100_000;
-    let (mut sim, url) = simulator(&["--conversations-per-day", &per_day.to_string(), "--rate-limit-per-minute", "100000000"]);
+    let (mut sim, url) = simulator(&[
+        "--conversations-per-day",
+        &per_day.to_string(),
+        "--rate-limit-per-minute",
+        "100000000",
+    ]);
     let tmp = tempfile::tempdir().unwrap();
     let mut results = Vec::new();
     for (days, from) in [(1u64, "2026-11-19"), (10, "2026-11-10")] {
-        let r = run(&url, &tmp.path().join(format!("d{days}")), &["--from", from, "--to", "2026-11-20", "--requests-per-minute", "0", "--concurrency", "16"]);
+        let r = run(
+            &url,
+            &tmp.path().join(format!("d{days}")),
+            &[
+                "--from",
+                from,
+                "--to",
+                "2026-11-20",
+                "--requests-per-minute",
+                "0",
+                "--concurrency",
+                "16",
+            ],
+        );
         results.push((days, r));
     }
     let _ = sim.kill();
-    println!("## end to end, limiting off ({per_day} conversations/day, simulator in its own process)");
+    println!(
+        "## end to end, limiting off ({per_day} conversations/day, simulator in its own process)"
+    );
     for (days, r) in &results {
         let m = &r.manifest;
-        let convs: u64 = m["partitions"].as_array().unwrap().iter().map(|p| u(&p["conversations"])).sum();
+        let convs: u64 = m["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| u(&p["conversations"]))
+            .sum();
         println!(
             "{days:>2} day(s): {convs} conversations in {:.1} s ({:.0}/s), peak RSS {} MB, {} requests",
             r.wall.as_secs_f64(),
@@ -163,29 +239,57 @@ fn e2e() {
     }
     let m = &results[1].1.manifest;
     let parts = m["partitions"].as_array().unwrap();
-    let min_pages: u64 = parts.iter().map(|p| u(&p["conversations"]).div_ceil(100).max(1)).sum();
+    let min_pages: u64 = parts
+        .iter()
+        .map(|p| u(&p["conversations"]).div_ceil(100).max(1))
+        .sum();
     let by = &m["api"]["requests_by_endpoint"];
     let pages = u(&by["details_query"]);
     let lookups = u(&by["conversation"]);
     let needed = u(&m["lookups"]["needed"]);
-    let catalogs: u64 = ["wrapup_codes", "queues", "users"].iter().map(|k| u(&by[*k])).sum();
+    let catalogs: u64 = ["wrapup_codes", "queues", "users"]
+        .iter()
+        .map(|k| u(&by[*k]))
+        .sum();
     let minimum = min_pages + needed + catalogs;
     let made = u(&m["api"]["requests"]);
     println!("## request economy (10 days)");
     println!("details pages {pages} (minimum {min_pages}), lookups {lookups} (needed {needed}), catalog pages {catalogs}");
-    println!("requests {made} vs minimum {minimum}: {:+.2} % (target within 2 %)\n", (made as f64 / minimum as f64 - 1.0) * 100.0);
+    println!(
+        "requests {made} vs minimum {minimum}: {:+.2} % (target within 2 %)\n",
+        (made as f64 / minimum as f64 - 1.0) * 100.0
+    );
 }
 
 /// 4. Quota-bound: the real limit (300/min) and realistic latency; the job at 300/min and at 240/min.
 fn quota() {
     let (mut sim, url) = simulator(&[
-        "--conversations-per-day", "2000", "--enforce-rate-limit", "--slow-details-ms", "1000", "--slow-lookup-ms", "150",
+        "--conversations-per-day",
+        "2000",
+        "--enforce-rate-limit",
+        "--slow-details-ms",
+        "1000",
+        "--slow-lookup-ms",
+        "150",
     ]);
     let tmp = tempfile::tempdir().unwrap();
     println!("## quota-bound (server: 300/min enforced, 1 s per details page, 150 ms per lookup)");
     for rpm in [300u64, 240] {
         // A fresh simulator token window per run: each run gets its own token anyway.
-        let r = run(&url, &tmp.path().join(format!("q{rpm}")), &["--from", "2026-11-19", "--to", "2026-11-20", "--requests-per-minute", &rpm.to_string(), "--concurrency", "8"]);
+        let r = run(
+            &url,
+            &tmp.path().join(format!("q{rpm}")),
+            &[
+                "--from",
+                "2026-11-19",
+                "--to",
+                "2026-11-20",
+                "--requests-per-minute",
+                &rpm.to_string(),
+                "--concurrency",
+                "8",
+            ],
+        );
         let api = &r.manifest["api"];
         let requests = u(&api["requests"]);
         let ideal = requests as f64 * 60.0 / rpm as f64;
