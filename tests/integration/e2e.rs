@@ -115,6 +115,40 @@ async fn multi_day_run_matches_ground_truth() {
     }
     assert!(leg_count > 400);
 
+    // Names: every agent and queue name is the simulator's name for the reported id.
+    let agents: HashMap<String, String> = sim
+        .agents()
+        .iter()
+        .map(|a| (a.id.to_string(), a.name.to_string()))
+        .collect();
+    let queues: HashMap<String, String> = sim
+        .queues()
+        .iter()
+        .map(|q| (q.id.to_string(), q.name.to_string()))
+        .collect();
+    let check_name = |names: &HashMap<String, String>, id: &str, name: &str, what: &str| {
+        if id.is_empty() {
+            assert_eq!(name, "", "{what} name without an id");
+        } else {
+            assert_eq!(Some(name), names.get(id).map(String::as_str), "{what} {id}");
+        }
+    };
+    let mut named = 0;
+    for l in &legs {
+        check_name(&agents, &l["user_id"], &l["agent_name"], "agent");
+        check_name(&queues, &l["queue_id"], &l["queue_name"], "queue");
+        named += usize::from(!l["agent_name"].is_empty());
+    }
+    for r in &rows {
+        check_name(&queues, &r["queue_id"], &r["queue_name"], "queue");
+        // A code is never left without a name.
+        assert_eq!(
+            r["wrapup_code_id"].is_empty(),
+            r["wrapup_code_name"].is_empty()
+        );
+    }
+    assert!(named > 400, "agent names: {named}");
+
     // Lookups: exactly one per conversation that needed one, and none for any other.
     let looked_up: Vec<String> = sim
         .request_log()
@@ -157,6 +191,19 @@ async fn multi_day_run_matches_ground_truth() {
     assert_eq!(
         summary["lookups"]["made"].as_u64().unwrap() as usize,
         needed.len()
+    );
+    // Every queue and user resolves; codes may not (deleted or other-division codes).
+    let unresolved_codes = legs
+        .iter()
+        .filter(|l| l["wrapup_code_name"].starts_with("(unresolved) "))
+        .count()
+        + rows
+            .iter()
+            .filter(|r| r["wrapup_code_name"].starts_with("(unresolved) "))
+            .count();
+    assert_eq!(
+        summary["unresolved"],
+        serde_json::json!({"codes": unresolved_codes, "queues": 0, "users": 0})
     );
     sim.shutdown().await;
 }
