@@ -331,3 +331,24 @@ async fn rerun_replaces_partitions_without_duplicates() {
     assert_eq!(strip(first), strip(second));
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_catalog_permissions_fail_with_their_names() {
+    for permission in ["routing:queue:view", "directory:user:view"] {
+        let sim = sim_with(wrapup_audit::simulator::SimConfig {
+            now: as_of(),
+            conversations_per_day: 20,
+            denied_permissions: vec![permission.into()],
+            ..Default::default()
+        })
+        .await;
+        let out = tempfile::tempdir().unwrap();
+        let cmd = run_cmd("2026-11-20", "2026-11-21", out.path());
+        let err = run_in_process(&cmd, &sim).await.expect_err("run fails");
+        assert_eq!(err.status.code(), 3, "{}", err.message);
+        assert!(err.message.contains(permission), "{}", err.message);
+        // Refused before the audit: no partition was written.
+        assert!(!out.path().join("date=2026-11-20").exists());
+        sim.shutdown().await;
+    }
+}
