@@ -6,7 +6,8 @@ Usage: check_clients.py OUTPUT_DIR   (normally through scripts/check_clients.sh,
 The folder is read as one Hive-partitioned dataset (date=YYYY-MM-DD/...) by DuckDB (Parquet and
 CSV), pandas (Parquet and CSV) and pyarrow.dataset. Checks: exact column lists and types, row counts
 agreeing across readers, formats and manifest.json, the `date` partition column matching each
-conversation's start day in the job's time zone, and label values within the contract.
+conversation's start day in the job's time zone, label values within the contract, the name rule
+of every *_name column, the catalog files, and the summary's unresolved-name counts.
 
 Prints one line per check and `N passed, M failed` last; exits 1 if any check failed.
 """
@@ -32,6 +33,7 @@ CONVERSATIONS = [
     ("media_type", "str", True),
     ("originating_direction", "str", True),
     ("queue_id", "str", True),
+    ("queue_name", "str", True),
     ("agent_legs", "i32", False),
     ("classification", "str", False),
     ("reason", "str", False),
@@ -48,9 +50,11 @@ LEGS = [
     ("conversation_start", "ts", False),
     ("participant_id", "str", False),
     ("user_id", "str", True),
+    ("agent_name", "str", True),
     ("purpose", "str", False),
     ("media_type", "str", True),
     ("queue_id", "str", True),
+    ("queue_name", "str", True),
     ("connected", "bool", False),
     ("label", "str", False),
     ("analytics_wrapup_code", "str", True),
@@ -66,6 +70,14 @@ LEGS = [
     ("detail", "str", True),
 ]
 TABLES = {"conversations": CONVERSATIONS, "legs": LEGS}
+
+# Catalog files of a run: file -> header.
+CATALOGS = {
+    "wrapup_codes.csv": ["wrapup_code_id", "wrapup_code_name"],
+    "queues.csv": ["queue_id", "queue_name"],
+    "users.csv": ["user_id", "user_name"],
+}
+UNRESOLVED = "(unresolved) "
 
 # Label sets of shared/spec/classification.md (needs_lookup never reaches a report).
 CONVERSATION_LABELS = {
@@ -444,6 +456,77 @@ def main(out):
         return f"{len(orphans)} legs without a conversation row" if orphans else None
 
     c.check("agent_legs equals the legs rows of each conversation", legs_match_agent_legs)
+
+    def name_pairs():
+        """(catalog, id series, name series) of every *_name column, as strings with None for null."""
+        conv = any_frame("conversations")
+        legs = any_frame("legs")
+        if conv is None or legs is None:
+            return None
+
+        def col(df, n):
+            return [None if pd.isna(v) else str(v) for v in df[n]]
+
+        leg_code = [a if a is not None else b
+                    for a, b in zip(col(legs, "lookup_wrapup_code"), col(legs, "analytics_wrapup_code"))]
+        return [
+            ("queues", "conversations.queue_name", col(conv, "queue_id"), col(conv, "queue_name")),
+            ("codes", "conversations.wrapup_code_name", col(conv, "wrapup_code_id"),
+             col(conv, "wrapup_code_name")),
+            ("users", "legs.agent_name", col(legs, "user_id"), col(legs, "agent_name")),
+            ("queues", "legs.queue_name", col(legs, "queue_id"), col(legs, "queue_name")),
+            ("codes", "legs.wrapup_code_name", leg_code, col(legs, "wrapup_code_name")),
+        ]
+
+    def name_rule():
+        pairs = name_pairs()
+        if pairs is None:
+            return "an earlier check failed to read the files"
+        bad = []
+        for _, column, ids, names_ in pairs:
+            for i, n in zip(ids, names_):
+                if (i is None) != (n is None) or n == "":
+                    bad.append(f"{column}: id {i!r} has name {n!r}")
+                    break
+                if n is not None and n.startswith(UNRESOLVED) and n != UNRESOLVED + i:
+                    bad.append(f"{column}: {n!r} names another id than {i!r}")
+                    break
+        return "; ".join(bad) or None
+
+    c.check("*_name is null only without an id, never empty, '(unresolved) <id>' otherwise", name_rule)
+
+    def catalog_files():
+        bad = []
+        for name, header in CATALOGS.items():
+            path = os.path.join(out, name)
+            if not os.path.isfile(path):
+                bad.append(f"{name} missing")
+                continue
+            df = pd.read_csv(path, dtype=str, keep_default_na=False)
+            if list(df.columns) != header:
+                bad.append(f"{name} header {list(df.columns)}, want {header}")
+            elif list(df[header[0]]) != sorted(df[header[0]]):
+                bad.append(f"{name} is not sorted by {header[0]}")
+            listed = [f for f in manifest["files"] if f["path"] == name]
+            if not listed or listed[0]["rows"] != len(df):
+                bad.append(f"{name} not in manifest.json files with {len(df)} rows")
+        return "; ".join(bad) or None
+
+    c.check("catalog files: headers, sorted by id, listed in manifest.json", catalog_files)
+
+    def unresolved_counts():
+        pairs = name_pairs()
+        if pairs is None:
+            return "an earlier check failed to read the files"
+        summary_path = os.path.join(out, "summary.json")
+        with open(summary_path, encoding="utf-8") as f:
+            want = json.load(f).get("unresolved")
+        got = {"codes": 0, "queues": 0, "users": 0}
+        for catalog, _, _, names_ in pairs:
+            got[catalog] += sum(1 for n in names_ if n is not None and n.startswith(UNRESOLVED))
+        return None if got == want else f"files have {got}, summary.json says {want}"
+
+    c.check("summary.json unresolved counts = '(unresolved) ' cells in the files", unresolved_counts)
 
     print(f"{c.passed} passed, {len(c.failed)} failed")
     return 1 if c.failed else 0

@@ -8,9 +8,19 @@ if [ $# -ne 1 ]; then
 fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/target/client-check-venv"
+py="${PYTHON:-python3}"
 # The venv is reused between runs; the stamp file marks a completed install.
 if [ ! -f "$venv/.installed" ]; then
-  python3 -m venv "$venv"
+  # Debian's python3 ships venv without ensurepip until python3-venv is installed; say so plainly
+  # instead of failing half-way through creating the venv.
+  if ! "$py" -c 'import venv, ensurepip' 2>/dev/null; then
+    echo "$py cannot create a virtual environment (no venv/ensurepip module)." >&2
+    echo "Install it (Debian/Ubuntu: apt-get install python3-venv) or set PYTHON to another python3." >&2
+    exit 2
+  fi
+  # Whatever an interrupted install left behind is rebuilt from scratch.
+  rm -rf "$venv"
+  "$py" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check duckdb pyarrow pandas
   touch "$venv/.installed"
 fi

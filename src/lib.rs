@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod catalog;
 pub mod check;
 pub mod classify;
 pub mod cli;

@@ -5,7 +5,7 @@
 //! `GET /api/v2/conversations/{id}` per conversation that needs it, bounded and ordered) → `build_rows`
 //! → `sink::write_partition`. The summary, the code catalog and the manifest are written last.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -30,27 +30,7 @@ use crate::sink::{self, PartitionFiles};
 pub const QUERY_RESULT_CAP: u64 = 100_000;
 /// Intervals are not split below this length; a minute above the cap fails the run loudly.
 const MIN_SPLIT: chrono::Duration = chrono::Duration::minutes(1);
-/// The fixed id Genesys gives every org's default code (it may be missing from the catalog listing).
-pub const DEFAULT_CODE_ID: &str = "7fb334b0-0e9e-11e4-9191-0800200c9a66";
-
-/// Id → name maps used to resolve names, saved with the run.
-#[derive(Debug, Default, Clone)]
-pub struct Catalogs {
-    pub codes: HashMap<String, String>,
-}
-
-impl Catalogs {
-    /// The display name of a code: catalog name, system literal as is, or `None` when unknown.
-    pub fn code_name(&self, code: &str) -> Option<String> {
-        if classify::is_system_code(code) {
-            return Some(code.to_string());
-        }
-        if let Some(n) = self.codes.get(code) {
-            return Some(n.clone());
-        }
-        (code == DEFAULT_CODE_ID).then(|| "Default Wrap-up Code".to_string())
-    }
-}
+pub use crate::catalog::{is_unresolved, unresolved, Catalogs, Unresolved, DEFAULT_CODE_ID};
 
 /// Lookup counters for the summary (contract §3).
 #[derive(Debug, Default, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -96,6 +76,9 @@ pub struct PartitionStats {
     /// `missing` legs per agent (user id, else participant id).
     #[serde(default)]
     pub missing_by_agent: BTreeMap<String, u64>,
+    /// Names that fell back to `(unresolved) <id>`.
+    #[serde(default)]
+    pub unresolved: Unresolved,
     /// Rows the details query returned that fell outside the day or repeated an earlier row.
     pub dropped_outside_window: u64,
     pub dropped_duplicates: u64,
@@ -127,6 +110,7 @@ pub struct RunOutcome {
     pub by_queue: BTreeMap<String, BTreeMap<String, u64>>,
     pub by_media: BTreeMap<String, BTreeMap<String, u64>>,
     pub missing_by_agent: BTreeMap<String, u64>,
+    pub unresolved: Unresolved,
     pub api: ApiStatsSnapshot,
     pub conversations: u64,
     pub legs: u64,
@@ -154,6 +138,7 @@ impl RunOutcome {
             by_queue: BTreeMap::new(),
             by_media: BTreeMap::new(),
             missing_by_agent: BTreeMap::new(),
+            unresolved: Unresolved::default(),
             api: ApiStatsSnapshot::default(),
             conversations: 0,
             legs: 0,
@@ -170,6 +155,7 @@ impl RunOutcome {
                 *o.leg_labels.entry(k.clone()).or_default() += v;
             }
             o.lookups.add(&p.stats.lookups);
+            o.unresolved.add(&p.stats.unresolved);
             for (target, source) in [
                 (&mut o.by_queue, &p.stats.by_queue),
                 (&mut o.by_media, &p.stats.by_media),
@@ -885,14 +871,16 @@ pub fn build_rows(
                 conversation_start: c.start,
                 participant_id: ev.participant_id.clone(),
                 user_id: ev.user_id.clone(),
+                agent_name: ev.user_id.as_deref().map(|u| catalogs.user_name(u)),
                 purpose: ev.purpose.clone(),
                 media_type: ev.media_type.clone(),
                 queue_id: ev.queue_id.clone(),
+                queue_name: ev.queue_id.as_deref().map(|q| catalogs.queue_name(q)),
                 connected: ev.connected,
                 label: *label,
                 analytics_wrapup_code: ev.code.clone(),
                 lookup_wrapup_code: None,
-                wrapup_code_name: ev.code.as_deref().and_then(|code| catalogs.code_name(code)),
+                wrapup_code_name: ev.code.as_deref().map(|code| catalogs.code_name(code)),
                 wrapup_required: None,
                 wrapup_prompt: None,
                 wrapup_skipped: None,
@@ -902,7 +890,11 @@ pub fn build_rows(
                 talk_ms: ev.talk_ms,
                 detail: None,
             };
-            if leg.analytics_wrapup_code.is_some() && leg.wrapup_code_name.is_none() {
+            if ev
+                .code
+                .as_deref()
+                .is_some_and(|c| catalogs.known_code(c).is_none())
+            {
                 leg.detail = Some("code id not found in the wrap-up code catalog (deleted, or in another division)".into());
             }
             let looked_up = *p == Plan::Lookup && cfg.lookup.wants(*label);
@@ -925,7 +917,13 @@ pub fn build_rows(
                     let settled = classify::settle_leg(*label, participant);
                     leg.label = settled.label;
                     if let Some(code) = settled.code {
-                        leg.wrapup_code_name = catalogs.code_name(&code).or(settled.code_name);
+                        // The name the Conversations API sent beats the fallback.
+                        leg.wrapup_code_name = Some(
+                            catalogs
+                                .known_code(&code)
+                                .or(settled.code_name)
+                                .unwrap_or_else(|| unresolved(&code)),
+                        );
                         leg.lookup_wrapup_code = Some(code);
                     }
                     if settled.detail.is_some() {
@@ -982,13 +980,23 @@ pub fn build_rows(
             },
             None => (None, None, None),
         };
-        let agent =
-            decisive_leg.and_then(|l| l.user_id.as_deref().or(Some(l.participant_id.as_str())));
+        // Sentences name the agent and code when a catalog knows them, else show the bare id.
+        let agent = decisive_leg.and_then(|l| {
+            let known = l.user_id.as_deref().and_then(|u| catalogs.users.get(u));
+            known
+                .map(String::as_str)
+                .or(l.user_id.as_deref())
+                .or(Some(l.participant_id.as_str()))
+        });
         let shown_code = decisive_leg.and_then(|l| {
+            let id = l
+                .lookup_wrapup_code
+                .as_deref()
+                .or(l.analytics_wrapup_code.as_deref());
             l.wrapup_code_name
                 .as_deref()
-                .or(l.lookup_wrapup_code.as_deref())
-                .or(l.analytics_wrapup_code.as_deref())
+                .filter(|n| !is_unresolved(id, Some(n)))
+                .or(id)
         });
         let facts = ReasonFacts {
             agent,
@@ -1002,6 +1010,20 @@ pub fn build_rows(
                 _ => None,
             },
         };
+        let u = &mut pstats.unresolved;
+        for l in &legs_out {
+            let code = l
+                .lookup_wrapup_code
+                .as_deref()
+                .or(l.analytics_wrapup_code.as_deref());
+            u.codes += u64::from(is_unresolved(code, l.wrapup_code_name.as_deref()));
+            u.users += u64::from(is_unresolved(l.user_id.as_deref(), l.agent_name.as_deref()));
+            u.queues += u64::from(is_unresolved(
+                l.queue_id.as_deref(),
+                l.queue_name.as_deref(),
+            ));
+        }
+        u.codes += u64::from(is_unresolved(code_id.as_deref(), code_name.as_deref()));
         for l in &legs_out {
             *pstats
                 .leg_labels
@@ -1028,6 +1050,9 @@ pub fn build_rows(
                 .entry(label.as_str().to_string())
                 .or_default() += 1;
         }
+        let queue_name = queue.as_deref().map(|q| catalogs.queue_name(q));
+        pstats.unresolved.queues +=
+            u64::from(is_unresolved(queue.as_deref(), queue_name.as_deref()));
         conv_rows.push(ConversationRow {
             conversation_id: c.id.clone(),
             conversation_start: c.start,
@@ -1035,6 +1060,7 @@ pub fn build_rows(
             media_type: media,
             originating_direction: c.direction.clone(),
             queue_id: queue,
+            queue_name,
             agent_legs: legs_out.len() as i32,
             classification: label,
             reason: reason(label, &facts),

@@ -173,6 +173,8 @@ pub struct ConversationRow {
     pub media_type: Option<String>,
     pub originating_direction: Option<String>,
     pub queue_id: Option<String>,
+    /// Name of `queue_id` by the rule in [`crate::pipeline::Catalogs`].
+    pub queue_name: Option<String>,
     pub agent_legs: i32,
     pub classification: ConversationLabel,
     pub reason: String,
@@ -193,9 +195,12 @@ pub struct LegRow {
     pub conversation_start: DateTime<Utc>,
     pub participant_id: String,
     pub user_id: Option<String>,
+    /// Name of `user_id` by the rule in [`crate::pipeline::Catalogs`].
+    pub agent_name: Option<String>,
     pub purpose: String,
     pub media_type: Option<String>,
     pub queue_id: Option<String>,
+    pub queue_name: Option<String>,
     pub connected: bool,
     pub label: LegLabel,
     pub analytics_wrapup_code: Option<String>,

@@ -2,7 +2,7 @@
 //! `summary.html`, the code catalog and `manifest.json`. Every file here is written atomically, and
 //! the manifest last.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,8 @@ pub const SUMMARY_JSON: &str = "summary.json";
 pub const SUMMARY_MD: &str = "summary.md";
 pub const SUMMARY_HTML: &str = "summary.html";
 pub const CODES_FILE: &str = "wrapup_codes.csv";
+pub const QUEUES_FILE: &str = "queues.csv";
+pub const USERS_FILE: &str = "users.csv";
 pub const INDEX_FILE: &str = "partitions.json";
 
 /// An exclusive lock on the output directory, held for the whole run.
@@ -87,32 +89,60 @@ impl OutputLock {
     }
 }
 
-/// Reads the wrap-up code catalog once per run.
+/// Reads the wrap-up code, queue and user catalogs once per run.
 pub async fn load_catalogs(client: &ApiClient) -> Result<Catalogs, Failure> {
-    let codes = client
-        .list_all("wrapup_codes", "/api/v2/routing/wrapupcodes", 100)
-        .await
-        .map_err(|e| {
-            let status = match e {
-                ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => ExitStatus::Auth,
-                _ => ExitStatus::ApiUnavailable,
-            };
-            let hint = if status == ExitStatus::Auth {
-                " (the OAuth client's role needs routing:wrapupCode:view)"
-            } else {
-                ""
-            };
-            Failure::new(
-                status,
-                format!("cannot read the wrap-up code catalog: {e}{hint}"),
-            )
-        })?;
     Ok(Catalogs {
-        codes: codes
-            .into_iter()
-            .filter_map(|c| c.name.map(|n| (c.id, n)))
-            .collect(),
+        codes: load_catalog(
+            client,
+            "wrapup_codes",
+            "/api/v2/routing/wrapupcodes",
+            "wrap-up code",
+            "routing:wrapupCode:view",
+        )
+        .await?,
+        queues: load_catalog(
+            client,
+            "queues",
+            "/api/v2/routing/queues",
+            "queue",
+            "routing:queue:view",
+        )
+        .await?,
+        users: load_catalog(
+            client,
+            "users",
+            "/api/v2/users",
+            "user",
+            "directory:user:view",
+        )
+        .await?,
     })
+}
+
+/// One id → name listing; a refusal is an authentication error naming the missing permission.
+async fn load_catalog(
+    client: &ApiClient,
+    op: &'static str,
+    path: &str,
+    what: &str,
+    permission: &str,
+) -> Result<HashMap<String, String>, Failure> {
+    let entities = client.list_all(op, path, 100).await.map_err(|e| {
+        let status = match e {
+            ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => ExitStatus::Auth,
+            _ => ExitStatus::ApiUnavailable,
+        };
+        let hint = if status == ExitStatus::Auth {
+            format!(" (the OAuth client's role needs {permission})")
+        } else {
+            String::new()
+        };
+        Failure::new(status, format!("cannot read the {what} catalog: {e}{hint}"))
+    })?;
+    Ok(entities
+        .into_iter()
+        .filter_map(|c| c.name.map(|n| (c.id, n)))
+        .collect())
 }
 
 /// The share of every label, for `summary.json`.
@@ -149,6 +179,8 @@ pub struct Summary {
     pub by_media: BTreeMap<String, BTreeMap<String, u64>>,
     /// Agents with the most `missing` legs, most first; empty until collected.
     pub top_missing_agents: Vec<AgentMissing>,
+    /// Name cells written as `(unresolved) <id>`, per catalog (both tables counted).
+    pub unresolved: crate::pipeline::Unresolved,
 }
 
 /// One agent (user id, else participant id) and how many of their legs are `missing`.
@@ -245,6 +277,7 @@ fn summary(cfg: &Config, o: &RunOutcome) -> Summary {
         by_queue: o.by_queue.clone(),
         by_media: o.by_media.clone(),
         top_missing_agents: crate::summary_html::top_missing_agents(&o.missing_by_agent, 20),
+        unresolved: o.unresolved.clone(),
     }
 }
 
@@ -289,6 +322,11 @@ fn summary_markdown(s: &Summary) -> String {
         "\n## Lookups\n\n{} conversations needed a lookup; {} were made, {} skipped by the budget, {} with lookups off, {} failed ({} transient).\n",
         lk.needed, lk.made, lk.over_budget, lk.disabled, lk.failed, lk.failed_transient
     ));
+    let u = &s.unresolved;
+    md.push_str(&format!(
+        "\n## Names\n\n{} wrap-up code, {} queue and {} user names were not in the catalogs and read `(unresolved) <id>`.\n",
+        u.codes, u.queues, u.users
+    ));
     let a = &s.api;
     md.push_str(&format!(
         "\n## API\n\n{} requests ({} retries, {} rate-limited, {} server errors, {} transport errors), {} token requests.\n",
@@ -301,6 +339,30 @@ fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> anyhow::Result
     let mut info = sink::write_file_atomically(&dir.join(name), 0, |w| {
         serde_json::to_writer_pretty(&mut *w, value)?;
         w.write_all(b"\n")?;
+        Ok(())
+    })?;
+    info.path = PathBuf::from(name);
+    Ok(info)
+}
+
+/// Writes one catalog as `id,name` rows sorted by id, so runs can be compared with `diff`.
+fn write_catalog(
+    dir: &Path,
+    name: &str,
+    header: [&str; 2],
+    map: &HashMap<String, String>,
+) -> anyhow::Result<sink::FileInfo> {
+    let mut rows: Vec<(&String, &String)> = map.iter().collect();
+    rows.sort();
+    let mut info = sink::write_file_atomically(&dir.join(name), rows.len() as u64, |w| {
+        let mut csv = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(w);
+        csv.write_record(header)?;
+        for (id, name) in rows {
+            csv.write_record([id, name])?;
+        }
+        csv.flush()?;
         Ok(())
     })?;
     info.path = PathBuf::from(name);
@@ -349,23 +411,17 @@ pub fn finish(
         .map_err(out_err)?;
         info.path = PathBuf::from(SUMMARY_HTML);
         files.push(info);
-        let mut codes: Vec<(&String, &String)> = catalogs.codes.iter().collect();
-        codes.sort();
-        let mut info =
-            sink::write_file_atomically(&dir.join(CODES_FILE), codes.len() as u64, |w| {
-                let mut csv = csv::WriterBuilder::new()
-                    .terminator(csv::Terminator::Any(b'\n'))
-                    .from_writer(w);
-                csv.write_record(["wrapup_code_id", "wrapup_code_name"])?;
-                for (id, name) in codes {
-                    csv.write_record([id, name])?;
-                }
-                csv.flush()?;
-                Ok(())
-            })
-            .map_err(out_err)?;
-        info.path = PathBuf::from(CODES_FILE);
-        files.push(info);
+        for (name, header, map) in [
+            (
+                CODES_FILE,
+                ["wrapup_code_id", "wrapup_code_name"],
+                &catalogs.codes,
+            ),
+            (QUEUES_FILE, ["queue_id", "queue_name"], &catalogs.queues),
+            (USERS_FILE, ["user_id", "user_name"], &catalogs.users),
+        ] {
+            files.push(write_catalog(dir, name, header, map).map_err(out_err)?);
+        }
     }
     let manifest = Manifest {
         run_id,

@@ -895,6 +895,7 @@ mod tests {
                 agent: "agent-7".into(),
                 missing: 4,
             }],
+            unresolved: Default::default(),
         }
     }
 

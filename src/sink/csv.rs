@@ -30,6 +30,7 @@ pub fn write_conversations_csv<W: Write>(w: W, rows: &[ConversationRow]) -> anyh
             opt_str(r.media_type.as_deref()),
             opt_str(r.originating_direction.as_deref()),
             opt_str(r.queue_id.as_deref()),
+            opt_str(r.queue_name.as_deref()),
             r.agent_legs.to_string().into(),
             r.classification.as_str().into(),
             r.reason.as_str().into(),
@@ -57,9 +58,11 @@ pub fn write_legs_csv<W: Write>(w: W, rows: &[LegRow]) -> anyhow::Result<()> {
             ts(&r.conversation_start).into(),
             r.participant_id.as_str().into(),
             opt_str(r.user_id.as_deref()),
+            opt_str(r.agent_name.as_deref()),
             r.purpose.as_str().into(),
             opt_str(r.media_type.as_deref()),
             opt_str(r.queue_id.as_deref()),
+            opt_str(r.queue_name.as_deref()),
             boolean(r.connected).into(),
             r.label.as_str().into(),
             opt_str(r.analytics_wrapup_code.as_deref()),
@@ -148,12 +151,12 @@ mod tests {
         let text = to_string(|buf| write_conversations_csv(buf, &rows));
         let expected = concat!(
             "conversation_id,conversation_start,conversation_end,media_type,originating_direction,",
-            "queue_id,agent_legs,classification,reason,wrapup_code_id,wrapup_code_name,code_source,",
-            "acw_ms,handle_ms,lookup,ended_minutes_before_as_of\n",
-            "c-1,2026-11-20T08:15:00.000Z,2026-11-20T08:20:30.123Z,voice,inbound,q-1,2,coded,",
-            "\"Agent said \"\"done\"\", then left,\nlater\",code-1,\"Sales, Won\",analytics,",
+            "queue_id,queue_name,agent_legs,classification,reason,wrapup_code_id,wrapup_code_name,",
+            "code_source,acw_ms,handle_ms,lookup,ended_minutes_before_as_of\n",
+            "c-1,2026-11-20T08:15:00.000Z,2026-11-20T08:20:30.123Z,voice,inbound,q-1,\"Sales, EU\",",
+            "2,coded,\"Agent said \"\"done\"\", then left,\nlater\",code-1,\"Sales, Won\",analytics,",
             "1500,300000,not_needed,42\n",
-            "c-2,2026-11-20T23:59:59.999Z,,,,,0,in_progress,Still running.,,,,0,0,disabled,\n",
+            "c-2,2026-11-20T23:59:59.999Z,,,,,,0,in_progress,Still running.,,,,0,0,disabled,\n",
         );
         assert_eq!(text, expected);
         assert!(!text.starts_with('\u{feff}'));
@@ -164,12 +167,14 @@ mod tests {
         let rows = leg::fixture();
         let text = to_string(|buf| write_legs_csv(buf, &rows));
         let expected = concat!(
-            "conversation_id,conversation_start,participant_id,user_id,purpose,media_type,queue_id,",
-            "connected,label,analytics_wrapup_code,lookup_wrapup_code,wrapup_code_name,",
-            "wrapup_required,wrapup_prompt,wrapup_skipped,acw_skipped,acw_ms,handle_ms,talk_ms,detail\n",
-            "c-1,2026-11-20T08:15:00.000Z,p-1,u-1,agent,voice,q-1,true,coded,code-1,,\"Sales, Won\",",
+            "conversation_id,conversation_start,participant_id,user_id,agent_name,purpose,media_type,",
+            "queue_id,queue_name,connected,label,analytics_wrapup_code,lookup_wrapup_code,",
+            "wrapup_code_name,wrapup_required,wrapup_prompt,wrapup_skipped,acw_skipped,acw_ms,",
+            "handle_ms,talk_ms,detail\n",
+            "c-1,2026-11-20T08:15:00.000Z,p-1,u-1,\"Zoë \"\"Z\"\" Ng\",agent,voice,q-1,(unresolved) q-1,",
+            "true,coded,code-1,,\"Sales, Won\",",
             "true,MANDATORY_TIMEOUT,false,false,1500,300000,200000,\"=HYPERLINK(\"\"x\"\")\"\n",
-            "c-2,2026-11-20T23:59:59.999Z,p-2,,user,,,false,not_connected,,,,,,,true,0,0,0,\n",
+            "c-2,2026-11-20T23:59:59.999Z,p-2,,,user,,,,false,not_connected,,,,,,,true,0,0,0,\n",
         );
         assert_eq!(text, expected);
     }
@@ -195,17 +200,18 @@ mod tests {
             assert_eq!(rec[3], r.media_type.clone().unwrap_or_default());
             assert_eq!(rec[4], r.originating_direction.clone().unwrap_or_default());
             assert_eq!(rec[5], r.queue_id.clone().unwrap_or_default());
-            assert_eq!(rec[6].parse::<i32>().unwrap(), r.agent_legs);
-            assert_eq!(rec[7], r.classification.as_str());
-            assert_eq!(rec[8], r.reason);
-            assert_eq!(rec[9], r.wrapup_code_id.clone().unwrap_or_default());
-            assert_eq!(rec[10], r.wrapup_code_name.clone().unwrap_or_default());
-            assert_eq!(rec[11], r.code_source.map_or("", |c| c.as_str()));
-            assert_eq!(rec[12].parse::<i64>().unwrap(), r.acw_ms);
-            assert_eq!(rec[13].parse::<i64>().unwrap(), r.handle_ms);
-            assert_eq!(rec[14], r.lookup.as_str());
+            assert_eq!(rec[6], r.queue_name.clone().unwrap_or_default());
+            assert_eq!(rec[7].parse::<i32>().unwrap(), r.agent_legs);
+            assert_eq!(rec[8], r.classification.as_str());
+            assert_eq!(rec[9], r.reason);
+            assert_eq!(rec[10], r.wrapup_code_id.clone().unwrap_or_default());
+            assert_eq!(rec[11], r.wrapup_code_name.clone().unwrap_or_default());
+            assert_eq!(rec[12], r.code_source.map_or("", |c| c.as_str()));
+            assert_eq!(rec[13].parse::<i64>().unwrap(), r.acw_ms);
+            assert_eq!(rec[14].parse::<i64>().unwrap(), r.handle_ms);
+            assert_eq!(rec[15], r.lookup.as_str());
             assert_eq!(
-                (!rec[15].is_empty()).then(|| rec[15].parse::<i64>().unwrap()),
+                (!rec[16].is_empty()).then(|| rec[16].parse::<i64>().unwrap()),
                 r.ended_minutes_before_as_of
             );
         }
@@ -226,9 +232,11 @@ mod tests {
                 r.conversation_start.format(TIMESTAMP_FORMAT).to_string(),
                 r.participant_id.clone(),
                 opt(&r.user_id),
+                opt(&r.agent_name),
                 r.purpose.clone(),
                 opt(&r.media_type),
                 opt(&r.queue_id),
+                opt(&r.queue_name),
                 r.connected.to_string(),
                 r.label.as_str().to_string(),
                 opt(&r.analytics_wrapup_code),

@@ -28,7 +28,8 @@ use crate::record::{ConversationRow, LegRow};
 pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// Version of the column layout; bump when a column changes type or meaning.
-pub const SCHEMA_VERSION: &str = "1";
+/// 2: `queue_name` and `agent_name` added; `wrapup_code_name` is null only without a code.
+pub const SCHEMA_VERSION: &str = "2";
 
 /// File metadata key holding the crate version that wrote the file.
 pub const VERSION_KEY: &str = "wrapup_audit_version";
@@ -49,6 +50,7 @@ pub fn conversations_schema() -> SchemaRef {
         Field::new("media_type", Utf8, true),
         Field::new("originating_direction", Utf8, true),
         Field::new("queue_id", Utf8, true),
+        Field::new("queue_name", Utf8, true),
         Field::new("agent_legs", Int32, false),
         Field::new("classification", Utf8, false),
         Field::new("reason", Utf8, false),
@@ -70,9 +72,11 @@ pub fn legs_schema() -> SchemaRef {
         Field::new("conversation_start", timestamp(), false),
         Field::new("participant_id", Utf8, false),
         Field::new("user_id", Utf8, true),
+        Field::new("agent_name", Utf8, true),
         Field::new("purpose", Utf8, false),
         Field::new("media_type", Utf8, true),
         Field::new("queue_id", Utf8, true),
+        Field::new("queue_name", Utf8, true),
         Field::new("connected", Boolean, false),
         Field::new("label", Utf8, false),
         Field::new("analytics_wrapup_code", Utf8, true),
@@ -98,6 +102,7 @@ pub fn conversations_batch(rows: &[ConversationRow]) -> anyhow::Result<RecordBat
         strings(rows, |r| r.media_type.as_deref()),
         strings(rows, |r| r.originating_direction.as_deref()),
         strings(rows, |r| r.queue_id.as_deref()),
+        strings(rows, |r| r.queue_name.as_deref()),
         Arc::new(
             rows.iter()
                 .map(|r| Some(r.agent_legs))
@@ -123,9 +128,11 @@ pub fn legs_batch(rows: &[LegRow]) -> anyhow::Result<RecordBatch> {
         timestamps(rows, |r| Some(r.conversation_start)),
         strings(rows, |r| Some(r.participant_id.as_str())),
         strings(rows, |r| r.user_id.as_deref()),
+        strings(rows, |r| r.agent_name.as_deref()),
         strings(rows, |r| Some(r.purpose.as_str())),
         strings(rows, |r| r.media_type.as_deref()),
         strings(rows, |r| r.queue_id.as_deref()),
+        strings(rows, |r| r.queue_name.as_deref()),
         booleans(rows, |r| Some(r.connected)),
         strings(rows, |r| Some(r.label.as_str())),
         strings(rows, |r| r.analytics_wrapup_code.as_deref()),
@@ -298,10 +305,11 @@ mod tests {
             times(batch, "conversation_start"),
             times(batch, "conversation_end"),
         );
-        let (media, dir, queue) = (
+        let (media, dir, queue, queue_name) = (
             strs(batch, "media_type"),
             strs(batch, "originating_direction"),
             strs(batch, "queue_id"),
+            strs(batch, "queue_name"),
         );
         let (class, reason, code, name, source) = (
             strs(batch, "classification"),
@@ -332,6 +340,7 @@ mod tests {
                 media_type: media[i].clone(),
                 originating_direction: dir[i].clone(),
                 queue_id: queue[i].clone(),
+                queue_name: queue_name[i].clone(),
                 agent_legs: agent_legs[i],
                 classification: ConversationLabel::parse(class[i].as_deref().unwrap()).unwrap(),
                 reason: reason[i].clone().unwrap(),
@@ -377,6 +386,7 @@ mod tests {
             s("user_id"),
             s("purpose"),
         );
+        let (agents, queue_names) = (s("agent_name"), s("queue_name"));
         let (media, queue, connected, label) = (
             s("media_type"),
             s("queue_id"),
@@ -404,9 +414,11 @@ mod tests {
                 conversation_start: starts[i].unwrap(),
                 participant_id: pids[i].clone().unwrap(),
                 user_id: users[i].clone(),
+                agent_name: agents[i].clone(),
                 purpose: purposes[i].clone().unwrap(),
                 media_type: media[i].clone(),
                 queue_id: queue[i].clone(),
+                queue_name: queue_names[i].clone(),
                 connected: connected[i].unwrap(),
                 label: enum_from(&labels, LegLabel::as_str, label[i].as_deref().unwrap()),
                 analytics_wrapup_code: a_code[i].clone(),

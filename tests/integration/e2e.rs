@@ -115,6 +115,40 @@ async fn multi_day_run_matches_ground_truth() {
     }
     assert!(leg_count > 400);
 
+    // Names: every agent and queue name is the simulator's name for the reported id.
+    let agents: HashMap<String, String> = sim
+        .agents()
+        .iter()
+        .map(|a| (a.id.to_string(), a.name.to_string()))
+        .collect();
+    let queues: HashMap<String, String> = sim
+        .queues()
+        .iter()
+        .map(|q| (q.id.to_string(), q.name.to_string()))
+        .collect();
+    let check_name = |names: &HashMap<String, String>, id: &str, name: &str, what: &str| {
+        if id.is_empty() {
+            assert_eq!(name, "", "{what} name without an id");
+        } else {
+            assert_eq!(Some(name), names.get(id).map(String::as_str), "{what} {id}");
+        }
+    };
+    let mut named = 0;
+    for l in &legs {
+        check_name(&agents, &l["user_id"], &l["agent_name"], "agent");
+        check_name(&queues, &l["queue_id"], &l["queue_name"], "queue");
+        named += usize::from(!l["agent_name"].is_empty());
+    }
+    for r in &rows {
+        check_name(&queues, &r["queue_id"], &r["queue_name"], "queue");
+        // A code is never left without a name.
+        assert_eq!(
+            r["wrapup_code_id"].is_empty(),
+            r["wrapup_code_name"].is_empty()
+        );
+    }
+    assert!(named > 400, "agent names: {named}");
+
     // Lookups: exactly one per conversation that needed one, and none for any other.
     let looked_up: Vec<String> = sim
         .request_log()
@@ -157,6 +191,19 @@ async fn multi_day_run_matches_ground_truth() {
     assert_eq!(
         summary["lookups"]["made"].as_u64().unwrap() as usize,
         needed.len()
+    );
+    // Every queue and user resolves; codes may not (deleted or other-division codes).
+    let unresolved_codes = legs
+        .iter()
+        .filter(|l| l["wrapup_code_name"].starts_with("(unresolved) "))
+        .count()
+        + rows
+            .iter()
+            .filter(|r| r["wrapup_code_name"].starts_with("(unresolved) "))
+            .count();
+    assert_eq!(
+        summary["unresolved"],
+        serde_json::json!({"codes": unresolved_codes, "queues": 0, "users": 0})
     );
     sim.shutdown().await;
 }
@@ -323,4 +370,25 @@ async fn a_day_above_the_result_cap_is_split_and_complete() {
     // Never asked for a page past the cap, so no 400 was needed to find out.
     assert!(sim.request_log().iter().all(|r| r.status != 400));
     sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_catalog_permissions_fail_with_their_names() {
+    for permission in ["routing:queue:view", "directory:user:view"] {
+        let sim = sim_with(wrapup_audit::simulator::SimConfig {
+            now: as_of(),
+            conversations_per_day: 20,
+            denied_permissions: vec![permission.into()],
+            ..Default::default()
+        })
+        .await;
+        let out = tempfile::tempdir().unwrap();
+        let cmd = run_cmd("2026-11-20", "2026-11-21", out.path());
+        let err = run_in_process(&cmd, &sim).await.expect_err("run fails");
+        assert_eq!(err.status.code(), 3, "{}", err.message);
+        assert!(err.message.contains(permission), "{}", err.message);
+        // Refused before the audit: no partition was written.
+        assert!(!out.path().join("date=2026-11-20").exists());
+        sim.shutdown().await;
+    }
 }

@@ -9,3 +9,4 @@ mod e2e;
 mod faults;
 mod jobs;
 mod operators;
+mod sample_output;

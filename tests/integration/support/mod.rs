@@ -21,6 +21,8 @@ pub async fn sim(seed: u64, per_day: u32) -> SimHandle {
         seed,
         conversations_per_day: per_day,
         now: as_of(),
+        // So large it is never near: tests of the real quota set their own.
+        rate_limit_per_minute: 1_000_000,
         ..SimConfig::default()
     })
     .await
