@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use wrapup_audit::cli::RunCmd;
 
 /// Keys whose values differ on every run.
-const VOLATILE_KEYS: &[&str] = &["run_id", "started_at", "finished_at"];
+const VOLATILE_KEYS: &[&str] = &["run_id", "started_at", "finished_at", "peak_rss_kb"];
 /// Left out of the folder and the comparison: the lock is gitignored.
 const LOCK_FILE: &str = ".wrapup-audit.lock";
 
