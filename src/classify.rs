@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::api::wire::{AnalyticsConversation, AnalyticsParticipant, ConversationParticipant};
+use crate::api::wire::{
+    AnalyticsConversation, AnalyticsParticipant, ConversationParticipant, MetricName,
+};
 use crate::record::{ConversationLabel, LegLabel};
 
 /// The system literal written when timed after-call work expires.
@@ -60,11 +62,11 @@ pub fn leg_evidence(p: &AnalyticsParticipant) -> LegEvidence {
         }
         ev.acw_skipped |= s.acw_skipped == Some(true);
         for m in &s.metrics {
-            match m.name.as_str() {
-                "tAcw" => ev.acw_ms += m.value,
-                "tHandle" => ev.handle_ms += m.value,
-                "tTalk" => ev.talk_ms += m.value,
-                _ => {}
+            match m.name {
+                MetricName::Acw => ev.acw_ms += m.value,
+                MetricName::Handle => ev.handle_ms += m.value,
+                MetricName::Talk => ev.talk_ms += m.value,
+                MetricName::Other => {}
             }
         }
         for seg in &s.segments {

@@ -125,7 +125,7 @@ pub struct ApiClient {
 
 /// Installs the TLS crypto provider once per process (reqwest is built without a default one so that
 /// no C toolchain is needed for TLS).
-fn install_tls_provider() {
+pub fn install_tls_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

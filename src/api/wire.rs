@@ -151,9 +151,22 @@ pub struct AnalyticsSegment {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyticsMetric {
-    pub name: String,
+    pub name: MetricName,
     #[serde(default)]
     pub value: i64,
+}
+
+/// The session metrics the classifier reads; every other name is skipped without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum MetricName {
+    #[serde(rename = "tAcw")]
+    Acw,
+    #[serde(rename = "tHandle")]
+    Handle,
+    #[serde(rename = "tTalk")]
+    Talk,
+    #[serde(other)]
+    Other,
 }
 
 /// `Conversation` from `GET /api/v2/conversations/{conversationId}`.

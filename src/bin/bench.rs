@@ -94,6 +94,7 @@ fn ingest() {
         })
         .await
         .unwrap();
+        wrapup_audit::api::install_tls_provider();
         let http = reqwest::Client::new();
         let token: serde_json::Value = http
             .post(format!("{}/oauth/token", sim.base_url()))

@@ -154,7 +154,7 @@ fn session(
         metrics: metrics
             .iter()
             .map(|(n, v)| AnalyticsMetric {
-                name: (*n).into(),
+                name: serde_json::from_value(serde_json::json!(n)).unwrap(),
                 value: *v,
             })
             .collect(),
