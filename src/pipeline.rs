@@ -24,7 +24,7 @@ use crate::reason::{reason, ReasonFacts};
 use crate::record::{
     CodeSource, ConversationLabel, ConversationRow, LegLabel, LegRow, LookupStatus,
 };
-use crate::sink::{self, PartitionFiles};
+use crate::sink;
 
 /// The details query refuses `pageNumber × pageSize` beyond this many results.
 pub const QUERY_RESULT_CAP: u64 = 100_000;
@@ -183,8 +183,8 @@ impl RunOutcome {
 /// In auto mode, windows at least this long read their historical days with async jobs.
 pub const AUTO_JOBS_MIN_DAYS: usize = 7;
 
-/// Days fetched ahead of the one being enriched and written.
-const DAYS_AHEAD: usize = 2;
+/// Conversations classified, looked up and written per step of a day.
+const ROWS_PER_CHUNK: usize = 2_000;
 
 /// Aborts a spawned task when the run leaves its loop, by error or cancellation.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -293,7 +293,7 @@ pub async fn audit(
         );
     }
 
-    // Days are fetched ahead by a producer task (at most DAYS_AHEAD in flight), so the next day's pages
+    // Days are fetched ahead by a producer task (one day at most), so the next day's pages
     // load while this day's lookups run; lookups, writes and checkpoints stay in day order.
     let (tx, mut rx) = tokio::sync::mpsc::channel(1);
     let producer = {
@@ -304,24 +304,18 @@ pub async fn audit(
             cancel.clone(),
         );
         AbortOnDrop(tokio::spawn(async move {
-            let mut fetches = futures::stream::iter(todo)
-                .map(|(date, start, end, jobs)| {
-                    let (client, cfg, progress, cancel) = (&client, &cfg, &progress, &cancel);
-                    async move {
-                        (
-                            date,
-                            start,
-                            end,
-                            fetch_day(client, cfg, start, end, jobs, progress, cancel).await,
-                        )
-                    }
-                })
-                .buffered(DAYS_AHEAD);
-            // Not raced against `cancel`: the jobs path deletes its jobs on cancellation before returning.
-            while let Some(item) = fetches.next().await {
-                if tx.send(item).await.is_err() || cancel.is_cancelled() {
+            for (date, start, end, jobs) in todo {
+                // A slot first: the next day is fetched only once the consumer took the previous one,
+                // so at most two days are in memory. Not raced against `cancel`: the jobs path deletes
+                // its jobs on cancellation before returning.
+                let Ok(permit) = tx.reserve().await else {
+                    break;
+                };
+                if cancel.is_cancelled() {
                     break;
                 }
+                let fetched = fetch_day(&client, &cfg, start, end, jobs, &progress, &cancel).await;
+                permit.send((date, start, end, fetched));
             }
         }))
     };
@@ -346,32 +340,53 @@ pub async fn audit(
             ..PartitionStats::default()
         };
         let conversations = fetched.conversations;
-        let plan = plan_lookups(&conversations, cfg.lookup, &mut lookups_left);
-        let lookups = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => break,
-            r = enrich(&client, &conversations, &plan, cfg.concurrency, progress) => r,
-        };
-        let (conv_rows, leg_rows) =
-            build_rows(cfg, catalogs, &conversations, &plan, &lookups, &mut stats);
-        drop(conversations);
-
-        let files = sink::write_partition(
-            &cfg.output_dir,
-            run_id,
-            date,
-            &conv_rows,
-            &leg_rows,
-            cfg.formats,
-        )
-        .map_err(|e| {
+        let output = |e: anyhow::Error| {
             Failure::new(
                 ExitStatus::Output,
                 format!("cannot write partition date={date}: {e:#}"),
             )
-        })?;
-        let mut record =
-            partition_record(date, start, end, &conv_rows, leg_rows.len(), files, stats);
+        };
+        // Rows go to the files chunk by chunk, so a day's rows are never all in memory at once.
+        let mut writer =
+            sink::stream::PartitionWriter::create(&cfg.output_dir, run_id, date, cfg.formats)
+                .map_err(output)?;
+        let (mut n_convs, mut n_legs, mut is_final) = (0u64, 0u64, true);
+        let mut cancelled = false;
+        for chunk in conversations.chunks(ROWS_PER_CHUNK) {
+            let plan = plan_lookups(chunk, cfg.lookup, &mut lookups_left);
+            let lookups = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => { cancelled = true; break }
+                r = enrich(&client, chunk, &plan, cfg.concurrency, progress) => r,
+            };
+            let (conv_rows, leg_rows) =
+                build_rows(cfg, catalogs, chunk, &plan, &lookups, &mut stats);
+            is_final &= !conv_rows.iter().any(|r| {
+                matches!(
+                    r.classification,
+                    ConversationLabel::InProgress | ConversationLabel::TooRecent
+                )
+            });
+            n_convs += conv_rows.len() as u64;
+            n_legs += leg_rows.len() as u64;
+            writer.append(&conv_rows, &leg_rows).map_err(output)?;
+        }
+        if cancelled {
+            // Dropping the writer discards the staged day; finished days stay.
+            break;
+        }
+        drop(conversations);
+        let files = writer.finish().map_err(output)?;
+        let mut record = PartitionRecord {
+            date,
+            interval_start: iso_ms(start),
+            interval_end: iso_ms(end),
+            conversations: n_convs,
+            legs: n_legs,
+            is_final,
+            files: files.files,
+            stats,
+        };
         // Rows after the lake's horizon may be missing, not only too recent: redo the day later.
         record.is_final &= !lake_incomplete;
         tracing::info!(
@@ -1079,30 +1094,4 @@ pub fn build_rows(
 
 fn lookup_error_is_permanent(lookup: &Option<Result<Conversation, ApiError>>) -> bool {
     matches!(lookup, Some(Err(e)) if e.is_permanent())
-}
-
-fn partition_record(
-    date: NaiveDate,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    rows: &[ConversationRow],
-    legs: usize,
-    files: PartitionFiles,
-    stats: PartitionStats,
-) -> PartitionRecord {
-    PartitionRecord {
-        date,
-        interval_start: iso_ms(start),
-        interval_end: iso_ms(end),
-        conversations: rows.len() as u64,
-        legs: legs as u64,
-        is_final: !rows.iter().any(|r| {
-            matches!(
-                r.classification,
-                ConversationLabel::InProgress | ConversationLabel::TooRecent
-            )
-        }),
-        files: files.files,
-        stats,
-    }
 }

@@ -22,6 +22,16 @@ pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
 pub fn write_conversations_csv<W: Write>(w: W, rows: &[ConversationRow]) -> anyhow::Result<()> {
     let mut wtr = writer(w);
     wtr.write_record(CONVERSATION_COLUMNS)?;
+    append_conversations(&mut wtr, rows)?;
+    wtr.flush()?;
+    Ok(())
+}
+
+/// Appends conversation records (no header) to an open CSV writer.
+pub(crate) fn append_conversations<W: Write>(
+    wtr: &mut ::csv::Writer<W>,
+    rows: &[ConversationRow],
+) -> anyhow::Result<()> {
     for r in rows {
         let record: [Cow<'_, str>; CONVERSATION_COLUMNS.len()] = [
             r.conversation_id.as_str().into(),
@@ -44,7 +54,6 @@ pub fn write_conversations_csv<W: Write>(w: W, rows: &[ConversationRow]) -> anyh
         ];
         wtr.write_record(record.iter().map(|f| f.as_bytes()))?;
     }
-    wtr.flush()?;
     Ok(())
 }
 
@@ -52,6 +61,16 @@ pub fn write_conversations_csv<W: Write>(w: W, rows: &[ConversationRow]) -> anyh
 pub fn write_legs_csv<W: Write>(w: W, rows: &[LegRow]) -> anyhow::Result<()> {
     let mut wtr = writer(w);
     wtr.write_record(LEG_COLUMNS)?;
+    append_legs(&mut wtr, rows)?;
+    wtr.flush()?;
+    Ok(())
+}
+
+/// Appends leg records (no header) to an open CSV writer.
+pub(crate) fn append_legs<W: Write>(
+    wtr: &mut ::csv::Writer<W>,
+    rows: &[LegRow],
+) -> anyhow::Result<()> {
     for r in rows {
         let record: [Cow<'_, str>; LEG_COLUMNS.len()] = [
             r.conversation_id.as_str().into(),
@@ -79,11 +98,10 @@ pub fn write_legs_csv<W: Write>(w: W, rows: &[LegRow]) -> anyhow::Result<()> {
         ];
         wtr.write_record(record.iter().map(|f| f.as_bytes()))?;
     }
-    wtr.flush()?;
     Ok(())
 }
 
-fn writer<W: Write>(w: W) -> ::csv::Writer<W> {
+pub(crate) fn writer<W: Write>(w: W) -> ::csv::Writer<W> {
     WriterBuilder::new()
         .delimiter(b',')
         .terminator(Terminator::Any(b'\n'))

@@ -12,6 +12,7 @@
 pub mod atomic;
 pub mod csv;
 pub mod parquet;
+pub mod stream;
 #[cfg(test)]
 mod testdata;
 
@@ -81,9 +82,9 @@ pub const LEG_COLUMNS: &[&str] = &[
 ];
 
 /// Prefix of a run's staging directory under the output directory.
-const STAGING_PREFIX: &str = ".staging-";
+pub(crate) const STAGING_PREFIX: &str = ".staging-";
 /// Prefix of a replaced partition awaiting deletion.
-const TRASH_PREFIX: &str = ".trash-";
+pub(crate) const TRASH_PREFIX: &str = ".trash-";
 
 /// One file format of the reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -370,7 +371,7 @@ fn stage(
 }
 
 /// Replaces `final_dir` by `staged`, restoring the old directory if the second rename fails.
-fn swap_into_place(staged: &Path, final_dir: &Path, trash: &Path) -> anyhow::Result<()> {
+pub(crate) fn swap_into_place(staged: &Path, final_dir: &Path, trash: &Path) -> anyhow::Result<()> {
     let out_dir = atomic::parent_dir(final_dir);
     remove_dir_if_exists(trash)?;
     let had_old = match fs::rename(final_dir, trash) {
@@ -402,7 +403,7 @@ fn discard_staging(staging_root: &Path, staged: &Path) {
     let _ = fs::remove_dir(staging_root);
 }
 
-fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
     match fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -411,7 +412,7 @@ fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// The run id becomes part of directory names; it must not escape the output directory.
-fn check_run_id(run_id: &str) -> anyhow::Result<()> {
+pub(crate) fn check_run_id(run_id: &str) -> anyhow::Result<()> {
     let ok = !run_id.is_empty()
         && run_id
             .chars()
