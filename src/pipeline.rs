@@ -186,6 +186,100 @@ pub const AUTO_JOBS_MIN_DAYS: usize = 7;
 /// Conversations classified, looked up and written per step of a day.
 const ROWS_PER_CHUNK: usize = 2_000;
 
+/// Messages the fetching task may send ahead of the writer (pages of at most `page_size` rows).
+const MSGS_AHEAD: usize = 8;
+
+/// What the fetching task sends: a day starts, rows of it in API order, the day is done.
+enum Msg {
+    Day(NaiveDate, DateTime<Utc>, DateTime<Utc>),
+    Rows(Vec<Fetched>),
+    Done(Result<DayMeta, ApiError>),
+}
+
+/// What a day's fetch learnt besides its rows.
+pub struct DayMeta {
+    pub dropped_outside: u64,
+    pub dropped_duplicates: u64,
+    /// Jobs only: the data lake holds everything before this instant.
+    pub complete_until: Option<DateTime<Utc>>,
+}
+
+/// The day being written.
+struct DayState {
+    date: NaiveDate,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    writer: sink::stream::PartitionWriter,
+    stats: PartitionStats,
+    buffer: Vec<Fetched>,
+    conversations: u64,
+    legs: u64,
+    is_final: bool,
+}
+
+impl DayState {
+    fn new(
+        date: NaiveDate,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        writer: sink::stream::PartitionWriter,
+    ) -> DayState {
+        DayState {
+            date,
+            start,
+            end,
+            writer,
+            stats: PartitionStats::default(),
+            buffer: Vec::new(),
+            conversations: 0,
+            legs: 0,
+            is_final: true,
+        }
+    }
+}
+
+fn output_failure(date: NaiveDate, e: anyhow::Error) -> Failure {
+    Failure::new(
+        ExitStatus::Output,
+        format!("cannot write partition date={date}: {e:#}"),
+    )
+}
+
+/// Plans, looks up, classifies and appends one chunk of a day. False when the run was cancelled.
+async fn write_chunk(
+    cfg: &Config,
+    catalogs: &Catalogs,
+    client: &ApiClient,
+    progress: &crate::progress::Progress,
+    cancel: &CancellationToken,
+    st: &mut DayState,
+    chunk: Vec<Fetched>,
+    lookups_left: &mut Option<u64>,
+) -> Result<bool, Failure> {
+    if chunk.is_empty() {
+        return Ok(true);
+    }
+    let plan = plan_lookups(&chunk, cfg.lookup, lookups_left);
+    let lookups = tokio::select! {
+        biased;
+        _ = cancel.cancelled() => return Ok(false),
+        r = enrich(client, &chunk, &plan, cfg.concurrency, progress) => r,
+    };
+    let (conv_rows, leg_rows) = build_rows(cfg, catalogs, &chunk, &plan, &lookups, &mut st.stats);
+    st.is_final &= !conv_rows.iter().any(|r| {
+        matches!(
+            r.classification,
+            ConversationLabel::InProgress | ConversationLabel::TooRecent
+        )
+    });
+    st.conversations += conv_rows.len() as u64;
+    st.legs += leg_rows.len() as u64;
+    st.writer
+        .append(&conv_rows, &leg_rows)
+        .map_err(|e| output_failure(st.date, e))?;
+    Ok(true)
+}
+
 /// Aborts a spawned task when the run leaves its loop, by error or cancellation.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -295,7 +389,7 @@ pub async fn audit(
 
     // Days are fetched ahead by a producer task (one day at most), so the next day's pages
     // load while this day's lookups run; lookups, writes and checkpoints stay in day order.
-    let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(MSGS_AHEAD);
     let producer = {
         let (client, cfg, progress, cancel) = (
             client.clone(),
@@ -305,105 +399,117 @@ pub async fn audit(
         );
         AbortOnDrop(tokio::spawn(async move {
             for (date, start, end, jobs) in todo {
-                // A slot first: the next day is fetched only once the consumer took the previous one,
-                // so at most two days are in memory. Not raced against `cancel`: the jobs path deletes
-                // its jobs on cancellation before returning.
-                let Ok(permit) = tx.reserve().await else {
-                    break;
-                };
-                if cancel.is_cancelled() {
+                if cancel.is_cancelled() || tx.send(Msg::Day(date, start, end)).await.is_err() {
                     break;
                 }
-                let fetched = fetch_day(&client, &cfg, start, end, jobs, &progress, &cancel).await;
-                permit.send((date, start, end, fetched));
+                // Not raced against `cancel`: the jobs path deletes its jobs on cancellation first.
+                let done =
+                    fetch_day(&client, &cfg, start, end, jobs, &progress, &cancel, &tx).await;
+                if tx.send(Msg::Done(done)).await.is_err() {
+                    break;
+                }
             }
         }))
     };
+    let mut day: Option<DayState> = None;
     loop {
         let next = tokio::select! {
             biased;
             _ = cancel.cancelled() => None,
             n = rx.recv() => n,
         };
-        let Some((date, start, end, fetched)) = next else {
-            break;
-        };
-        progress.day_started(date);
-        let fetched = match fetched {
-            Err(e) if crate::jobs::is_cancelled(&e) => break,
-            r => r.map_err(|e| fetch_failure(&e, date))?,
-        };
-        let lake_incomplete = fetched.complete_until.is_some_and(|t| t < end);
-        let mut stats = PartitionStats {
-            dropped_outside_window: fetched.dropped_outside,
-            dropped_duplicates: fetched.dropped_duplicates,
-            ..PartitionStats::default()
-        };
-        let conversations = fetched.conversations;
-        let output = |e: anyhow::Error| {
-            Failure::new(
-                ExitStatus::Output,
-                format!("cannot write partition date={date}: {e:#}"),
-            )
-        };
-        // Rows go to the files chunk by chunk, so a day's rows are never all in memory at once.
-        let mut writer =
-            sink::stream::PartitionWriter::create(&cfg.output_dir, run_id, date, cfg.formats)
-                .map_err(output)?;
-        let (mut n_convs, mut n_legs, mut is_final) = (0u64, 0u64, true);
-        let mut cancelled = false;
-        for chunk in conversations.chunks(ROWS_PER_CHUNK) {
-            let plan = plan_lookups(chunk, cfg.lookup, &mut lookups_left);
-            let lookups = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => { cancelled = true; break }
-                r = enrich(&client, chunk, &plan, cfg.concurrency, progress) => r,
-            };
-            let (conv_rows, leg_rows) =
-                build_rows(cfg, catalogs, chunk, &plan, &lookups, &mut stats);
-            is_final &= !conv_rows.iter().any(|r| {
-                matches!(
-                    r.classification,
-                    ConversationLabel::InProgress | ConversationLabel::TooRecent
+        match next {
+            None => break,
+            Some(Msg::Day(date, start, end)) => {
+                progress.day_started(date);
+                let writer = sink::stream::PartitionWriter::create(
+                    &cfg.output_dir,
+                    run_id,
+                    date,
+                    cfg.formats,
                 )
-            });
-            n_convs += conv_rows.len() as u64;
-            n_legs += leg_rows.len() as u64;
-            writer.append(&conv_rows, &leg_rows).map_err(output)?;
+                .map_err(|e| output_failure(date, e))?;
+                day = Some(DayState::new(date, start, end, writer));
+            }
+            Some(Msg::Rows(rows)) => {
+                let st = day.as_mut().expect("rows follow their day");
+                st.buffer.extend(rows);
+                if st.buffer.len() >= ROWS_PER_CHUNK {
+                    let chunk = std::mem::take(&mut st.buffer);
+                    if !write_chunk(
+                        cfg,
+                        catalogs,
+                        &client,
+                        progress,
+                        cancel,
+                        st,
+                        chunk,
+                        &mut lookups_left,
+                    )
+                    .await?
+                    {
+                        break;
+                    }
+                }
+            }
+            Some(Msg::Done(Err(e))) => {
+                if crate::jobs::is_cancelled(&e) {
+                    break;
+                }
+                let date = day.as_ref().map(|d| d.date).expect("done follows its day");
+                return Err(fetch_failure(&e, date));
+            }
+            Some(Msg::Done(Ok(meta))) => {
+                let mut st = day.take().expect("done follows its day");
+                let chunk = std::mem::take(&mut st.buffer);
+                if !write_chunk(
+                    cfg,
+                    catalogs,
+                    &client,
+                    progress,
+                    cancel,
+                    &mut st,
+                    chunk,
+                    &mut lookups_left,
+                )
+                .await?
+                {
+                    break;
+                }
+                st.stats.dropped_outside_window = meta.dropped_outside;
+                st.stats.dropped_duplicates = meta.dropped_duplicates;
+                let date = st.date;
+                let files = st.writer.finish().map_err(|e| output_failure(date, e))?;
+                let record = PartitionRecord {
+                    date,
+                    interval_start: iso_ms(st.start),
+                    interval_end: iso_ms(st.end),
+                    conversations: st.conversations,
+                    legs: st.legs,
+                    // Rows after the lake's horizon may be missing, not only too recent: redo the day later.
+                    is_final: st.is_final && !meta.complete_until.is_some_and(|t| t < st.end),
+                    files: files.files,
+                    stats: st.stats,
+                };
+                tracing::info!(
+                    date = %date,
+                    conversations = record.conversations,
+                    legs = record.legs,
+                    lookups = record.stats.lookups.made,
+                    "Wrote partition date={date} ({} of {total_days}): {} conversations, {} legs, {} lookups",
+                    partitions.len() + 1,
+                    record.conversations,
+                    record.legs,
+                    record.stats.lookups.made
+                );
+                partitions.push(record);
+                checkpoint(&partitions)?;
+                progress.day_finished();
+            }
         }
-        if cancelled {
-            // Dropping the writer discards the staged day; finished days stay.
-            break;
-        }
-        drop(conversations);
-        let files = writer.finish().map_err(output)?;
-        let mut record = PartitionRecord {
-            date,
-            interval_start: iso_ms(start),
-            interval_end: iso_ms(end),
-            conversations: n_convs,
-            legs: n_legs,
-            is_final,
-            files: files.files,
-            stats,
-        };
-        // Rows after the lake's horizon may be missing, not only too recent: redo the day later.
-        record.is_final &= !lake_incomplete;
-        tracing::info!(
-            date = %date,
-            conversations = record.conversations,
-            legs = record.legs,
-            lookups = record.stats.lookups.made,
-            "Wrote partition date={date} ({} of {total_days}): {} conversations, {} legs, {} lookups",
-            partitions.len() + 1,
-            record.conversations,
-            record.legs,
-            record.stats.lookups.made
-        );
-        partitions.push(record);
-        checkpoint(&partitions)?;
-        progress.day_finished();
     }
+    // An unfinished day's writer is dropped here: its staging goes, finished days stay.
+    drop(day);
     drop(rx);
     if cancel.is_cancelled() {
         // Give the producer a moment to delete its async jobs.
@@ -527,15 +633,6 @@ impl Fetched {
     }
 }
 
-/// What one interval's fetch produced.
-pub struct IntervalFetch {
-    pub conversations: Vec<Fetched>,
-    pub dropped_outside: u64,
-    pub dropped_duplicates: u64,
-    /// Jobs only: the data lake holds everything before this instant.
-    pub complete_until: Option<DateTime<Utc>>,
-}
-
 /// The error a fetch returns when the run was cancelled (the same one the jobs path uses).
 fn cancelled() -> ApiError {
     ApiError::Status {
@@ -545,8 +642,16 @@ fn cancelled() -> ApiError {
     }
 }
 
-/// One day by the chosen path. The query path stops at once on cancellation; the jobs path first
-/// deletes its job.
+/// Sends rows to the writer; a closed channel means the run stopped.
+async fn emit(tx: &tokio::sync::mpsc::Sender<Msg>, rows: Vec<Fetched>) -> Result<(), ApiError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    tx.send(Msg::Rows(rows)).await.map_err(|_| cancelled())
+}
+
+/// One day by the chosen path, its rows sent as they come. The query path stops at once on
+/// cancellation; the jobs path first deletes its job.
 async fn fetch_day(
     client: &ApiClient,
     cfg: &Config,
@@ -555,14 +660,16 @@ async fn fetch_day(
     jobs: bool,
     progress: &crate::progress::Progress,
     cancel: &CancellationToken,
-) -> Result<IntervalFetch, ApiError> {
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+) -> Result<DayMeta, ApiError> {
     if !jobs {
         return tokio::select! {
             biased;
             _ = cancel.cancelled() => Err(cancelled()),
-            r = fetch_interval(client, cfg, start, end, progress) => r,
+            r = fetch_interval(client, cfg, start, end, progress, tx) => r,
         };
     }
+    // A job's result arrives whole; it is sorted like the query's and sent in pages.
     let f = crate::jobs::fetch_interval_jobs(client, &cfg.filters, start, end, &cfg.jobs, cancel)
         .await?;
     progress.page(f.conversations.len() as u64);
@@ -571,9 +678,13 @@ async fn fetch_day(
         .iter()
         .map(|c| Fetched::new(c, cfg, f.data_availability))
         .collect();
+    drop(f.conversations);
     conversations.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
-    Ok(IntervalFetch {
-        conversations,
+    let mut rest = conversations.into_iter().peekable();
+    while rest.peek().is_some() {
+        emit(tx, rest.by_ref().take(ROWS_PER_CHUNK).collect()).await?;
+    }
+    Ok(DayMeta {
         dropped_outside: f.dropped_outside,
         dropped_duplicates: f.dropped_duplicates,
         complete_until: f.data_availability,
@@ -592,7 +703,6 @@ fn status_of(e: &ApiError) -> ExitStatus {
 /// Keeps the conversations of a page that started in `[s, e)` and were not seen before.
 struct Collector {
     seen: HashSet<String>,
-    out: Vec<Fetched>,
     outside: u64,
     dupes: u64,
 }
@@ -604,20 +714,23 @@ impl Collector {
         s: DateTime<Utc>,
         e: DateTime<Utc>,
         cfg: &Config,
-    ) {
+    ) -> Vec<Fetched> {
+        let mut out = Vec::with_capacity(page.len());
         for c in page {
             if c.conversation_start < s || c.conversation_start >= e {
                 self.outside += 1;
             } else if self.seen.insert(c.conversation_id.clone()) {
-                self.out.push(Fetched::new(&c, cfg, None));
+                out.push(Fetched::new(&c, cfg, None));
             } else {
                 self.dupes += 1;
             }
         }
+        out
     }
 }
 
-/// Every conversation that started in `[start, end)`, without duplicates, ordered by (start, id).
+/// Every conversation that started in `[start, end)`, without duplicates, sent page by page in the
+/// API's order (`conversationStart` ascending), so memory holds pages, not days.
 ///
 /// The first page of an interval gives `totalHits`: above the 100 000-result cap the interval is
 /// halved; otherwise the remaining pages are fetched concurrently (bounded, in order), and paging
@@ -629,14 +742,14 @@ async fn fetch_interval(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     progress: &crate::progress::Progress,
-) -> Result<IntervalFetch, ApiError> {
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+) -> Result<DayMeta, ApiError> {
     let ps = cfg.page_size;
     let cap = cfg.query_result_cap;
     let query = |s, e, page| build_query(&cfg.filters, s, e, ps, page);
     let mut pending = vec![(start, end)];
     let mut col = Collector {
         seen: HashSet::new(),
-        out: Vec::new(),
         outside: 0,
         dupes: 0,
     };
@@ -664,7 +777,7 @@ async fn fetch_interval(
         let expected = (total.div_ceil(u64::from(ps)) as u32).clamp(1, max_page);
         let mut last_len = first.conversations.len();
         progress.page(last_len as u64);
-        col.take(first.conversations, s, e, cfg);
+        emit(tx, col.take(first.conversations, s, e, cfg)).await?;
         let mut page = 1u32;
         if last_len >= ps as usize && expected > 1 {
             let mut pages = futures::stream::iter(2..=expected)
@@ -677,7 +790,7 @@ async fn fetch_interval(
                 let resp = resp?;
                 last_len = resp.conversations.len();
                 progress.page(last_len as u64);
-                col.take(resp.conversations, s, e, cfg);
+                emit(tx, col.take(resp.conversations, s, e, cfg)).await?;
             }
             page = expected;
         }
@@ -686,14 +799,10 @@ async fn fetch_interval(
             let resp = client.details_query(&query(s, e, page)).await?;
             last_len = resp.conversations.len();
             progress.page(last_len as u64);
-            col.take(resp.conversations, s, e, cfg);
+            emit(tx, col.take(resp.conversations, s, e, cfg)).await?;
         }
     }
-    // Deterministic order whatever the API's paging did.
-    col.out
-        .sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
-    Ok(IntervalFetch {
-        conversations: col.out,
+    Ok(DayMeta {
         dropped_outside: col.outside,
         dropped_duplicates: col.dupes,
         complete_until: None,

@@ -214,6 +214,9 @@ fn e2e() {
                 "0",
                 "--concurrency",
                 "16",
+                // The query path is the reference for the request economy.
+                "--mode",
+                "query",
             ],
         );
         results.push((days, r));
