@@ -487,7 +487,7 @@ pub async fn audit(
                     conversations: st.conversations,
                     legs: st.legs,
                     // Rows after the lake's horizon may be missing, not only too recent: redo the day later.
-                    is_final: st.is_final && !meta.complete_until.is_some_and(|t| t < st.end),
+                    is_final: st.is_final && meta.complete_until.is_none_or(|t| t >= st.end),
                     files: files.files,
                     stats: st.stats,
                 };
