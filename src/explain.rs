@@ -28,6 +28,11 @@ pub struct SegmentEvidence {
 pub struct LegExplanation {
     pub participant_id: String,
     pub user_id: Option<String>,
+    /// From the users catalog.
+    pub agent_name: Option<String>,
+    pub queue_id: Option<String>,
+    /// From the queues catalog.
+    pub queue_name: Option<String>,
     pub purpose: String,
     pub label: &'static str,
     pub detail: Option<String>,
@@ -93,6 +98,9 @@ pub fn explanation(
             LegExplanation {
                 participant_id: l.participant_id.clone(),
                 user_id: l.user_id.clone(),
+                agent_name: l.agent_name.clone(),
+                queue_id: l.queue_id.clone(),
+                queue_name: l.queue_name.clone(),
                 purpose: l.purpose.clone(),
                 label: l.label.as_str(),
                 detail: l.detail.clone(),
@@ -159,11 +167,13 @@ pub fn render_text(e: &Explanation) -> String {
     }
     for (i, l) in e.legs.iter().enumerate() {
         s.push_str(&format!(
-            "\n  leg {} participant {} ({}, user {}): {}{}\n",
+            "\n  leg {} participant {} ({}, agent {} [{}], queue {}): {}{}\n",
             i + 1,
             l.participant_id,
             l.purpose,
+            opt(&l.agent_name),
             opt(&l.user_id),
+            opt(&l.queue_name),
             l.label,
             l.detail
                 .as_ref()

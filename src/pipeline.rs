@@ -245,17 +245,30 @@ fn output_failure(date: NaiveDate, e: anyhow::Error) -> Failure {
     )
 }
 
+/// What every chunk of a run shares.
+#[derive(Clone, Copy)]
+struct ChunkCtx<'a> {
+    cfg: &'a Config,
+    catalogs: &'a Catalogs,
+    client: &'a ApiClient,
+    progress: &'a crate::progress::Progress,
+    cancel: &'a CancellationToken,
+}
+
 /// Plans, looks up, classifies and appends one chunk of a day. False when the run was cancelled.
 async fn write_chunk(
-    cfg: &Config,
-    catalogs: &Catalogs,
-    client: &ApiClient,
-    progress: &crate::progress::Progress,
-    cancel: &CancellationToken,
+    ctx: &ChunkCtx<'_>,
     st: &mut DayState,
     chunk: Vec<Fetched>,
     lookups_left: &mut Option<u64>,
 ) -> Result<bool, Failure> {
+    let ChunkCtx {
+        cfg,
+        catalogs,
+        client,
+        progress,
+        cancel,
+    } = *ctx;
     if chunk.is_empty() {
         return Ok(true);
     }
@@ -411,6 +424,13 @@ pub async fn audit(
             }
         }))
     };
+    let ctx = ChunkCtx {
+        cfg,
+        catalogs,
+        client: &client,
+        progress,
+        cancel,
+    };
     let mut day: Option<DayState> = None;
     loop {
         let next = tokio::select! {
@@ -436,18 +456,7 @@ pub async fn audit(
                 st.buffer.extend(rows);
                 if st.buffer.len() >= ROWS_PER_CHUNK {
                     let chunk = std::mem::take(&mut st.buffer);
-                    if !write_chunk(
-                        cfg,
-                        catalogs,
-                        &client,
-                        progress,
-                        cancel,
-                        st,
-                        chunk,
-                        &mut lookups_left,
-                    )
-                    .await?
-                    {
+                    if !write_chunk(&ctx, st, chunk, &mut lookups_left).await? {
                         break;
                     }
                 }
@@ -462,18 +471,7 @@ pub async fn audit(
             Some(Msg::Done(Ok(meta))) => {
                 let mut st = day.take().expect("done follows its day");
                 let chunk = std::mem::take(&mut st.buffer);
-                if !write_chunk(
-                    cfg,
-                    catalogs,
-                    &client,
-                    progress,
-                    cancel,
-                    &mut st,
-                    chunk,
-                    &mut lookups_left,
-                )
-                .await?
-                {
+                if !write_chunk(&ctx, &mut st, chunk, &mut lookups_left).await? {
                     break;
                 }
                 st.stats.dropped_outside_window = meta.dropped_outside;

@@ -239,7 +239,7 @@ pub struct RunResult {
     pub outcome: Option<RunOutcome>,
 }
 
-fn summary(cfg: &Config, o: &RunOutcome) -> Summary {
+fn summary(cfg: &Config, o: &RunOutcome, catalogs: &Catalogs) -> Summary {
     let total = o.conversations.max(1) as f64;
     Summary {
         run_id: o.run_id.clone(),
@@ -274,9 +274,20 @@ fn summary(cfg: &Config, o: &RunOutcome) -> Summary {
         dropped_outside_window: o.dropped_outside_window,
         dropped_duplicates: o.dropped_duplicates,
         // RunOutcome does not collect these yet; the HTML summary says "no data" meanwhile.
-        by_queue: o.by_queue.clone(),
+        // Names for people; the short id keeps two queues of the same name apart.
+        by_queue: o
+            .by_queue
+            .iter()
+            .map(|(id, labels)| (display_name(id, catalogs.queues.get(id)), labels.clone()))
+            .collect(),
         by_media: o.by_media.clone(),
-        top_missing_agents: crate::summary_html::top_missing_agents(&o.missing_by_agent, 20),
+        top_missing_agents: crate::summary_html::top_missing_agents(
+            &o.missing_by_agent
+                .iter()
+                .map(|(id, n)| (display_name(id, catalogs.users.get(id)), *n))
+                .collect(),
+            20,
+        ),
         unresolved: o.unresolved.clone(),
     }
 }
@@ -395,7 +406,7 @@ pub fn finish(
     let empty_api = crate::api::ApiStatsSnapshot::default();
     let mut files = Vec::new();
     if let Some(o) = o {
-        let s = summary(cfg, o);
+        let s = summary(cfg, o, catalogs);
         files.push(write_json(dir, SUMMARY_JSON, &s).map_err(out_err)?);
         let md = summary_markdown(&s);
         let mut info = sink::write_file_atomically(&dir.join(SUMMARY_MD), 0, |w| {
@@ -672,4 +683,12 @@ pub fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `Name (1234abcd)` for a resolved id, the id itself otherwise.
+fn display_name(id: &str, name: Option<&String>) -> String {
+    match name {
+        Some(n) => format!("{n} ({})", id.get(..8).unwrap_or(id)),
+        None => id.to_string(),
+    }
 }
