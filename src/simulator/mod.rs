@@ -252,6 +252,17 @@ impl SimHandle {
         self.shared.jobs.expire(job_id)
     }
 
+    /// Every access token issued so far (tests check that none leaks into logs).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared
+            .tokens
+            .lock()
+            .expect("tokens")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     /// Every request served so far.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.shared.log.lock().expect("log").clone()

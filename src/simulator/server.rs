@@ -65,7 +65,7 @@ impl Window {
     }
 }
 
-struct TokenState {
+pub(crate) struct TokenState {
     expires: Instant,
     /// Issued under a fault profile's TTL override.
     shortened: bool,
@@ -85,7 +85,7 @@ pub(crate) struct Shared {
     anchored: Vec<SimConversation>,
     now: RwLock<DateTime<Utc>>,
     days: Mutex<DayCache>,
-    tokens: Mutex<HashMap<String, TokenState>>,
+    pub(crate) tokens: Mutex<HashMap<String, TokenState>>,
     anonymous: Mutex<Window>,
     pub log: Mutex<Vec<LoggedRequest>>,
     pub jobs: Jobs,

@@ -153,6 +153,14 @@ async fn wrong_secret_exits_3_and_secrets_stay_out_of_logs() {
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("finished"), "{err}");
     assert!(!err.contains(sim.client_secret()), "secret leaked");
+    let tokens = sim.issued_tokens();
+    assert!(!tokens.is_empty());
+    for t in &tokens {
+        assert!(
+            !err.contains(t.as_str()),
+            "an access token leaked into the log"
+        );
+    }
     assert!(
         !err.to_ascii_lowercase().contains("bearer "),
         "token leaked:\n{err}"
