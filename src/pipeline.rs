@@ -527,13 +527,7 @@ pub async fn audit(
 }
 
 fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
-    let status = match e {
-        ApiError::Auth { .. } | ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
-            ExitStatus::Auth
-        }
-        ApiError::BadRequest { .. } => ExitStatus::ApiUnavailable,
-        _ => ExitStatus::ApiUnavailable,
-    };
+    let status = status_of(e);
     let hint = match e {
         ApiError::Forbidden { .. } => {
             " (the OAuth client's role needs analytics:conversationDetail:view or analytics:agentConversationDetail:view)"
@@ -971,14 +965,7 @@ pub fn build_rows(
         }
         // The conversation-level failure, if the lookup itself failed.
         let lookup_error = match lookup {
-            Some(Err(e)) => {
-                stats.failed += 1;
-                if !e.is_permanent() {
-                    stats.failed_transient += 1;
-                }
-                lookup_status = LookupStatus::Failed;
-                Some(e.short_reason())
-            }
+            Some(Err(e)) => Some(e.short_reason()),
             _ => None,
         };
         let found = match lookup {
@@ -1066,13 +1053,15 @@ pub fn build_rows(
             }
             legs_out.push(leg);
         }
-        if lookup_status == LookupStatus::Failed
-            && !legs_out.iter().any(|l| l.label == LegLabel::LookupFailed)
-        {
-            // Only all-null legs were looked up; they kept their analytics labels.
-            stats.failed_transient -= u64::from(!lookup_error_is_permanent(lookup));
-            stats.failed -= 1;
-            lookup_status = LookupStatus::Done;
+        // A failed lookup counts only where it left a leg `lookup_failed`; all-null legs that could
+        // not be improved keep their analytics labels.
+        if let Some(Err(e)) = lookup {
+            if legs_out.iter().any(|l| l.label == LegLabel::LookupFailed) {
+                let stats = &mut pstats.lookups;
+                stats.failed += 1;
+                stats.failed_transient += u64::from(!e.is_permanent());
+                lookup_status = LookupStatus::Failed;
+            }
         }
 
         let labels: Vec<LegLabel> = legs_out.iter().map(|l| l.label).collect();
@@ -1197,8 +1186,4 @@ pub fn build_rows(
         leg_rows.extend(legs_out);
     }
     (conv_rows, leg_rows)
-}
-
-fn lookup_error_is_permanent(lookup: &Option<Result<Conversation, ApiError>>) -> bool {
-    matches!(lookup, Some(Err(e)) if e.is_permanent())
 }

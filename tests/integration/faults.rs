@@ -366,3 +366,49 @@ async fn reports_under_chaos_equal_the_fault_free_run() {
     clean_sim.shutdown().await;
     chaos_sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_that_keep_failing_exit_1_with_rows_marked() {
+    use wrapup_audit::simulator::FaultProfile;
+    // Lookups answer after 1.5 s; the job waits 1 s and does not retry: every lookup times out.
+    let faults = FaultProfile {
+        slow_lookup_ms: 1500,
+        ..FaultProfile::default()
+    };
+    let sim = sim_with(SimConfig {
+        seed: 61,
+        conversations_per_day: 80,
+        now: as_of(),
+        faults,
+        rate_limit_per_minute: 1_000_000,
+        ..SimConfig::default()
+    })
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let job = tmp.path().join("job.toml");
+    std::fs::write(
+        &job,
+        "max_retries = 0\nrequest_timeout_secs = 1\nlookup_budget = 6\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("o");
+    let mut cmd = run_cmd("2026-11-19", "2026-11-20", &out);
+    cmd.job = Some(job);
+    let result = run_in_process(&cmd, &sim)
+        .await
+        .expect("the report is still written");
+    assert_eq!(result.status.code(), 1);
+    let rows = read_all(&out, "conversations");
+    let failed: Vec<_> = rows.iter().filter(|r| r["lookup"] == "failed").collect();
+    assert_eq!(failed.len(), 6, "every budgeted lookup failed");
+    assert!(failed
+        .iter()
+        .all(|r| r["classification"] == "lookup_failed" && r["reason"].contains("timed out")));
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(
+        (m["status"].as_str(), m["exit_code"].as_u64()),
+        (Some("partial_lookups"), Some(1))
+    );
+    sim.shutdown().await;
+}
