@@ -5,6 +5,7 @@ mod support;
 
 mod backfill;
 mod cli;
+mod docs;
 mod e2e;
 mod faults;
 mod jobs;

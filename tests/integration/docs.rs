@@ -1,0 +1,26 @@
+//! The column reference stays true: docs/columns.md lists every column of both tables, in order.
+
+use wrapup_audit::sink::{CONVERSATION_COLUMNS, LEG_COLUMNS};
+
+/// The backticked first cells of the table under the heading that starts with `heading`.
+fn documented(doc: &str, heading: &str) -> Vec<String> {
+    let section = doc
+        .split("\n## ")
+        .find(|s| s.starts_with(heading))
+        .unwrap_or_else(|| panic!("no section {heading}"));
+    section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l[3..].split('`').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn column_reference_matches_the_files() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/columns.md"),
+    )
+    .unwrap();
+    assert_eq!(documented(&doc, "conversations"), CONVERSATION_COLUMNS);
+    assert_eq!(documented(&doc, "legs"), LEG_COLUMNS);
+}
