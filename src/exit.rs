@@ -66,13 +66,13 @@ impl From<ExitStatus> for ExitCode {
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success: reports written, every lookup settled
-  1    reports written, but some lookups failed after retries (rows say lookup_failed; rerun to settle)
-  2    usage or configuration error (flags, job file, time zone, window, environment); nothing written
-  3    authentication or permission error (credentials refused, wrong region, missing role permission)
+  1    reports written; some lookups failed after retries (rerun to settle)
+  2    usage or configuration error; nothing requested or written
+  3    credentials refused, wrong region, or a missing role permission
   4    API unavailable after retries; no partial report published
   5    output directory cannot be written
   6    another run holds the output directory's lock
-  130  interrupted (SIGINT); 143 terminated (SIGTERM); finished partitions are kept, the manifest says so";
+  130  interrupted (SIGINT), 143 terminated (SIGTERM): finished days kept";
 
 /// A failure that ends a command, carrying its exit status. Its message is one line.
 #[derive(Debug, thiserror::Error)]
