@@ -86,7 +86,16 @@ pub struct JobsFetch {
     pub splits: u64,
 }
 
-/// True for the error [`fetch_interval_jobs`] returns when `cancel` fired.
+/// The error a fetch (jobs or query path) returns when the run was cancelled.
+pub fn cancelled() -> ApiError {
+    ApiError::Status {
+        op: OP.into(),
+        status: CANCELLED_STATUS,
+        code: "cancelled".into(),
+    }
+}
+
+/// True for the error [`fetch_interval_jobs`] (or the query path) returns when `cancel` fired.
 pub fn is_cancelled(e: &ApiError) -> bool {
     matches!(e, ApiError::Status { op, status, .. } if op == OP && *status == CANCELLED_STATUS)
 }
@@ -375,11 +384,7 @@ async fn cancellable<T>(
 ) -> Result<T, ApiError> {
     tokio::select! {
         biased;
-        _ = cancel.cancelled() => Err(ApiError::Status {
-            op: OP.into(),
-            status: CANCELLED_STATUS,
-            code: "cancelled".into(),
-        }),
+        _ = cancel.cancelled() => Err(cancelled()),
         v = f => Ok(v),
     }
 }

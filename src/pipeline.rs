@@ -1,9 +1,10 @@
 //! One audit run: page the details query day by day, classify, enrich, and write the reports.
 //!
-//! Data flow per report day: `fetch_interval` (pages, filtered to the day by `conversationStart`,
-//! de-duplicated) → `classify::*` (analytics-only labels and the latency guard) → `enrich` (one
-//! `GET /api/v2/conversations/{id}` per conversation that needs it, bounded and ordered) → `build_rows`
-//! → `sink::write_partition`. The summary, the code catalog and the manifest are written last.
+//! Data flow per report day: a fetching task runs `fetch_interval` (query pages, filtered to the day
+//! by `conversationStart`, de-duplicated, classified on analytics alone) or the jobs path, and sends
+//! the rows page by page; this task takes them in chunks through `enrich` (one
+//! `GET /api/v2/conversations/{id}` per conversation that needs it, bounded and ordered) and
+//! `build_rows` into a `sink::stream::PartitionWriter`. Run-level files are the caller's.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -84,6 +85,33 @@ pub struct PartitionStats {
     pub dropped_duplicates: u64,
 }
 
+fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+impl PartitionStats {
+    /// Adds another partition's counts to these.
+    pub fn add(&mut self, o: &PartitionStats) {
+        add_counts(&mut self.labels, &o.labels);
+        add_counts(&mut self.leg_labels, &o.leg_labels);
+        self.lookups.add(&o.lookups);
+        for (into, from) in [
+            (&mut self.by_queue, &o.by_queue),
+            (&mut self.by_media, &o.by_media),
+        ] {
+            for (k, labels) in from {
+                add_counts(into.entry(k.clone()).or_default(), labels);
+            }
+        }
+        add_counts(&mut self.missing_by_agent, &o.missing_by_agent);
+        self.unresolved.add(&o.unresolved);
+        self.dropped_outside_window += o.dropped_outside_window;
+        self.dropped_duplicates += o.dropped_duplicates;
+    }
+}
+
 /// One finished partition, as recorded in the manifest (and read back to resume a run).
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PartitionRecord {
@@ -104,18 +132,12 @@ pub struct PartitionRecord {
 pub struct RunOutcome {
     pub run_id: String,
     pub partitions: Vec<PartitionRecord>,
-    pub labels: BTreeMap<String, u64>,
-    pub leg_labels: BTreeMap<String, u64>,
-    pub lookups: LookupStats,
-    pub by_queue: BTreeMap<String, BTreeMap<String, u64>>,
-    pub by_media: BTreeMap<String, BTreeMap<String, u64>>,
-    pub missing_by_agent: BTreeMap<String, u64>,
-    pub unresolved: Unresolved,
+    /// The sum of the partitions' counts.
+    #[serde(flatten)]
+    pub totals: PartitionStats,
     pub api: ApiStatsSnapshot,
     pub conversations: u64,
     pub legs: u64,
-    pub dropped_outside_window: u64,
-    pub dropped_duplicates: u64,
     /// Days taken over from an interrupted earlier run instead of being fetched again.
     pub resumed_days: u64,
     #[serde(skip)]
@@ -129,54 +151,20 @@ impl RunOutcome {
         partitions: Vec<PartitionRecord>,
         resumed_days: u64,
     ) -> RunOutcome {
-        let mut o = RunOutcome {
+        let mut totals = PartitionStats::default();
+        for p in &partitions {
+            totals.add(&p.stats);
+        }
+        RunOutcome {
             run_id: run_id.to_string(),
-            partitions: Vec::new(),
-            labels: BTreeMap::new(),
-            leg_labels: BTreeMap::new(),
-            lookups: LookupStats::default(),
-            by_queue: BTreeMap::new(),
-            by_media: BTreeMap::new(),
-            missing_by_agent: BTreeMap::new(),
-            unresolved: Unresolved::default(),
+            conversations: partitions.iter().map(|p| p.conversations).sum(),
+            legs: partitions.iter().map(|p| p.legs).sum(),
+            partitions,
+            totals,
             api: ApiStatsSnapshot::default(),
-            conversations: 0,
-            legs: 0,
-            dropped_outside_window: 0,
-            dropped_duplicates: 0,
             resumed_days,
             status: ExitStatus::Success,
-        };
-        for p in &partitions {
-            for (k, v) in &p.stats.labels {
-                *o.labels.entry(k.clone()).or_default() += v;
-            }
-            for (k, v) in &p.stats.leg_labels {
-                *o.leg_labels.entry(k.clone()).or_default() += v;
-            }
-            o.lookups.add(&p.stats.lookups);
-            o.unresolved.add(&p.stats.unresolved);
-            for (target, source) in [
-                (&mut o.by_queue, &p.stats.by_queue),
-                (&mut o.by_media, &p.stats.by_media),
-            ] {
-                for (k, labels) in source {
-                    let entry = target.entry(k.clone()).or_default();
-                    for (l, n) in labels {
-                        *entry.entry(l.clone()).or_default() += n;
-                    }
-                }
-            }
-            for (k, v) in &p.stats.missing_by_agent {
-                *o.missing_by_agent.entry(k.clone()).or_default() += v;
-            }
-            o.conversations += p.conversations;
-            o.legs += p.legs;
-            o.dropped_outside_window += p.stats.dropped_outside_window;
-            o.dropped_duplicates += p.stats.dropped_duplicates;
         }
-        o.partitions = partitions;
-        o
     }
 }
 
@@ -324,10 +312,8 @@ pub async fn audit(
 ) -> Result<RunOutcome, Failure> {
     let resumed_days = done.len() as u64;
     let mut partitions = done;
-    let already: Vec<u64> = partitions.iter().map(|p| p.stats.lookups.made).collect();
-    let mut lookups_left = cfg
-        .lookup_budget
-        .map(|b| b.saturating_sub(already.iter().sum()));
+    let already: u64 = partitions.iter().map(|p| p.stats.lookups.made).sum();
+    let mut lookups_left = cfg.lookup_budget.map(|b| b.saturating_sub(already));
     // Earlier days being healed come first, then the window's own days.
     let mut days: Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> = cfg
         .lookback
@@ -400,8 +386,8 @@ pub async fn audit(
         );
     }
 
-    // Days are fetched ahead by a producer task (one day at most), so the next day's pages
-    // load while this day's lookups run; lookups, writes and checkpoints stay in day order.
+    // A fetching task runs ahead by at most MSGS_AHEAD pages, so the next pages load while this
+    // chunk's lookups run; lookups, writes and checkpoints stay in day order.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(MSGS_AHEAD);
     let producer = {
         let (client, cfg, progress, cancel) = (
@@ -518,7 +504,7 @@ pub async fn audit(
     outcome.api = client.stats();
     outcome.status = if cancel.is_cancelled() {
         ExitStatus::Interrupted
-    } else if outcome.lookups.failed_transient > 0 {
+    } else if outcome.totals.lookups.failed_transient > 0 {
         ExitStatus::PartialLookups
     } else {
         ExitStatus::Success
@@ -625,21 +611,14 @@ impl Fetched {
     }
 }
 
-/// The error a fetch returns when the run was cancelled (the same one the jobs path uses).
-fn cancelled() -> ApiError {
-    ApiError::Status {
-        op: "details".into(),
-        status: 499,
-        code: "cancelled".into(),
-    }
-}
-
 /// Sends rows to the writer; a closed channel means the run stopped.
 async fn emit(tx: &tokio::sync::mpsc::Sender<Msg>, rows: Vec<Fetched>) -> Result<(), ApiError> {
     if rows.is_empty() {
         return Ok(());
     }
-    tx.send(Msg::Rows(rows)).await.map_err(|_| cancelled())
+    tx.send(Msg::Rows(rows))
+        .await
+        .map_err(|_| crate::jobs::cancelled())
 }
 
 /// One day by the chosen path, its rows sent as they come. The query path stops at once on
@@ -657,7 +636,7 @@ async fn fetch_day(
     if !jobs {
         return tokio::select! {
             biased;
-            _ = cancel.cancelled() => Err(cancelled()),
+            _ = cancel.cancelled() => Err(crate::jobs::cancelled()),
             r = fetch_interval(client, cfg, start, end, progress, tx) => r,
         };
     }
@@ -857,15 +836,14 @@ pub fn plan_lookups(fetched: &[Fetched], mode: LookupMode, budget: &mut Option<u
         .iter()
         .map(|f| &f.classified)
         .map(|c| {
+            // With lookups off, the conversations that would have needed one say `disabled`.
+            let asked = if mode == LookupMode::Off {
+                LookupMode::NeedsLookup
+            } else {
+                mode
+            };
             let decided = c.too_recent || c.analytics_label == ConversationLabel::InProgress;
-            let wanted_by = |m: LookupMode| c.legs.iter().any(|(_, l)| m.wants(*l));
-            if decided
-                || !wanted_by(if mode == LookupMode::Off {
-                    LookupMode::NeedsLookup
-                } else {
-                    mode
-                })
-            {
+            if decided || !c.legs.iter().any(|(_, l)| asked.wants(*l)) {
                 return Plan::NotNeeded;
             }
             if mode == LookupMode::Off {

@@ -254,7 +254,7 @@ fn summary(cfg: &Config, o: &RunOutcome, catalogs: &Catalogs) -> Summary {
         labels: ConversationLabel::ALL
             .iter()
             .map(|l| {
-                let n = o.labels.get(l.as_str()).copied().unwrap_or(0);
+                let n = o.totals.labels.get(l.as_str()).copied().unwrap_or(0);
                 LabelShare {
                     label: l.as_str(),
                     conversations: n,
@@ -263,32 +263,33 @@ fn summary(cfg: &Config, o: &RunOutcome, catalogs: &Catalogs) -> Summary {
                 }
             })
             .collect(),
-        leg_labels: o.leg_labels.clone(),
+        leg_labels: o.totals.leg_labels.clone(),
         by_day: o
             .partitions
             .iter()
             .map(|p| (p.date.to_string(), p.stats.labels.clone()))
             .collect(),
-        lookups: o.lookups.clone(),
+        lookups: o.totals.lookups.clone(),
         api: o.api.clone(),
-        dropped_outside_window: o.dropped_outside_window,
-        dropped_duplicates: o.dropped_duplicates,
-        // RunOutcome does not collect these yet; the HTML summary says "no data" meanwhile.
+        dropped_outside_window: o.totals.dropped_outside_window,
+        dropped_duplicates: o.totals.dropped_duplicates,
         // Names for people; the short id keeps two queues of the same name apart.
         by_queue: o
+            .totals
             .by_queue
             .iter()
             .map(|(id, labels)| (display_name(id, catalogs.queues.get(id)), labels.clone()))
             .collect(),
-        by_media: o.by_media.clone(),
+        by_media: o.totals.by_media.clone(),
         top_missing_agents: crate::summary_html::top_missing_agents(
-            &o.missing_by_agent
+            &o.totals
+                .missing_by_agent
                 .iter()
                 .map(|(id, n)| (display_name(id, catalogs.users.get(id)), *n))
                 .collect(),
             20,
         ),
-        unresolved: o.unresolved.clone(),
+        unresolved: o.totals.unresolved.clone(),
     }
 }
 
@@ -346,14 +347,18 @@ fn summary_markdown(s: &Summary) -> String {
     md
 }
 
-fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> anyhow::Result<sink::FileInfo> {
-    let mut info = sink::write_file_atomically(&dir.join(name), 0, |w| {
-        serde_json::to_writer_pretty(&mut *w, value)?;
-        w.write_all(b"\n")?;
-        Ok(())
-    })?;
+/// Writes a run-level text file atomically; its path in the manifest is relative to the output.
+fn write_text(dir: &Path, name: &str, text: &str) -> anyhow::Result<sink::FileInfo> {
+    let mut info =
+        sink::write_file_atomically(&dir.join(name), 0, |w| Ok(w.write_all(text.as_bytes())?))?;
     info.path = PathBuf::from(name);
     Ok(info)
+}
+
+fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> anyhow::Result<sink::FileInfo> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    write_text(dir, name, &text)
 }
 
 /// Writes one catalog as `id,name` rows sorted by id, so runs can be compared with `diff`.
@@ -408,20 +413,10 @@ pub fn finish(
     if let Some(o) = o {
         let s = summary(cfg, o, catalogs);
         files.push(write_json(dir, SUMMARY_JSON, &s).map_err(out_err)?);
-        let md = summary_markdown(&s);
-        let mut info = sink::write_file_atomically(&dir.join(SUMMARY_MD), 0, |w| {
-            Ok(w.write_all(md.as_bytes())?)
-        })
-        .map_err(out_err)?;
-        info.path = PathBuf::from(SUMMARY_MD);
-        files.push(info);
-        let html = crate::summary_html::render(&s);
-        let mut info = sink::write_file_atomically(&dir.join(SUMMARY_HTML), 0, |w| {
-            Ok(w.write_all(html.as_bytes())?)
-        })
-        .map_err(out_err)?;
-        info.path = PathBuf::from(SUMMARY_HTML);
-        files.push(info);
+        files.push(write_text(dir, SUMMARY_MD, &summary_markdown(&s)).map_err(out_err)?);
+        files.push(
+            write_text(dir, SUMMARY_HTML, &crate::summary_html::render(&s)).map_err(out_err)?,
+        );
         for (name, header, map) in [
             (
                 CODES_FILE,
@@ -440,15 +435,7 @@ pub fn finish(
         version: env!("CARGO_PKG_VERSION"),
         job: &cfg.job_name,
         job_file: cfg.job_file.as_ref().map(|p| p.display().to_string()),
-        source: match &cfg.source {
-            Source::Simulator {
-                seed,
-                conversations_per_day,
-            } => {
-                format!("embedded simulator (seed {seed}, {conversations_per_day} conversations per day)")
-            }
-            Source::Genesys { endpoints, .. } => endpoints.api_base.clone(),
-        },
+        source: source_name(cfg),
         window: WindowInfo {
             from: iso_ms(cfg.window.from),
             to: iso_ms(cfg.window.to),
@@ -475,7 +462,7 @@ pub fn finish(
         resumed_days: o.map(|o| o.resumed_days).unwrap_or(0),
         healed_days: cfg.lookback.iter().map(|d| d.to_string()).collect(),
         peak_rss_kb: peak_rss_kb(),
-        lookups: o.map(|o| &o.lookups).unwrap_or(&empty),
+        lookups: o.map(|o| &o.totals.lookups).unwrap_or(&empty),
         api: o.map(|o| &o.api).unwrap_or(&empty_api),
         error,
     };
@@ -487,9 +474,9 @@ pub fn finish(
         legs = outcome.legs,
         requests = outcome.api.requests,
         retries = outcome.api.retries,
-        lookups = outcome.lookups.made,
+        lookups = outcome.totals.lookups.made,
         duration_ms = (finished - started).num_milliseconds(),
-        labels = ?outcome.labels,
+        labels = ?outcome.totals.labels,
         "Run {run_id} finished: {} conversations, {} requests, status {}",
         outcome.conversations,
         outcome.api.requests,
