@@ -24,3 +24,18 @@ fn column_reference_matches_the_files() {
     assert_eq!(documented(&doc, "conversations"), CONVERSATION_COLUMNS);
     assert_eq!(documented(&doc, "legs"), LEG_COLUMNS);
 }
+
+#[test]
+fn manifest_reference_lists_every_key() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/columns.md")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("sample-output/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    // serde_json's map is sorted, so compare as sorted lists.
+    let keys: Vec<String> = manifest.as_object().unwrap().keys().cloned().collect();
+    let mut listed = documented(&doc, "manifest.json");
+    listed.sort();
+    assert_eq!(listed, keys);
+}
