@@ -24,6 +24,7 @@ pub mod report;
 pub mod shutdown;
 pub mod simulator;
 pub mod sink;
+pub mod store;
 pub mod summary_html;
 
 use std::sync::Arc;
@@ -133,9 +134,18 @@ pub async fn run_command_with(
         started.format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
+    // An object-store destination is checked and locked before any Genesys request.
+    let mut remote = store::run::RemoteRun::start(&mut cfg, &run_id).await?;
     let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
+    if let Some(r) = remote.as_mut() {
+        r.prepare(&cfg.output_dir).await?;
+    }
+    let on_disk = |p: &std::path::Path| match &remote {
+        Some(r) => r.has(p),
+        None => cfg.output_dir.join(p).is_file(),
+    };
     // An unfinished run of the same job continues where it stopped, with its own clock.
-    let done = match report::resumable(&cfg) {
+    let done = match report::resumable_with(&cfg, &on_disk) {
         Some((as_of, done)) => {
             tracing::info!(days = done.len(), as_of = %pipeline::iso_ms(as_of), "Resuming an unfinished run of this job ({} days already written)", done.len());
             cfg.as_of = as_of;
@@ -168,7 +178,11 @@ pub async fn run_command_with(
     let mut checkpoint = |parts: &[pipeline::PartitionRecord]| {
         written = parts.to_vec();
         report::update_index(&cfg, &run_id, parts)?;
-        report::checkpoint(&cfg, &run_id, started, parts)
+        report::checkpoint(&cfg, &run_id, started, parts)?;
+        match &remote {
+            Some(r) => r.publish_checkpoint(&cfg.output_dir, parts),
+            None => Ok(()),
+        }
     };
     let total_days = (cfg.window.days().len() + cfg.lookback.len()) as u64;
     let bar = progress::Progress::new(total_days, bars);
@@ -187,7 +201,17 @@ pub async fn run_command_with(
     let finished = Utc::now();
     let result = report::finish(
         &cfg, &run_id, started, finished, &catalogs, outcome, &written,
-    )?;
+    );
+    // The store gets the run files (manifest last) whatever the outcome, then the lock goes.
+    let result = match remote {
+        Some(r) => {
+            let published = r.finish(&cfg.output_dir).await;
+            let mut result = result?;
+            result.output_dir = published?;
+            result
+        }
+        None => result?,
+    };
     conn.close().await;
     Ok(result)
 }

@@ -11,4 +11,5 @@ mod faults;
 mod jobs;
 mod layout;
 mod operators;
+mod s3;
 mod sample_output;
