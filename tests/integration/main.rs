@@ -9,6 +9,7 @@ mod docs;
 mod e2e;
 mod faults;
 mod jobs;
+mod layout;
 mod operate;
 mod operators;
 mod sample_output;

@@ -296,7 +296,7 @@ async fn a_tripped_quality_gate_exits_7_with_reports_and_says_which() {
     for f in [
         "summary.html",
         "summary.json",
-        "date=2026-11-20/conversations.csv",
+        "csv/conversations/date=2026-11-20/conversations.csv",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
