@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
+pub mod plan;
 pub mod progress;
 pub mod reason;
 pub mod record;
@@ -55,6 +56,7 @@ pub async fn run(
         Command::Simulate(cmd) => simulate_command(&cmd, cancel).await,
         Command::Explain(cmd) => explain::command(&cmd, env).await,
         Command::Check(cmd) => check::command(&cmd, env).await,
+        Command::Plan(cmd) => plan::command(&cmd, env).await,
     }
 }
 

@@ -577,3 +577,102 @@ async fn metrics_reach_the_textfile_and_the_pushgateway_and_survive_a_failure() 
     assert!(group("wrapup_audit_api_requests").is_some(), "{scraped}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_is_within_2_percent_of_the_run() {
+    let sim = sim(11, 1200).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    // An earlier run leaves the lookup rate in its manifest (the same weekdays: the simulated org,
+    // like a real one, has another mix at weekends).
+    let earlier = run_in_process(&run_cmd("2026-11-10", "2026-11-13", &out), &sim)
+        .await
+        .unwrap();
+    assert!(earlier.outcome.unwrap().totals.lookups.made > 0);
+
+    let cmd = run_cmd("2026-11-17", "2026-11-20", &out);
+    let plan_cmd = wrapup_audit::cli::PlanCmd {
+        run: run_cmd("2026-11-17", "2026-11-20", &out),
+        lookup_rate: None,
+        monthly_allowance: Some(100_000),
+        shards: 2,
+        json: true,
+    };
+    let plan = wrapup_audit::plan::plan(&plan_cmd, &env_for(&sim), chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        plan.lookup_rate_source.starts_with("manifest"),
+        "{}",
+        plan.lookup_rate_source
+    );
+    // The plan fetched no details: one probe per day plus the catalogs.
+    assert_eq!(plan.probe_requests, plan.setup_requests - 1 + 3);
+
+    let run = run_in_process(&cmd, &sim).await.unwrap().outcome.unwrap();
+    let close = |planned: u64, made: u64, what: &str, within: f64| {
+        let err = (planned as f64 - made as f64).abs() / made as f64;
+        assert!(
+            err <= within,
+            "{what}: planned {planned}, made {made} ({:.1} %)",
+            err * 100.0
+        );
+    };
+    close(plan.requests, run.api.requests, "requests", 0.02);
+    close(plan.conversations, run.conversations, "conversations", 0.0);
+    // Which conversations need a lookup varies from day to day: the rate of other days is an estimate.
+    close(plan.lookups, run.totals.lookups.made, "lookups", 0.05);
+    let details = run.api.requests_by_endpoint["details_query"];
+    assert_eq!(plan.days.iter().map(|d| d.pages).sum::<u64>(), details);
+    let share = plan.allowance_share.unwrap();
+    assert!((share - plan.requests as f64 / 100_000.0).abs() < 1e-12);
+    // Two shards of contiguous days covering the window, each with its own output root.
+    assert_eq!(plan.shards.len(), 2);
+    assert_eq!(plan.shards[0].from.to_string(), "2026-11-17");
+    assert_eq!(plan.shards[0].to, plan.shards[1].from);
+    assert_eq!(plan.shards[1].to.to_string(), "2026-11-20");
+    assert_ne!(plan.shards[0].output_dir, plan.shards[1].output_dir);
+    eprintln!(
+        "planned {} requests, made {}",
+        plan.requests, run.api.requests
+    );
+
+    // The binary prints the same plan as JSON, and a human table.
+    let args = |json: bool| {
+        let mut a = vec![
+            "plan".to_string(),
+            "--from".into(),
+            "2026-11-17".into(),
+            "--to".into(),
+            "2026-11-20".into(),
+            "--as-of".into(),
+            as_of().to_rfc3339(),
+            "--output-dir".into(),
+            out.display().to_string(),
+            "--requests-per-minute".into(),
+            "240".into(),
+            "--shards".into(),
+            "2".into(),
+        ];
+        if json {
+            a.push("--json".into());
+        }
+        a
+    };
+    let o = bin(args(true), env_for(&sim)).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Its lookup rate now comes from the run just made, over the same days.
+    let requests = v["requests"].as_u64().unwrap();
+    close(requests, run.api.requests, "requests (binary)", 0.02);
+    let minutes = v["minutes"].as_f64().unwrap();
+    assert!((minutes - requests as f64 / 240.0).abs() < 1e-9);
+    let o = bin(args(false), env_for(&sim)).await;
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!("requests       {requests}")),
+        "{text}"
+    );
+    assert!(text.contains("shard=1"), "{text}");
+    sim.shutdown().await;
+}
