@@ -676,3 +676,172 @@ async fn the_plan_is_within_2_percent_of_the_run() {
     assert!(text.contains("shard=1"), "{text}");
     sim.shutdown().await;
 }
+
+fn repo_file(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+/// What this machine cannot build (no container registry), checked from the files themselves; the
+/// image's runtime filesystem was verified with debootstrap + chroot (docs/operations.md).
+#[test]
+fn the_containerfile_and_cronjob_agree_with_the_binary() {
+    let cf = repo_file("Containerfile");
+    let lines: Vec<&str> = cf
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    let text = lines.join("\n");
+    // A pinned Rust builder at the crate's minimum Rust, a Debian slim runtime of the same release.
+    let cargo = repo_file("Cargo.toml");
+    let msrv = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .unwrap()
+        .trim_end_matches('"');
+    assert!(
+        text.contains(&format!("rust:{msrv}-slim-bookworm")),
+        "builder not pinned to {msrv}"
+    );
+    assert!(text.contains("debian:bookworm-slim"));
+    assert!(!text.contains(":latest"));
+    assert_eq!(
+        text.matches("\nFROM ").count() + usize::from(text.starts_with("FROM ")),
+        2,
+        "two stages"
+    );
+    assert!(text.contains("cargo build --release --locked"));
+    assert!(text.contains("ca-certificates"));
+    assert!(text.contains("USER 10001:10001"));
+    assert!(text.contains("ENTRYPOINT [\"wrapup-audit\"]"));
+    for l in lines
+        .iter()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from"))
+    {
+        for f in l
+            .split_whitespace()
+            .skip(1)
+            .filter(|f| f.starts_with("jobs/"))
+        {
+            assert!(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(f).is_file(),
+                "{f}"
+            );
+        }
+    }
+
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&repo_file("jobs/kubernetes/cronjob.yaml")).unwrap();
+    let job = &doc["spec"]["jobTemplate"]["spec"];
+    let pod = &job["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    assert_eq!(pod["securityContext"]["runAsUser"], 10001);
+    let container = &pod["containers"][0];
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(container["image"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":{version}")));
+    let rules = job["podFailurePolicy"]["rules"].as_sequence().unwrap();
+    let fail = rules.iter().find(|r| r["action"] == "FailJob").unwrap();
+    assert_eq!(fail["onExitCodes"]["containerName"], container["name"]);
+    assert_eq!(fail["onExitCodes"]["operator"], "In");
+    let codes: Vec<u64> = fail["onExitCodes"]["values"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    use wrapup_audit::exit::ExitStatus::*;
+    // Never retried: what a retry cannot fix. Retried: partial lookups, the API, interruptions.
+    for s in [Usage, Auth, Output, Locked, QualityGate] {
+        assert!(codes.contains(&u64::from(s.code())), "{s:?} is retried");
+    }
+    for s in [PartialLookups, ApiUnavailable, Interrupted, Terminated] {
+        assert!(
+            !codes.contains(&u64::from(s.code())),
+            "{s:?} is never retried"
+        );
+    }
+}
+
+#[test]
+fn the_airflow_dag_maps_exit_codes_and_its_command_lines_parse() {
+    use clap::Parser;
+    // A venv with Airflow (AIRFLOW_PYTHON) loads the file with Airflow's DagBag; plain python3 runs the
+    // module's own code with stand-ins for Airflow.
+    let python = std::env::var("AIRFLOW_PYTHON").unwrap_or_else(|_| "python3".into());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dag = root.join("jobs/airflow/wrapup_audit_dag.py");
+    let compiled = std::process::Command::new(&python)
+        .args(["-m", "py_compile"])
+        .arg(&dag)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .status();
+    let Ok(compiled) = compiled else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI needs {python}"
+        );
+        eprintln!("skipped: no {python}");
+        return;
+    };
+    assert!(compiled.success());
+    let o = std::process::Command::new(&python)
+        .arg(root.join("scripts/check_airflow_dag.py"))
+        .arg(&dag)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("AIRFLOW_HOME", tempfile::tempdir().unwrap().keep())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    if report["airflow"] == true {
+        assert_eq!(report["import_errors"], serde_json::json!({}), "{report}");
+        assert_eq!(
+            report["dags"],
+            serde_json::json!(["wrapup_audit", "wrapup_audit_backfill"])
+        );
+        assert_eq!(
+            report["tasks"]["wrapup_audit_backfill"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+    let mut lines = vec![report["nightly"].clone()];
+    lines.extend(report["backfill"].as_array().unwrap().iter().cloned());
+    for args in lines {
+        let args: Vec<String> = std::iter::once("wrapup-audit".to_string())
+            .chain(
+                args.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string()),
+            )
+            .collect();
+        if let Err(e) = wrapup_audit::cli::Cli::try_parse_from(&args) {
+            panic!("{args:?}: {e}");
+        }
+    }
+    use wrapup_audit::exit::ExitStatus::*;
+    let expected = [
+        (Success, "success"),
+        (PartialLookups, "success"),
+        (Usage, "failed"),
+        (Auth, "failed"),
+        (ApiUnavailable, "up_for_retry"),
+        (Output, "failed"),
+        (Locked, "failed"),
+        (QualityGate, "failed"),
+        (Interrupted, "up_for_retry"),
+        (Terminated, "up_for_retry"),
+    ];
+    for (status, state) in expected {
+        assert_eq!(
+            report["states"][status.code().to_string()],
+            state,
+            "{status:?}"
+        );
+    }
+}
