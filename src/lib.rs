@@ -15,6 +15,7 @@ pub mod config;
 pub mod exit;
 pub mod explain;
 pub mod jobs;
+pub mod jobs_day;
 pub mod logging;
 pub mod pipeline;
 pub mod progress;
@@ -24,7 +25,9 @@ pub mod report;
 pub mod shutdown;
 pub mod simulator;
 pub mod sink;
+pub mod spill;
 pub mod summary_html;
+pub mod task;
 
 use std::sync::Arc;
 
