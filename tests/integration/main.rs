@@ -9,5 +9,6 @@ mod docs;
 mod e2e;
 mod faults;
 mod jobs;
+mod layout;
 mod operators;
 mod sample_output;
