@@ -279,7 +279,7 @@ mod tests {
             .recv()
             .await
             .expect("the refresh reached the login host");
-        let mut parked = std::pin::pin!(cache.token(&http));
+        let mut parked = Box::pin(cache.token(&http));
         assert!(futures::poll!(parked.as_mut()).is_pending());
         gate.add_permits(1);
         first.await.unwrap().unwrap();
