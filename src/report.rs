@@ -481,21 +481,8 @@ pub fn finish(
         error,
     };
     write_json(dir, MANIFEST_FILE, &manifest).map_err(out_err)?;
+    // The closing line (`closing::RunFacts::log_closing`) reports the run.
     let outcome = outcome?;
-    tracing::info!(
-        status = status.as_str(),
-        conversations = outcome.conversations,
-        legs = outcome.legs,
-        requests = outcome.api.requests,
-        retries = outcome.api.retries,
-        lookups = outcome.totals.lookups.made,
-        duration_ms = (finished - started).num_milliseconds(),
-        labels = ?outcome.totals.labels,
-        "Run {run_id} finished: {} conversations, {} requests, status {}",
-        outcome.conversations,
-        outcome.api.requests,
-        status.as_str()
-    );
     Ok(RunResult {
         run_id: run_id.to_string(),
         status,
@@ -527,6 +514,7 @@ fn source_name(cfg: &Config) -> String {
         Source::Simulator {
             seed,
             conversations_per_day,
+            ..
         } => {
             format!(
                 "embedded simulator (seed {seed}, {conversations_per_day} conversations per day)"

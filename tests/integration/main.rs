@@ -10,5 +10,6 @@ mod e2e;
 mod faults;
 mod jobs;
 mod layout;
+mod operate;
 mod operators;
 mod sample_output;
