@@ -794,7 +794,9 @@ fn the_airflow_dag_maps_exit_codes_and_its_command_lines_parse() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"));
     if report["airflow"] == true {
         assert_eq!(report["import_errors"], serde_json::json!({}), "{report}");
         assert_eq!(
