@@ -5,9 +5,12 @@ mod support;
 
 mod backfill;
 mod cli;
+mod crash;
 mod docs;
 mod e2e;
+mod errors;
 mod faults;
 mod jobs;
 mod operators;
 mod sample_output;
+mod stops;
