@@ -128,6 +128,12 @@ pub struct RunCmd {
     /// Longest run (e.g. 4h, 90m; 0 = no limit); then it stops like on SIGTERM. Default 4h.
     #[arg(long, env = "WRAPUP_AUDIT_MAX_RUNTIME")]
     pub max_runtime: Option<String>,
+    /// Write run metrics in Prometheus text format to this file (node-exporter textfile collector).
+    #[arg(long, env = "WRAPUP_AUDIT_METRICS_FILE")]
+    pub metrics_file: Option<PathBuf>,
+    /// Push run metrics to this Pushgateway (e.g. http://pushgateway:9091).
+    #[arg(long, env = "WRAPUP_AUDIT_PUSHGATEWAY_URL")]
+    pub pushgateway_url: Option<String>,
 }
 
 impl RunCmd {
@@ -150,6 +156,8 @@ impl RunCmd {
             lookback_days: self.lookback_days,
             mode: self.mode.clone(),
             max_runtime: self.max_runtime.clone(),
+            metrics_file: self.metrics_file.clone(),
+            pushgateway_url: self.pushgateway_url.clone(),
         }
     }
 }
@@ -187,7 +195,7 @@ pub struct SimulateCmd {
     /// The per-token quota reported in `inin-ratelimit-allowed` (Genesys: 300).
     #[arg(long, default_value_t = 300)]
     pub rate_limit_per_minute: u32,
-    /// Answer 429 past the quota, like the real API (off: only report it in headers).
+    /// Enforce the quota: report it in `inin-ratelimit-*` headers and answer 429 past it (off: no quota, no headers).
     #[arg(long)]
     pub enforce_rate_limit: bool,
     /// Extra latency of every details-query page, in milliseconds.

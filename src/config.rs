@@ -65,6 +65,10 @@ pub struct RawJob {
     pub filters: Option<RawFilters>,
     /// Present: run against the embedded simulator instead of a real org.
     pub simulator: Option<RawSimulator>,
+    /// Quality gates, e.g. `["gap_rate > 0.05", "conversations < 100"]`: exit 7 when one trips.
+    pub fail_if: Option<Vec<String>>,
+    /// Prometheus text file and Pushgateway.
+    pub metrics: Option<crate::metrics::RawMetrics>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -83,6 +87,9 @@ pub struct RawSimulator {
     pub seed: Option<u64>,
     /// Regular conversations per day. Default 200.
     pub conversations_per_day: Option<u32>,
+    /// A per-token quota the simulator enforces (headers and 429s), to rehearse quota pauses.
+    /// Default none: no quota and no quota headers, so the demo never waits.
+    pub quota_per_minute: Option<u32>,
 }
 
 /// Values from the command line; `None` means "not given".
@@ -105,6 +112,8 @@ pub struct RunArgs {
     pub lookback_days: Option<u32>,
     pub mode: Option<String>,
     pub max_runtime: Option<String>,
+    pub metrics_file: Option<PathBuf>,
+    pub pushgateway_url: Option<String>,
 }
 
 /// How conversations are read from analytics.
@@ -132,6 +141,8 @@ pub enum Source {
     Simulator {
         seed: u64,
         conversations_per_day: u32,
+        /// Enforced per-token quota; `None`: none, and no quota headers.
+        quota_per_minute: Option<u32>,
     },
     /// A real (or compatible) Genesys Cloud org.
     Genesys {
@@ -218,6 +229,9 @@ pub struct Config {
     pub lookback: Vec<NaiveDate>,
     /// After this long the run stops like on SIGTERM (`None`: no limit).
     pub max_runtime: Option<Duration>,
+    /// `fail_if` quality gates.
+    pub gates: Vec<crate::gates::Gate>,
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 /// Default of `max_runtime`: generous for a nightly run, short of a stuck one.
@@ -530,6 +544,7 @@ impl Config {
             Source::Simulator {
                 seed: sim.seed.unwrap_or(42),
                 conversations_per_day: sim.conversations_per_day.unwrap_or(200),
+                quota_per_minute: sim.quota_per_minute,
             }
         } else {
             match genesys_source(env) {
@@ -539,10 +554,15 @@ impl Config {
                     Source::Simulator {
                         seed: 0,
                         conversations_per_day: 0,
+                        quota_per_minute: None,
                     }
                 }
             }
         };
+
+        let gates =
+            crate::gates::parse_all(raw.fail_if.as_deref().unwrap_or_default(), &mut errors);
+        let metrics = crate::metrics::MetricsConfig::build(raw.metrics.as_ref(), args, &mut errors);
 
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -594,6 +614,8 @@ impl Config {
             lookback_days,
             lookback: Vec::new(),
             max_runtime,
+            gates,
+            metrics,
         })
     }
 }

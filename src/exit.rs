@@ -20,6 +20,8 @@ pub enum ExitStatus {
     Output,
     /// 6: another run holds the output directory's lock.
     Locked,
+    /// 7: the reports were written, but a `fail_if` quality gate of the job tripped (the manifest says which).
+    QualityGate,
     /// 70: a bug (a panic) stopped the run; finished days are kept and the manifest says so.
     Internal,
     /// 124: `max_runtime` ran out; the run stopped like on SIGTERM, finished days kept.
@@ -40,6 +42,7 @@ impl ExitStatus {
             ExitStatus::ApiUnavailable => 4,
             ExitStatus::Output => 5,
             ExitStatus::Locked => 6,
+            ExitStatus::QualityGate => 7,
             ExitStatus::Internal => 70,
             ExitStatus::TimedOut => 124,
             ExitStatus::Interrupted => 130,
@@ -56,6 +59,7 @@ impl ExitStatus {
             ExitStatus::ApiUnavailable => "api_unavailable",
             ExitStatus::Output => "output_error",
             ExitStatus::Locked => "locked",
+            ExitStatus::QualityGate => "quality_gate",
             ExitStatus::Internal => "internal_error",
             ExitStatus::TimedOut => "timed_out",
             ExitStatus::Interrupted => "interrupted",
@@ -66,7 +70,7 @@ impl ExitStatus {
 
 impl ExitStatus {
     /// Every status the program can exit with (the README and docs/operations.md list each).
-    pub const ALL: [ExitStatus; 11] = [
+    pub const ALL: [ExitStatus; 12] = [
         ExitStatus::Success,
         ExitStatus::PartialLookups,
         ExitStatus::Usage,
@@ -74,6 +78,7 @@ impl ExitStatus {
         ExitStatus::ApiUnavailable,
         ExitStatus::Output,
         ExitStatus::Locked,
+        ExitStatus::QualityGate,
         ExitStatus::Internal,
         ExitStatus::TimedOut,
         ExitStatus::Interrupted,
@@ -97,6 +102,7 @@ Exit codes:
   4    API unavailable after retries; no partial report published
   5    output directory cannot be written
   6    another run holds the output directory's lock
+  7    reports written; a fail_if quality gate tripped (see manifest)
   70   internal error (a bug; please report it): finished days kept
   124  max_runtime reached: stopped like SIGTERM, finished days kept
   130  interrupted (SIGINT): finished days kept, rerun to resume

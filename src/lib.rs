@@ -11,12 +11,15 @@ pub mod catalog;
 pub mod check;
 pub mod classify;
 pub mod cli;
+pub mod closing;
 pub mod config;
 pub mod exit;
 pub mod explain;
 pub mod failpoint;
+pub mod gates;
 pub mod jobs;
 pub mod logging;
+pub mod metrics;
 pub mod pipeline;
 pub mod progress;
 pub mod reason;
@@ -44,8 +47,9 @@ pub async fn run(
     env: &dyn Env,
     cancel: CancellationToken,
 ) -> Result<ExitStatus, Failure> {
+    let bars = progress::Progress::wanted(cli.quiet, cli.log_format);
     match cli.command {
-        Command::Run(cmd) => run_command(&cmd, env, Utc::now(), cancel)
+        Command::Run(cmd) => run_command_with(&cmd, env, Utc::now(), cancel, bars)
             .await
             .map(|r| r.status),
         Command::Validate(cmd) => validate_command(&cmd, env),
@@ -127,6 +131,8 @@ impl RunCmd {
             lookback_days: None,
             mode: None,
             max_runtime: None,
+            metrics_file: None,
+            pushgateway_url: None,
         }
     }
 }
@@ -149,13 +155,29 @@ pub async fn run_command_with(
     cancel: CancellationToken,
     bars: bool,
 ) -> Result<report::RunResult, Failure> {
-    let mut cfg = load_config(cmd, env, now)?;
     let started = Utc::now();
     let run_id = format!(
         "{}-{}",
         started.format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
+    // Every log line from here on, a configuration error's included, names the run.
+    logging::set_run(Some(&run_id), job_stem(cmd).as_deref());
+    let cfg = load_config(cmd, env, now)?;
+    logging::set_run(None, Some(&cfg.job_name));
+    let result = audit_run(cfg.clone(), &run_id, started, cancel, bars).await;
+    // Quality gates, metrics and the closing line see every run that got this far.
+    closing::conclude(&cfg, &run_id, started, result).await
+}
+
+/// The audit itself: lock, resume, source, catalogs, the pipeline, and the run-level files.
+async fn audit_run(
+    mut cfg: Config,
+    run_id: &str,
+    started: DateTime<Utc>,
+    cancel: CancellationToken,
+    bars: bool,
+) -> Result<report::RunResult, Failure> {
     let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
     // An unfinished run of the same job continues where it stopped, with its own clock.
     let done = match report::resumable(&cfg) {
@@ -179,7 +201,7 @@ pub async fn run_command_with(
     let mut sim: Option<Connection> = None;
     let body = run_body(
         &cfg,
-        &run_id,
+        run_id,
         started,
         done,
         &stop,
@@ -212,7 +234,7 @@ pub async fn run_command_with(
     let api = client.as_ref().map(|c| c.stats()).unwrap_or_default();
     let finished = Utc::now();
     let result = report::finish(
-        &cfg, &run_id, started, finished, &catalogs, outcome, &written, &api,
+        &cfg, run_id, started, finished, &catalogs, outcome, &written, &api,
     );
     if let Some(conn) = sim {
         conn.close().await;
@@ -293,6 +315,14 @@ async fn run_body(
     outcome
 }
 
+/// The job's name before its file is read: the file stem, as `Config::build` defaults it.
+fn job_stem(cmd: &RunCmd) -> Option<String> {
+    cmd.job
+        .as_ref()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+}
+
 /// A client for the configured source; for the embedded simulator, the running server too.
 pub struct Connection {
     pub client: Arc<ApiClient>,
@@ -321,12 +351,16 @@ pub async fn connect(cfg: &Config) -> Result<Connection, Failure> {
         Source::Simulator {
             seed,
             conversations_per_day,
+            quota_per_minute,
         } => {
             let sim_cfg = simulator::SimConfig {
                 seed: *seed,
                 conversations_per_day: *conversations_per_day,
                 now: cfg.as_of,
                 timezone: cfg.window.timezone,
+                // Only an asked-for quota is enforced and reported: the demo never pauses for one.
+                enforce_rate_limit: quota_per_minute.is_some(),
+                rate_limit_per_minute: quota_per_minute.unwrap_or(300),
                 ..simulator::SimConfig::default()
             };
             let handle = simulator::start(sim_cfg).await.map_err(|e| {

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
             match wrapup_audit::run(cli, &ProcessEnv, cancel).await {
                 Ok(status) => signals.map_status(status),
                 Err(failure) => {
-                    eprintln!("error: {}", failure.message);
+                    wrapup_audit::logging::fatal(&failure);
                     failure.status
                 }
             }
@@ -50,10 +50,13 @@ fn main() -> ExitCode {
     let status = match std::panic::catch_unwind(run) {
         Ok(status) => status,
         Err(panic) => {
-            eprintln!(
-                "error: internal error: {} (a bug: please report it with this line)",
-                wrapup_audit::panic_message(panic.as_ref())
-            );
+            wrapup_audit::logging::fatal(&wrapup_audit::exit::Failure::new(
+                ExitStatus::Internal,
+                format!(
+                    "internal error: {} (a bug: please report it with this line)",
+                    wrapup_audit::panic_message(panic.as_ref())
+                ),
+            ));
             ExitStatus::Internal
         }
     };

@@ -161,19 +161,20 @@ async fn a_crash_at_every_rename_of_a_partition_swap_loses_nothing() {
         "swap-between-renames",
         "swap-after-renames",
     ] {
-        // A first run into an empty folder, and a rerun that replaces existing partitions.
-        for replace in [false, true] {
-            let out = tmp.path().join(format!("{point}-{replace}"));
+        // A first run into an empty folder, and a rerun that replaces existing partitions; each
+        // day is four swaps (two tables, two formats): the 2nd is mid-first-day, the 7th mid-second.
+        for (replace, nth) in [(false, 2), (false, 7), (true, 2), (true, 7)] {
+            let out = tmp.path().join(format!("{point}-{replace}-{nth}"));
             if replace {
                 let (code, err) = run_to_end(&sim, &out, "0", None, false).await;
                 assert_eq!(code, Some(0), "{err}");
             }
             let (code, err) =
-                run_to_end(&sim, &out, "0", Some(format!("{point}@2")), replace).await;
+                run_to_end(&sim, &out, "0", Some(format!("{point}@{nth}")), replace).await;
             assert_eq!(
                 code,
                 Some(wrapup_audit::failpoint::CRASH_CODE),
-                "{point}: {err}"
+                "{point}@{nth}: {err}"
             );
             let (code, err) = run_to_end(&sim, &out, "0", None, false).await;
             assert_eq!(code, Some(0), "{point}, replace {replace}: {err}");

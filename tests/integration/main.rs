@@ -11,6 +11,8 @@ mod e2e;
 mod errors;
 mod faults;
 mod jobs;
+mod layout;
+mod operate;
 mod operators;
 mod sample_output;
 mod stops;

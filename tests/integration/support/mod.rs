@@ -92,18 +92,23 @@ pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-/// Every row of `table` (`conversations` or `legs`) across all `date=` partitions, with its date.
+/// Every row of `table` (`conversations` or `legs`) across the `date=` partitions of its CSV
+/// dataset root (`<out>/csv/<table>/`), with its date.
 pub fn read_all(out: &Path, table: &str) -> Vec<BTreeMap<String, String>> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("date=")
-        })
-        .collect();
+    let root = out.join("csv").join(table);
+    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    };
+    assert!(
+        dirs.iter().all(|p| p
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("date=")),
+        "{} holds more than date= folders: {dirs:?}",
+        root.display()
+    );
     dirs.sort();
     let mut rows = Vec::new();
     for d in dirs {
@@ -114,6 +119,14 @@ pub fn read_all(out: &Path, table: &str) -> Vec<BTreeMap<String, String>> {
         }
     }
     rows
+}
+
+/// `<out>/<format>/<table>/date=D/<table>.<format>`: where a partition file lives.
+pub fn part_file(out: &Path, format: &str, table: &str, date: &str) -> PathBuf {
+    out.join(format)
+        .join(table)
+        .join(format!("date={date}"))
+        .join(format!("{table}.{format}"))
 }
 
 pub fn stderr(o: &Output) -> String {
@@ -202,21 +215,24 @@ pub fn manifest(out: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// Every partition file of `out`, path → bytes.
+/// Every partition file of `out` (any file under a `date=` folder, at any depth), path → bytes.
 pub fn partition_bytes(out: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut m = BTreeMap::new();
-    for d in std::fs::read_dir(out).unwrap() {
-        let d = d.unwrap().path();
-        let name = d.file_name().unwrap().to_string_lossy().into_owned();
-        if !name.starts_with("date=") {
-            continue;
-        }
-        for f in std::fs::read_dir(&d).unwrap() {
-            let f = f.unwrap().path();
-            let key = format!("{name}/{}", f.file_name().unwrap().to_string_lossy());
-            m.insert(key, std::fs::read(&f).unwrap());
+    fn walk(base: &Path, dir: &Path, m: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            if rel.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                walk(base, &p, m);
+            } else if rel.contains("date=") {
+                m.insert(rel, std::fs::read(&p).unwrap());
+            }
         }
     }
+    let mut m = BTreeMap::new();
+    walk(out, out, &mut m);
     m
 }
 
