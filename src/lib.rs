@@ -18,6 +18,7 @@ pub mod explain;
 pub mod failpoint;
 pub mod gates;
 pub mod jobs;
+pub mod jobs_day;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
@@ -28,7 +29,9 @@ pub mod report;
 pub mod shutdown;
 pub mod simulator;
 pub mod sink;
+pub mod spill;
 pub mod summary_html;
+pub mod task;
 
 use std::sync::Arc;
 
