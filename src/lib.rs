@@ -22,6 +22,7 @@ pub mod jobs_day;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
+pub mod plan;
 pub mod progress;
 pub mod reason;
 pub mod record;
@@ -60,6 +61,7 @@ pub async fn run(
         // Read-only commands write nothing, so a signal simply ends them.
         Command::Explain(cmd) => until_signal(&cancel, explain::command(&cmd, env)).await,
         Command::Check(cmd) => until_signal(&cancel, check::command(&cmd, env)).await,
+        Command::Plan(cmd) => until_signal(&cancel, plan::command(&cmd, env)).await,
     }
 }
 

@@ -561,7 +561,7 @@ pub async fn audit(
     Ok(outcome)
 }
 
-fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
+pub(crate) fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
     let status = status_of(e);
     let hint = match e {
         ApiError::Forbidden { .. } => {
