@@ -170,6 +170,7 @@ pub async fn run_command_with(
     logging::set_run(Some(&run_id), job_stem(cmd).as_deref());
     let cfg = load_config(cmd, env, now)?;
     logging::set_run(None, Some(&cfg.job_name));
+    logging::set_output(&cfg.output_dir);
     let result = audit_run(cfg.clone(), &run_id, started, cancel, bars).await;
     // Quality gates, metrics and the closing line see every run that got this far.
     closing::conclude(&cfg, &run_id, started, result).await

@@ -269,6 +269,10 @@ async fn fatal_errors_are_json_lines_too() {
         assert_eq!(l["job"], "adhoc", "{l}");
     }
     assert_eq!(lines.last().unwrap()["exit_code"], 3);
+    assert_eq!(
+        lines.last().unwrap()["output_dir"],
+        out.display().to_string()
+    );
     sim.shutdown().await;
 }
 
@@ -846,4 +850,73 @@ fn the_airflow_dag_maps_exit_codes_and_its_command_lines_parse() {
             "{status:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_pause_is_a_bar_state_and_one_log_line() {
+    use std::io::Read;
+    let script = Path::new("/usr/bin/script");
+    if !script.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI needs util-linux's script for the pty test"
+        );
+        return;
+    }
+    // The embedded simulator enforcing a small quota: the run soon pauses until its window resets.
+    let tmp = tempfile::tempdir().unwrap();
+    let job = tmp.path().join("quota.toml");
+    std::fs::write(
+        &job,
+        "requests_per_minute = 0\n[simulator]\nconversations_per_day = 200\nquota_per_minute = 40\n",
+    )
+    .unwrap();
+    let args = run_args(&tmp.path().join("o"), &["--job", job.to_str().unwrap()]);
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_wrapup-audit").to_string())
+        .chain(args)
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let shell = format!("stty cols 160 rows 40; exec {}", quoted.join(" "));
+    let screen = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &shell, "/dev/null"])
+            .env("TERM", "xterm")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let mut screen = String::new();
+        let mut buf = [0u8; 4096];
+        let deadline = std::time::Instant::now() + Duration::from_secs(50);
+        // Read until the bar has shown the pause counting down through two different seconds.
+        let countdowns = |s: &str| {
+            let mut seen: Vec<&str> = s
+                .match_indices("paused for the API quota, resumes in ")
+                .filter_map(|(i, m)| s[i + m.len()..].split(' ').next())
+                .collect();
+            seen.sort();
+            seen.dedup();
+            seen.len()
+        };
+        while std::time::Instant::now() < deadline && countdowns(&screen) < 2 {
+            match out.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => screen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        screen
+    })
+    .await
+    .unwrap();
+    assert!(
+        screen.contains("paused for the API quota, resumes in "),
+        "the pause never showed on the bars:\n{screen}"
+    );
+    assert_eq!(
+        screen.matches("Pausing ").count(),
+        1,
+        "one log line per pause, however many requests wait:\n{screen}"
+    );
 }
