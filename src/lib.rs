@@ -185,19 +185,39 @@ async fn audit_run(
     bars: bool,
 ) -> Result<report::RunResult, Failure> {
     let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
-    // An unfinished run of the same job continues where it stopped, with its own clock.
-    let done = match report::resumable(&cfg) {
-        Some((as_of, done)) => {
-            tracing::info!(days = done.len(), as_of = %pipeline::iso_ms(as_of), "Resuming an unfinished run of this job ({} days already written)", done.len());
-            cfg.as_of = as_of;
-            done
+    let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        failpoint::hit("run-after-lock");
+        // An unfinished run of the same job continues where it stopped, with its own clock.
+        let done = match report::resumable(&cfg) {
+            Some((as_of, done)) => {
+                tracing::info!(days = done.len(), as_of = %pipeline::iso_ms(as_of), "Resuming an unfinished run of this job ({} days already written)", done.len());
+                cfg.as_of = as_of;
+                done
+            }
+            None => Vec::new(),
+        };
+        cfg.lookback = report::days_to_heal(&cfg);
+        if !cfg.lookback.is_empty() {
+            tracing::info!(days = ?cfg.lookback, "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
         }
-        None => Vec::new(),
+        done
+    }));
+    let done = match prepared {
+        Ok(done) => done,
+        Err(panic) => {
+            let failure = internal_failure(panic.as_ref());
+            return report::finish(
+                &cfg,
+                run_id,
+                started,
+                Utc::now(),
+                &pipeline::Catalogs::default(),
+                Err(failure),
+                &[],
+                &Default::default(),
+            );
+        }
     };
-    cfg.lookback = report::days_to_heal(&cfg);
-    if !cfg.lookback.is_empty() {
-        tracing::info!(days = ?cfg.lookback, "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
-    }
 
     // From here on every ending writes a manifest: success, failure, signal, timeout or panic.
     let stop = shutdown::RunStop::new(&cancel, cfg.max_runtime);
@@ -219,13 +239,7 @@ async fn audit_run(
     );
     let outcome = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(body)).await {
         Ok(r) => r,
-        Err(panic) => Err(Failure::new(
-            ExitStatus::Internal,
-            format!(
-                "internal error: {} (a bug: please report it with this line)",
-                panic_message(panic.as_ref())
-            ),
-        )),
+        Err(panic) => Err(internal_failure(panic.as_ref())),
     };
     // A stopped run ends with the stop's status, whatever the step it was in.
     let outcome = match (stop.status(), outcome) {
@@ -246,6 +260,17 @@ async fn audit_run(
         conn.close().await;
     }
     result
+}
+
+/// The failure a caught panic becomes.
+fn internal_failure(payload: &(dyn std::any::Any + Send)) -> Failure {
+    Failure::new(
+        ExitStatus::Internal,
+        format!(
+            "internal error: {} (a bug: please report it with this line)",
+            panic_message(payload)
+        ),
+    )
 }
 
 /// The text of a panic payload.

@@ -325,6 +325,23 @@ fn a_panic_exits_70_and_the_manifest_says_internal_error() {
     assert!(m["error"].as_str().unwrap().contains("failpoint"), "{m}");
     assert!(m["api"]["requests"].as_u64().unwrap() >= 3, "{m}");
 
+    // Right after the lock, before anything was asked: still a manifest.
+    let early = tmp.path().join("early");
+    let o = run_bin(
+        &[
+            "run",
+            "--simulator",
+            "--output-dir",
+            early.to_str().unwrap(),
+        ],
+        &[(
+            wrapup_audit::failpoint::VAR.into(),
+            "run-after-lock:panic".into(),
+        )],
+    );
+    assert_eq!(o.status.code(), Some(70), "{}", stderr(&o));
+    assert_eq!(manifest(&early)["status"], "internal_error");
+
     // Outside a run (no lock, no manifest) a panic still ends with 70, not Rust's 101.
     let o = run_bin(
         &["validate", "--job", "jobs/demo.toml"],

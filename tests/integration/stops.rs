@@ -183,3 +183,80 @@ async fn max_runtime_keeps_finished_days_and_the_rerun_completes() {
     assert_eq!(m["partitions"].as_array().unwrap().len(), 5);
     assert_eq!(m["resumed_days"].as_u64(), Some(kept as u64), "{m}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_login_host_fails_within_the_token_bounds() {
+    // Each token attempt is bounded by the request timeout (here 1 s) and token requests are
+    // retried at most 3 times: about 8 s in all, where 9 attempts and the full backoff took ~100 s.
+    let sim = hanging(true, false).await;
+    let env = env_for(&sim);
+    let tmp = tempfile::tempdir().unwrap();
+    let job = tmp.path().join("job.toml");
+    std::fs::write(&job, "request_timeout_secs = 1\n").unwrap();
+    let out = tmp.path().join("o");
+    let (job_s, out_s) = (
+        job.to_str().unwrap().to_string(),
+        out.to_str().unwrap().to_string(),
+    );
+    let (code, err, took) = tokio::task::spawn_blocking(move || {
+        let mut a = args(&out_s);
+        a.extend(["--job", &job_s]);
+        wait_at_most(spawn_bin(&a, &env), Duration::from_secs(40))
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("token") && err.contains("timed out"), "{err}");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    let m = manifest(&out);
+    assert_eq!(m["status"], "api_unavailable", "{m}");
+    assert_eq!(m["api"]["token_requests"].as_u64(), Some(4), "{m}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_a_lookup_hangs_stops_at_once() {
+    // Lookups never answer: the first day's chunk waits on them when the signal comes.
+    let sim = sim_with(SimConfig {
+        seed: 7,
+        conversations_per_day: 30,
+        now: as_of(),
+        rate_limit_per_minute: 1_000_000,
+        faults: FaultProfile {
+            slow_lookup_ms: 600_000,
+            ..FaultProfile::default()
+        },
+        ..SimConfig::default()
+    })
+    .await;
+    let env = env_for(&sim);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let out_s = out.to_str().unwrap().to_string();
+    let sim2 = sim.clone();
+    let (code, err, took) = tokio::task::spawn_blocking(move || {
+        let mut a = args(&out_s);
+        a.extend(["--mode", "query"]);
+        let mut child = spawn_bin(&a, &env);
+        // Requests that arrived but were never answered are the hanging lookups.
+        wait_until("a hanging lookup", &mut child, || {
+            sim2.requests_started() > sim2.request_log().len() as u64
+                && sim2
+                    .request_log()
+                    .iter()
+                    .any(|r| r.path.contains("details/query"))
+        });
+        send_signal(&child, "-TERM");
+        wait_at_most(child, Duration::from_secs(20))
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(143), "{err}");
+    assert!(took < Duration::from_secs(3), "took {took:?}: {err}");
+    let m = manifest(&out);
+    assert_eq!(
+        (m["status"].as_str(), m["exit_code"].as_u64()),
+        (Some("terminated"), Some(143)),
+        "{m}"
+    );
+    assert!(m["api"]["requests"].as_u64().unwrap() >= 5, "{m}");
+}
