@@ -44,6 +44,26 @@ pub enum Command {
     Explain(ExplainCmd),
     /// Check a setup before the first scheduled run: hosts, credentials and every permission the job needs.
     Check(CheckCmd),
+    /// Estimate a run's requests, time and fair-use share without fetching details; split it into shards.
+    Plan(PlanCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanCmd {
+    #[command(flatten)]
+    pub run: RunCmd,
+    /// Lookups per conversation (0 to 1). Default: the last run's, from the output directory's manifest.
+    #[arg(long)]
+    pub lookup_rate: Option<f64>,
+    /// The org's monthly fair-use allocation of API requests, to show this run's share of it.
+    #[arg(long)]
+    pub monthly_allowance: Option<u64>,
+    /// Split the window into this many shards of contiguous days.
+    #[arg(long, default_value_t = 1)]
+    pub shards: usize,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +145,15 @@ pub struct RunCmd {
     /// How to read analytics: query, jobs or auto (jobs for historical days of long windows).
     #[arg(long, env = "WRAPUP_AUDIT_MODE")]
     pub mode: Option<String>,
+    /// Longest run (e.g. 4h, 90m; 0 = no limit); then it stops like on SIGTERM. Default 4h.
+    #[arg(long, env = "WRAPUP_AUDIT_MAX_RUNTIME")]
+    pub max_runtime: Option<String>,
+    /// Write run metrics in Prometheus text format to this file (node-exporter textfile collector).
+    #[arg(long, env = "WRAPUP_AUDIT_METRICS_FILE")]
+    pub metrics_file: Option<PathBuf>,
+    /// Push run metrics to this Pushgateway (e.g. http://pushgateway:9091).
+    #[arg(long, env = "WRAPUP_AUDIT_PUSHGATEWAY_URL")]
+    pub pushgateway_url: Option<String>,
 }
 
 impl RunCmd {
@@ -146,6 +175,9 @@ impl RunCmd {
             force: self.force,
             lookback_days: self.lookback_days,
             mode: self.mode.clone(),
+            max_runtime: self.max_runtime.clone(),
+            metrics_file: self.metrics_file.clone(),
+            pushgateway_url: self.pushgateway_url.clone(),
         }
     }
 }
@@ -183,7 +215,7 @@ pub struct SimulateCmd {
     /// The per-token quota reported in `inin-ratelimit-allowed` (Genesys: 300).
     #[arg(long, default_value_t = 300)]
     pub rate_limit_per_minute: u32,
-    /// Answer 429 past the quota, like the real API (off: only report it in headers).
+    /// Enforce the quota: report it in `inin-ratelimit-*` headers and answer 429 past it (off: no quota, no headers).
     #[arg(long)]
     pub enforce_rate_limit: bool,
     /// Extra latency of every details-query page, in milliseconds.
@@ -192,6 +224,24 @@ pub struct SimulateCmd {
     /// Extra latency of every conversation lookup, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub slow_lookup_ms: u64,
+    /// Latency of every token request, in milliseconds (a huge value: a login host that hangs).
+    #[arg(long, default_value_t = 0)]
+    pub slow_token_ms: u64,
+    /// Share of API requests answered 502/503/504 (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate_5xx: f64,
+    /// Share of API requests answered 429 with Retry-After: 1 (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate_429: f64,
+    /// Share of successful answers whose connection drops half-way through the body (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_connection_rate: f64,
+    /// Tokens silently expire this many seconds after issue (the API then answers 401).
+    #[arg(long)]
+    pub token_ttl_secs: Option<u64>,
+    /// Seed of the fault draws (the same seed and request order give the same faults).
+    #[arg(long, default_value_t = 0)]
+    pub fault_seed: u64,
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ use crate::sink;
 pub const QUERY_RESULT_CAP: u64 = 100_000;
 /// Intervals are not split below this length; a minute above the cap fails the run loudly.
 const MIN_SPLIT: chrono::Duration = chrono::Duration::minutes(1);
+mod journaled;
+
 pub use crate::catalog::{is_unresolved, unresolved, Catalogs, Unresolved, DEFAULT_CODE_ID};
 
 /// Lookup counters for the summary (contract §3).
@@ -172,13 +174,13 @@ impl RunOutcome {
 pub const AUTO_JOBS_MIN_DAYS: usize = 7;
 
 /// Conversations classified, looked up and written per step of a day.
-const ROWS_PER_CHUNK: usize = 2_000;
+pub(crate) const ROWS_PER_CHUNK: usize = 2_000;
 
 /// Messages the fetching task may send ahead of the writer (pages of at most `page_size` rows).
 const MSGS_AHEAD: usize = 8;
 
 /// What the fetching task sends: a day starts, rows of it in API order, the day is done.
-enum Msg {
+pub(crate) enum Msg {
     Day(NaiveDate, DateTime<Utc>, DateTime<Utc>),
     Rows(Vec<Fetched>),
     Done(Result<DayMeta, ApiError>),
@@ -203,6 +205,8 @@ struct DayState {
     conversations: u64,
     legs: u64,
     is_final: bool,
+    /// Settled lookups of this day, kept until its partition is in place.
+    journal: Option<sink::journal::LookupJournal>,
 }
 
 impl DayState {
@@ -222,6 +226,7 @@ impl DayState {
             conversations: 0,
             legs: 0,
             is_final: true,
+            journal: None,
         }
     }
 }
@@ -264,8 +269,9 @@ async fn write_chunk(
     let lookups = tokio::select! {
         biased;
         _ = cancel.cancelled() => return Ok(false),
-        r = enrich(client, &chunk, &plan, cfg.concurrency, progress) => r,
-    };
+        r = journaled::enrich(client, &chunk, &plan, cfg.concurrency, progress, &mut st.journal) => r,
+    }
+    .map_err(|e| output_failure(st.date, e))?;
     let (conv_rows, leg_rows) = build_rows(cfg, catalogs, &chunk, &plan, &lookups, &mut st.stats);
     st.is_final &= !conv_rows.iter().any(|r| {
         matches!(
@@ -345,14 +351,19 @@ pub async fn audit(
     // The data lake's horizon decides which days the jobs API may serve, and in auto mode whether to use it.
     let availability = match cfg.mode {
         Mode::Query => None,
-        Mode::Jobs | Mode::Auto => {
-            Some(crate::jobs::data_availability(&client).await.map_err(|e| {
+        Mode::Jobs | Mode::Auto => Some(tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(Failure::new(
+                ExitStatus::Interrupted,
+                "stopped while reading the jobs data availability",
+            )),
+            r = crate::jobs::data_availability(&client) => r.map_err(|e| {
                 Failure::new(
                     status_of(&e),
                     format!("cannot read the jobs data availability: {e}"),
                 )
-            })?)
-        }
+            })?,
+        }),
     };
     let todo: Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>, bool)> = todo
         .into_iter()
@@ -397,19 +408,36 @@ pub async fn audit(
             cancel.clone(),
         );
         AbortOnDrop(tokio::spawn(async move {
-            for (date, start, end, jobs) in todo {
+            // The next jobs day's job runs while this day is sent (its rows spill to disk).
+            let mut ahead: Option<(NaiveDate, crate::jobs_day::JobsDay)> = None;
+            for (i, &(date, start, end, jobs)) in todo.iter().enumerate() {
                 if cancel.is_cancelled() || tx.send(Msg::Day(date, start, end)).await.is_err() {
                     break;
                 }
                 // Not raced against `cancel`: the jobs path deletes its jobs on cancellation first.
-                let done =
-                    fetch_day(&client, &cfg, start, end, jobs, &progress, &cancel, &tx).await;
+                let done = if jobs {
+                    let this = match ahead.take() {
+                        Some((d, j)) if d == date => j,
+                        _ => crate::jobs_day::JobsDay::start(&client, &cfg, start, end, &cancel),
+                    };
+                    if let Some(&(d, s, e, true)) = todo.get(i + 1) {
+                        let next = crate::jobs_day::JobsDay::start(&client, &cfg, s, e, &cancel);
+                        ahead = Some((d, next));
+                    }
+                    this.send(&cfg, &progress, &tx).await
+                } else {
+                    fetch_day(&client, &cfg, start, end, false, &progress, &cancel, &tx).await
+                };
                 if tx.send(Msg::Done(done)).await.is_err() {
                     break;
                 }
             }
+            if let Some((_, j)) = ahead {
+                j.stop().await;
+            }
         }))
     };
+    let fingerprint = crate::report::fingerprint(cfg);
     let ctx = ChunkCtx {
         cfg,
         catalogs,
@@ -435,7 +463,21 @@ pub async fn audit(
                     cfg.formats,
                 )
                 .map_err(|e| output_failure(date, e))?;
-                day = Some(DayState::new(date, start, end, writer));
+                let mut st = DayState::new(date, start, end, writer);
+                if cfg.lookup != LookupMode::Off {
+                    let j = sink::journal::LookupJournal::open(
+                        &cfg.output_dir,
+                        date,
+                        &iso_ms(cfg.as_of),
+                        &fingerprint,
+                    )
+                    .map_err(|e| output_failure(date, e))?;
+                    if !j.is_empty() {
+                        tracing::info!(date = %date, lookups = j.len(), "Reusing {} settled lookups of date={date} from an interrupted run", j.len());
+                    }
+                    st.journal = Some(j);
+                }
+                day = Some(st);
             }
             Some(Msg::Rows(rows)) => {
                 let st = day.as_mut().expect("rows follow their day");
@@ -463,6 +505,7 @@ pub async fn audit(
                 st.stats.dropped_outside_window = meta.dropped_outside;
                 st.stats.dropped_duplicates = meta.dropped_duplicates;
                 let date = st.date;
+                let journal = st.journal.take();
                 let files = st.writer.finish().map_err(|e| output_failure(date, e))?;
                 let record = PartitionRecord {
                     date,
@@ -488,6 +531,12 @@ pub async fn audit(
                 );
                 partitions.push(record);
                 checkpoint(&partitions)?;
+                if let Some(j) = journal {
+                    // The day is recorded: its journal has served.
+                    if let Err(e) = j.remove() {
+                        tracing::warn!(date = %date, error = %e, "cannot remove the lookup journal");
+                    }
+                }
                 progress.day_finished();
             }
         }
@@ -512,12 +561,13 @@ pub async fn audit(
     Ok(outcome)
 }
 
-fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
+pub(crate) fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
     let status = status_of(e);
     let hint = match e {
         ApiError::Forbidden { .. } => {
             " (the OAuth client's role needs analytics:conversationDetail:view or analytics:agentConversationDetail:view)"
         }
+        ApiError::Unauthorized { .. } => crate::report::UNAUTHORIZED_HINT,
         _ => "",
     };
     Failure::new(
@@ -582,7 +632,7 @@ pub fn iso_ms(t: DateTime<Utc>) -> String {
 
 /// One conversation as the rest of the run needs it: the facts for its row and its classification.
 /// The full analytics record is dropped page by page, so memory holds rows, not records.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Fetched {
     pub id: String,
     pub start: DateTime<Utc>,
@@ -612,7 +662,10 @@ impl Fetched {
 }
 
 /// Sends rows to the writer; a closed channel means the run stopped.
-async fn emit(tx: &tokio::sync::mpsc::Sender<Msg>, rows: Vec<Fetched>) -> Result<(), ApiError> {
+pub(crate) async fn emit(
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+    rows: Vec<Fetched>,
+) -> Result<(), ApiError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -624,8 +677,8 @@ async fn emit(tx: &tokio::sync::mpsc::Sender<Msg>, rows: Vec<Fetched>) -> Result
 /// One day by the chosen path, its rows sent as they come. The query path stops at once on
 /// cancellation; the jobs path first deletes its job.
 async fn fetch_day(
-    client: &ApiClient,
-    cfg: &Config,
+    client: &Arc<ApiClient>,
+    cfg: &Arc<Config>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     jobs: bool,
@@ -640,26 +693,9 @@ async fn fetch_day(
             r = fetch_interval(client, cfg, start, end, progress, tx) => r,
         };
     }
-    // A job's result arrives whole; it is sorted like the query's and sent in pages.
-    let f = crate::jobs::fetch_interval_jobs(client, &cfg.filters, start, end, &cfg.jobs, cancel)
-        .await?;
-    progress.page(f.conversations.len() as u64);
-    let mut conversations: Vec<Fetched> = f
-        .conversations
-        .iter()
-        .map(|c| Fetched::new(c, cfg, f.data_availability))
-        .collect();
-    drop(f.conversations);
-    conversations.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
-    let mut rest = conversations.into_iter().peekable();
-    while rest.peek().is_some() {
-        emit(tx, rest.by_ref().take(ROWS_PER_CHUNK).collect()).await?;
-    }
-    Ok(DayMeta {
-        dropped_outside: f.dropped_outside,
-        dropped_duplicates: f.dropped_duplicates,
-        complete_until: f.data_availability,
-    })
+    crate::jobs_day::JobsDay::start(client, cfg, start, end, cancel)
+        .send(cfg, progress, tx)
+        .await
 }
 
 fn status_of(e: &ApiError) -> ExitStatus {
@@ -667,6 +703,7 @@ fn status_of(e: &ApiError) -> ExitStatus {
         ApiError::Auth { .. } | ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
             ExitStatus::Auth
         }
+        ApiError::Spill { .. } => ExitStatus::Output,
         _ => ExitStatus::ApiUnavailable,
     }
 }
@@ -708,7 +745,7 @@ impl Collector {
 /// goes on past the expected last page while pages come back full, because `totalHits` is only an
 /// estimate while data arrives.
 async fn fetch_interval(
-    client: &ApiClient,
+    client: &Arc<ApiClient>,
     cfg: &Config,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -751,10 +788,12 @@ async fn fetch_interval(
         emit(tx, col.take(first.conversations, s, e, cfg)).await?;
         let mut page = 1u32;
         if last_len >= ps as usize && expected > 1 {
+            // Each page is its own task: while this task waits to send on the channel, the pages in
+            // flight still run to the end and release what they hold (issue 14).
             let mut pages = futures::stream::iter(2..=expected)
                 .map(|n| {
-                    let q = query(s, e, n);
-                    async move { client.details_query(&q).await }
+                    let (client, q) = (client.clone(), query(s, e, n));
+                    crate::task::Spawned::new(async move { client.details_query(&q).await })
                 })
                 .buffered(cfg.concurrency);
             while let Some(resp) = pages.next().await {
@@ -781,7 +820,7 @@ async fn fetch_interval(
 }
 
 /// A conversation after analytics-only classification.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Classified {
     pub legs: Vec<(LegEvidence, LegLabel)>,
     /// Steps 1–4 with needs-lookup legs counted as unexplained.
@@ -870,6 +909,26 @@ pub async fn enrich(
     concurrency: usize,
     progress: &crate::progress::Progress,
 ) -> Vec<Option<Result<Conversation, ApiError>>> {
+    enrich_each(
+        client,
+        conversations,
+        plan,
+        concurrency,
+        progress,
+        &mut |_, _| {},
+    )
+    .await
+}
+
+/// [`enrich`], telling `answered` about each answer as it arrives.
+async fn enrich_each(
+    client: &ApiClient,
+    conversations: &[Fetched],
+    plan: &[Plan],
+    concurrency: usize,
+    progress: &crate::progress::Progress,
+    answered: &mut dyn FnMut(&str, &Result<Conversation, ApiError>),
+) -> Vec<Option<Result<Conversation, ApiError>>> {
     progress.lookups_planned(plan.iter().filter(|p| **p == Plan::Lookup).count() as u64);
     let mut out: Vec<Option<Result<Conversation, ApiError>>> =
         (0..conversations.len()).map(|_| None).collect();
@@ -883,6 +942,7 @@ pub async fn enrich(
         .buffered(concurrency);
     while let Some((i, r)) = results.next().await {
         progress.lookup_done();
+        answered(&conversations[i].id, &r);
         out[i] = Some(r);
     }
     out

@@ -92,6 +92,8 @@ pub(crate) struct Shared {
     faults: RwLock<Arc<FaultProfile>>,
     /// Authenticated `/api/v2/*` requests since the fault profile was installed.
     fault_counter: AtomicU64,
+    /// Every request on arrival (the log has them only once answered): tests wait on a hung one.
+    pub(crate) started: AtomicU64,
 }
 
 impl Shared {
@@ -109,6 +111,7 @@ impl Shared {
             jobs: Jobs::default(),
             faults: RwLock::new(Arc::new(cfg.faults.clone())),
             fault_counter: AtomicU64::new(0),
+            started: AtomicU64::new(0),
             cfg,
         }
     }
@@ -469,6 +472,7 @@ async fn break_body(resp: Response, fault: Injected) -> Response {
 }
 
 async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+    s.started.fetch_add(1, Ordering::SeqCst);
     let corr = Uuid::new_v4();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
@@ -476,6 +480,9 @@ async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Res
     let limit = s.token_limit();
     let mut counted: Option<(u32, u64)> = None;
     let mut fault: Option<&'static str> = None;
+    // Quota headers only when a quota is enforced (or a 429 is injected): without one, a client that
+    // honours the headers would pause for a quota that does not exist.
+    let mut quota_headers = s.cfg.enforce_rate_limit;
     let mut resp = if path.starts_with("/api/v2/") {
         match authenticate(&s, req.headers()) {
             Err(why) => {
@@ -510,6 +517,7 @@ async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Res
                         Some(Injected::TooManyRequests) => {
                             // Looks like another bucket tripped: over the limit, free again in 1 s.
                             counted = Some((limit.saturating_add(1), 1));
+                            quota_headers = true;
                             too_many_requests(limit, 1).respond(corr)
                         }
                         broken => {
@@ -549,9 +557,11 @@ async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Res
         "inin-correlation-id",
         HeaderValue::from_str(&corr.to_string()).expect("uuid header"),
     );
-    h.insert("inin-ratelimit-allowed", HeaderValue::from(limit));
-    h.insert("inin-ratelimit-count", HeaderValue::from(count));
-    h.insert("inin-ratelimit-reset", HeaderValue::from(reset));
+    if quota_headers {
+        h.insert("inin-ratelimit-allowed", HeaderValue::from(limit));
+        h.insert("inin-ratelimit-count", HeaderValue::from(count));
+        h.insert("inin-ratelimit-reset", HeaderValue::from(reset));
+    }
     s.log.lock().expect("log").push(LoggedRequest {
         at: Utc::now(),
         method,
@@ -573,6 +583,10 @@ fn oauth_error(error: &str, description: &str) -> Response {
 }
 
 async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let slow = s.faults().slow_token_ms;
+    if slow > 0 {
+        tokio::time::sleep(StdDuration::from_millis(slow)).await;
+    }
     let creds = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

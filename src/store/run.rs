@@ -11,11 +11,12 @@ use super::Remote;
 use crate::config::Config;
 use crate::exit::Failure;
 use crate::pipeline::PartitionRecord;
+use crate::report::RunResult;
 
 pub struct RemoteRun {
     pub remote: Remote,
     lock: Option<RemoteLock>,
-    existing: HashSet<String>,
+    existing: std::sync::Mutex<HashSet<String>>,
 }
 
 impl RemoteRun {
@@ -38,15 +39,16 @@ impl RemoteRun {
         Ok(Some(RemoteRun {
             remote,
             lock: Some(lock),
-            existing: HashSet::new(),
+            existing: std::sync::Mutex::new(HashSet::new()),
         }))
     }
 
     /// Under the local lock: the staging folder gets the store's manifest and index, and the run
     /// learns which files the store already has (a resumed run skips days whose files are there).
-    pub async fn prepare(&mut self, local: &Path) -> Result<(), Failure> {
+    pub async fn prepare(&self, local: &Path) -> Result<(), Failure> {
         self.remote.pull_state(local).await?;
-        self.existing = self.remote.existing().await?;
+        let existing = self.remote.existing().await?;
+        *self.existing.lock().unwrap_or_else(|e| e.into_inner()) = existing;
         Ok(())
     }
 
@@ -56,7 +58,10 @@ impl RemoteRun {
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect();
-        self.existing.contains(&key.join("/"))
+        self.existing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&key.join("/"))
     }
 
     /// After the local checkpoint of a finished day: publish it (the last of `parts`).
@@ -71,12 +76,20 @@ impl RemoteRun {
         }
     }
 
-    /// Publishes the run files (manifest last) and releases the lock, whatever the run's outcome.
-    pub async fn finish(mut self, local: &Path) -> Result<PathBuf, Failure> {
+    /// Publishes the run files (manifest last) and releases the lock, whatever the run's outcome;
+    /// the result then names the store rather than the staging folder.
+    pub async fn finish(
+        mut self,
+        local: &Path,
+        result: Result<RunResult, Failure>,
+    ) -> Result<RunResult, Failure> {
         let published = self.remote.publish_run_files(local).await;
         if let Some(lock) = self.lock.take() {
             lock.release().await;
         }
-        published.map(|_| PathBuf::from(&self.remote.display))
+        let mut result = result?;
+        published?;
+        result.output_dir = PathBuf::from(&self.remote.display);
+        Ok(result)
     }
 }

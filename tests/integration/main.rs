@@ -5,11 +5,15 @@ mod support;
 
 mod backfill;
 mod cli;
+mod crash;
 mod docs;
 mod e2e;
+mod errors;
 mod faults;
 mod jobs;
 mod layout;
+mod operate;
 mod operators;
 mod s3;
 mod sample_output;
+mod stops;
