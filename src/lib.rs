@@ -5,12 +5,14 @@
 //! (talking to Genesys), `classify` and `reason` (the contract), `pipeline` (one run), `record` and
 //! `sink` (the files), `report` (summary and manifest), `simulator` (the offline org).
 
+pub mod acw;
 pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod check;
 pub mod classify;
 pub mod cli;
+pub mod compliance;
 pub mod config;
 pub mod exit;
 pub mod explain;

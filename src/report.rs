@@ -91,43 +91,60 @@ impl OutputLock {
 
 /// Reads the wrap-up code, queue and user catalogs once per run.
 pub async fn load_catalogs(client: &ApiClient) -> Result<Catalogs, Failure> {
+    let named = |entities: Vec<crate::api::wire::NamedEntity>| -> HashMap<String, String> {
+        entities
+            .into_iter()
+            .filter_map(|c| c.name.map(|n| (c.id, n)))
+            .collect()
+    };
+    let queues = load_catalog(
+        client,
+        "queues",
+        "/api/v2/routing/queues",
+        "queue",
+        "routing:queue:view",
+    )
+    .await?;
+    // The same listing carries each queue's ACW settings: no extra request.
+    let queue_acw = queues
+        .iter()
+        .filter_map(|q| q.acw_settings.clone().map(|a| (q.id.clone(), a)))
+        .collect();
     Ok(Catalogs {
-        codes: load_catalog(
-            client,
-            "wrapup_codes",
-            "/api/v2/routing/wrapupcodes",
-            "wrap-up code",
-            "routing:wrapupCode:view",
-        )
-        .await?,
-        queues: load_catalog(
-            client,
-            "queues",
-            "/api/v2/routing/queues",
-            "queue",
-            "routing:queue:view",
-        )
-        .await?,
-        users: load_catalog(
-            client,
-            "users",
-            "/api/v2/users",
-            "user",
-            "directory:user:view",
-        )
-        .await?,
+        codes: named(
+            load_catalog(
+                client,
+                "wrapup_codes",
+                "/api/v2/routing/wrapupcodes",
+                "wrap-up code",
+                "routing:wrapupCode:view",
+            )
+            .await?,
+        ),
+        queues: named(queues),
+        users: named(
+            load_catalog(
+                client,
+                "users",
+                "/api/v2/users",
+                "user",
+                "directory:user:view",
+            )
+            .await?,
+        ),
+        queue_acw,
     })
 }
 
-/// One id → name listing; a refusal is an authentication error naming the missing permission.
+/// One listing; a refusal is an authentication error naming the missing permission.
 async fn load_catalog(
     client: &ApiClient,
     op: &'static str,
     path: &str,
     what: &str,
     permission: &str,
-) -> Result<HashMap<String, String>, Failure> {
-    let entities = client.list_all(op, path, 100).await.map_err(|e| {
+) -> Result<Vec<crate::api::wire::NamedEntity>, Failure> {
+    client.list_all(op, path, 100).await.map_err(|e| {
         let status = match e {
             ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => ExitStatus::Auth,
             _ => ExitStatus::ApiUnavailable,
@@ -138,11 +155,7 @@ async fn load_catalog(
             String::new()
         };
         Failure::new(status, format!("cannot read the {what} catalog: {e}{hint}"))
-    })?;
-    Ok(entities
-        .into_iter()
-        .filter_map(|c| c.name.map(|n| (c.id, n)))
-        .collect())
+    })
 }
 
 /// The share of every label, for `summary.json`.

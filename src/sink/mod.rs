@@ -14,7 +14,7 @@ pub mod csv;
 pub mod parquet;
 pub mod stream;
 #[cfg(test)]
-mod testdata;
+pub(crate) mod testdata;
 
 use std::fmt;
 use std::fs;
@@ -53,6 +53,10 @@ pub const CONVERSATION_COLUMNS: &[&str] = &[
     "handle_ms",
     "lookup",
     "ended_minutes_before_as_of",
+    "reportable_code",
+    "queue_wrapup_prompt",
+    "queue_acw_timeout_ms",
+    "config_mismatch",
 ];
 
 /// Columns of `legs.{csv,parquet}`, in file order (= field order of [`LegRow`]).
@@ -79,6 +83,10 @@ pub const LEG_COLUMNS: &[&str] = &[
     "handle_ms",
     "talk_ms",
     "detail",
+    "reportable_code",
+    "queue_wrapup_prompt",
+    "queue_acw_timeout_ms",
+    "config_mismatch",
 ];
 
 /// Prefix of a run's staging directory under the output directory.
