@@ -124,9 +124,24 @@ pub struct DayCompliance {
     /// By queue id (`(none)` for legs without a queue).
     pub by_queue: BTreeMap<String, Counts>,
     pub by_media: BTreeMap<String, Counts>,
+    /// `<mismatch>|<queue id>` → legs flagged.
+    pub mismatches: BTreeMap<String, u64>,
+    /// The first few conversation ids behind a finding, keyed `gap|agent|<id>`, `gap|queue|<id>`,
+    /// `timeout|queue|<id>` and `mismatch|<kind>|<queue id>`.
+    pub examples: BTreeMap<String, Vec<String>>,
 }
 
 pub const NONE_KEY: &str = "(none)";
+
+/// Example conversation ids kept per key.
+pub const EXAMPLES: usize = 5;
+
+fn push_example(examples: &mut BTreeMap<String, Vec<String>>, key: String, id: &str) {
+    let ids = examples.entry(key).or_default();
+    if ids.len() < EXAMPLES && !ids.iter().any(|i| i == id) {
+        ids.push(id.to_string());
+    }
+}
 
 impl DayCompliance {
     /// Counts one leg everywhere.
@@ -146,6 +161,32 @@ impl DayCompliance {
         ] {
             c.count(leg, conversation);
         }
+        let queue = or_none(&leg.queue_id);
+        if let Some(m) = leg.config_mismatch {
+            *self
+                .mismatches
+                .entry(format!("{}|{queue}", m.as_str()))
+                .or_default() += 1;
+            push_example(
+                &mut self.examples,
+                format!("mismatch|{}|{queue}", m.as_str()),
+                &leg.conversation_id,
+            );
+        }
+        let mut one = Counts::default();
+        one.count(leg, conversation);
+        if one.gaps() > 0 {
+            let id = &leg.conversation_id;
+            push_example(
+                &mut self.examples,
+                format!("gap|agent|{}", or_none(&leg.user_id)),
+                id,
+            );
+            push_example(&mut self.examples, format!("gap|queue|{queue}"), id);
+            if one.timeout > 0 {
+                push_example(&mut self.examples, format!("timeout|queue|{queue}"), id);
+            }
+        }
     }
 
     /// Adds another day's totals (the rows stay with their own day).
@@ -158,6 +199,14 @@ impl DayCompliance {
         ] {
             for (k, c) in from {
                 into.entry(k.clone()).or_default().add(c);
+            }
+        }
+        for (k, n) in &o.mismatches {
+            *self.mismatches.entry(k.clone()).or_default() += n;
+        }
+        for (k, ids) in &o.examples {
+            for id in ids {
+                push_example(&mut self.examples, k.clone(), id);
             }
         }
     }
@@ -238,5 +287,12 @@ mod tests {
         assert_eq!(a.by_media["voice"].legs, 2);
         // Rows are per day; adding days keeps only the first day's rows.
         assert_eq!(a.rows.len(), 1);
+        assert_eq!(a.mismatches["required_on_optional_queue|q-1"], 1);
+        assert_eq!(a.examples["gap|agent|u-1"], ["c-1"]);
+        assert_eq!(
+            a.examples["mismatch|required_on_optional_queue|q-1"],
+            ["c-1"]
+        );
+        assert!(!a.examples.contains_key("gap|agent|(none)"));
     }
 }

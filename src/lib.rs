@@ -26,7 +26,7 @@ pub mod report;
 pub mod shutdown;
 pub mod simulator;
 pub mod sink;
-pub mod summary_html;
+pub mod summary;
 
 use std::sync::Arc;
 
