@@ -8,6 +8,7 @@ mod cli;
 mod docs;
 mod e2e;
 mod faults;
+mod insight;
 mod jobs;
 mod operators;
 mod sample_output;
