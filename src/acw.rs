@@ -75,9 +75,9 @@ impl Mismatch {
     /// What to change, for the summary's findings.
     pub fn advice(self) -> &'static str {
         match self {
-            Mismatch::NotAskedOnMandatoryQueue => "the queue requires a code but these agents were never asked for one: check the queue's ACW settings history and the agents' client (a transfer or a script that ends ACW)",
-            Mismatch::RequiredOnOptionalQueue => "the platform required a code on a queue configured OPTIONAL: the leg was likely governed by another queue's settings (transfer) or the setting changed; align the queues' ACW prompts",
-            Mismatch::TimeoutWithoutTimedPrompt => "ACW timed out on a queue with no timer configured: the setting changed, or the leg took another queue's settings; check the queue's ACW prompt and timeout",
+            Mismatch::NotAskedOnMandatoryQueue => "The queue requires a code but these agents were never asked for one: check the queue's ACW settings history and the agents' client (a transfer or a script that ends ACW).",
+            Mismatch::RequiredOnOptionalQueue => "The platform required a code on a queue configured OPTIONAL: the leg was likely governed by another queue's settings (transfer) or the setting changed; align the queues' ACW prompts.",
+            Mismatch::TimeoutWithoutTimedPrompt => "ACW timed out on a queue with no timer configured: the setting changed, or the leg took another queue's settings; check the queue's ACW prompt and timeout.",
         }
     }
 }

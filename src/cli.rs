@@ -125,6 +125,12 @@ pub struct RunCmd {
     /// How to read analytics: query, jobs or auto (jobs for historical days of long windows).
     #[arg(long, env = "WRAPUP_AUDIT_MODE")]
     pub mode: Option<String>,
+    /// Write run metrics in Prometheus text format to this file (node-exporter textfile collector).
+    #[arg(long, env = "WRAPUP_AUDIT_METRICS_FILE")]
+    pub metrics_file: Option<PathBuf>,
+    /// Push run metrics to this Pushgateway (e.g. http://pushgateway:9091).
+    #[arg(long, env = "WRAPUP_AUDIT_PUSHGATEWAY_URL")]
+    pub pushgateway_url: Option<String>,
 }
 
 impl RunCmd {
@@ -146,6 +152,8 @@ impl RunCmd {
             force: self.force,
             lookback_days: self.lookback_days,
             mode: self.mode.clone(),
+            metrics_file: self.metrics_file.clone(),
+            pushgateway_url: self.pushgateway_url.clone(),
         }
     }
 }
@@ -183,7 +191,7 @@ pub struct SimulateCmd {
     /// The per-token quota reported in `inin-ratelimit-allowed` (Genesys: 300).
     #[arg(long, default_value_t = 300)]
     pub rate_limit_per_minute: u32,
-    /// Answer 429 past the quota, like the real API (off: only report it in headers).
+    /// Enforce the quota: report it in `inin-ratelimit-*` headers and answer 429 past it (off: no quota, no headers).
     #[arg(long)]
     pub enforce_rate_limit: bool,
     /// Extra latency of every details-query page, in milliseconds.

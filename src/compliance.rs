@@ -212,6 +212,51 @@ impl DayCompliance {
     }
 }
 
+/// One row of the `compliance` table: one agent on one queue in one media type, on the
+/// partition's day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComplianceRow {
+    pub user_id: Option<String>,
+    pub agent_name: Option<String>,
+    pub queue_id: Option<String>,
+    pub queue_name: Option<String>,
+    pub media_type: Option<String>,
+    pub queue_wrapup_prompt: Option<String>,
+    pub queue_acw_timeout_ms: Option<i64>,
+    pub counts: Counts,
+}
+
+impl ComplianceRow {
+    pub fn gap_rate(&self) -> Option<f64> {
+        self.counts.gap_rate()
+    }
+
+    pub fn timeout_rate(&self) -> Option<f64> {
+        self.counts.timeout_rate()
+    }
+}
+
+/// The day's table rows, names by the name rule, in key order.
+pub fn table_rows(day: &DayCompliance, catalogs: &crate::catalog::Catalogs) -> Vec<ComplianceRow> {
+    day.rows
+        .iter()
+        .map(|(k, c)| {
+            let (queue_wrapup_prompt, queue_acw_timeout_ms) =
+                catalogs.queue_acw(k.queue_id.as_deref());
+            ComplianceRow {
+                user_id: k.user_id.clone(),
+                agent_name: k.user_id.as_deref().map(|u| catalogs.user_name(u)),
+                queue_id: k.queue_id.clone(),
+                queue_name: k.queue_id.as_deref().map(|q| catalogs.queue_name(q)),
+                media_type: k.media_type.clone(),
+                queue_wrapup_prompt,
+                queue_acw_timeout_ms,
+                counts: *c,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

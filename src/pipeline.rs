@@ -467,6 +467,10 @@ pub async fn audit(
                 st.stats.dropped_outside_window = meta.dropped_outside;
                 st.stats.dropped_duplicates = meta.dropped_duplicates;
                 let date = st.date;
+                let compliance = crate::compliance::table_rows(&st.stats.compliance, catalogs);
+                st.writer
+                    .write_compliance(&compliance)
+                    .map_err(|e| output_failure(date, e))?;
                 let files = st.writer.finish().map_err(|e| output_failure(date, e))?;
                 let record = PartitionRecord {
                     date,

@@ -29,7 +29,9 @@ pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// Version of the column layout; bump when a column changes type or meaning.
 /// 2: `queue_name` and `agent_name` added; `wrapup_code_name` is null only without a code.
-pub const SCHEMA_VERSION: &str = "2";
+/// 3: `reportable_code`, `queue_wrapup_prompt`, `queue_acw_timeout_ms`, `config_mismatch`; the
+/// `compliance` table.
+pub const SCHEMA_VERSION: &str = "3";
 
 /// File metadata key holding the crate version that wrote the file.
 pub const VERSION_KEY: &str = "wrapup_audit_version";

@@ -161,8 +161,9 @@ pub fn line_chart(title: &str, x_labels: &[String], series: &[Series]) -> String
         r#"<svg class="chart line" viewBox="0 0 {LINE_W} {LINE_H}" width="{LINE_W}" height="{LINE_H}" role="img" aria-label="{t}"><title>{t}</title>"#,
         t = escape(title)
     );
-    for k in 0..=4 {
-        let v = max * k as f64 / 4.0;
+    // Five steps of a whole-10 % axis are whole percents.
+    for k in 0..=5 {
+        let v = max * k as f64 / 5.0;
         let (_, y) = line_point(0, n, v, max);
         let _ = write!(
             svg,
@@ -300,7 +301,7 @@ mod tests {
         let (x2, y2) = line_point(2, 3, 0.3, 0.3);
         assert!(svg.contains(&format!(r#"points="{x0:.2},{y0:.2} {x2:.2},{y2:.2}""#)));
         assert!(y2 < y0, "higher rates are drawn higher");
-        assert!(svg.contains(">30 %<"));
+        assert!(svg.contains(">30 %<") && svg.contains(">6 %<"));
         assert!(svg.contains(">11-19<"));
         assert_eq!(line_chart("t", &[], &[]), "");
     }

@@ -187,7 +187,7 @@ fn mismatch_finding(s: &Summary, f: Formats) -> Option<Finding> {
             top.queue_wrapup_prompt.as_deref().unwrap_or("unknown"),
         ),
         detail: format!(
-            "{total} legs in {} queue/kind pairs disagree with their queue's configured prompt (`config_mismatch`); labels are unchanged.",
+            "{total} legs in {} queue/kind pairs disagree with their queue's configured prompt (column config_mismatch); labels are unchanged.",
             groups.len()
         ),
         action: Mismatch::parse(top.mismatch)?.advice().to_string(),

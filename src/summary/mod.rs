@@ -15,6 +15,39 @@ use crate::pipeline::{iso_ms, Catalogs, RunOutcome};
 use crate::record::ConversationLabel;
 use crate::report::IndexEntry;
 
+/// Where a conversation label stands with respect to the wrap-up code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A code is present (chosen by the agent, or a system literal).
+    Coded,
+    /// No code, and none was expected.
+    ByDesign,
+    /// No code where one was expected, or nobody could tell: worth chasing.
+    Gap,
+}
+
+impl Kind {
+    /// CSS class and the words the summaries use.
+    pub fn class_and_title(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Coded => ("coded", "has a code"),
+            Kind::ByDesign => ("design", "null by design"),
+            Kind::Gap => ("gap", "gap"),
+        }
+    }
+}
+
+/// The kind of a conversation label. Unknown spellings count as gaps so they stay visible.
+pub fn conversation_kind(label: &str) -> Kind {
+    match ConversationLabel::parse(label) {
+        Some(ConversationLabel::Coded | ConversationLabel::System | ConversationLabel::Timeout) => {
+            Kind::Coded
+        }
+        Some(l) if l.null_by_design() => Kind::ByDesign,
+        _ => Kind::Gap,
+    }
+}
+
 /// Agents with fewer owed legs than this are not ranked by rate (a rate of 1 of 2 says little).
 pub const MIN_OWED_TO_RANK: u64 = 5;
 

@@ -6,7 +6,6 @@ use serde::Serialize;
 
 use super::charts::{self, BarRow, Series};
 use super::{Named, Rates, Summary};
-use crate::record::ConversationLabel;
 
 const HTML: &str = include_str!("templates/summary.html");
 const MD: &str = include_str!("templates/summary.md");
@@ -27,15 +26,9 @@ fn minutes(ms: i64) -> String {
     format!("{:.1}", ms as f64 / 60_000.0)
 }
 
-/// Where a label stands with respect to the wrap-up code: the three colours of the page.
+/// The colour class and words of a conversation label.
 fn conversation_kind(label: &str) -> (&'static str, &'static str) {
-    match ConversationLabel::parse(label) {
-        Some(ConversationLabel::Coded | ConversationLabel::System | ConversationLabel::Timeout) => {
-            ("coded", "has a code")
-        }
-        Some(l) if l.null_by_design() => ("design", "null by design"),
-        _ => ("gap", "gap"),
-    }
+    super::conversation_kind(label).class_and_title()
 }
 
 fn leg_kind(label: &str) -> (&'static str, &'static str) {

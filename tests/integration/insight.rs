@@ -131,10 +131,9 @@ async fn compliance_per_agent_and_queue_equals_the_scenarios() {
     assert!(want.total.timeout > 0 && want.total.missing > 0 && want.total.unknown > 0);
     assert!(want.total.config_mismatches > 0);
 
-    let summary: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.path().join("summary.json")).unwrap(),
-    )
-    .unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap())
+            .unwrap();
     let comp = &summary["compliance"];
     assert_eq!(Expected::from_json(&comp["total"]), want.total);
     let got = |key: &str| -> BTreeMap<String, Expected> {
@@ -148,6 +147,66 @@ async fn compliance_per_agent_and_queue_equals_the_scenarios() {
     assert_eq!(got("by_agent"), want.by_agent);
     assert_eq!(got("by_queue"), want.by_queue);
 
+    // The compliance table (one row per day, agent, queue and media) sums to the same numbers.
+    let table = read_all(out.path(), "compliance");
+    let mut by_agent: BTreeMap<String, Expected> = BTreeMap::new();
+    let mut by_queue: BTreeMap<String, Expected> = BTreeMap::new();
+    let mut keys = std::collections::HashSet::new();
+    for r in &table {
+        let n = |k: &str| r[k].parse::<u64>().unwrap_or_else(|_| panic!("{k}: {r:?}"));
+        let e = Expected {
+            legs: n("legs"),
+            owed: n("owed"),
+            with_code: n("with_code"),
+            timeout: n("timeout"),
+            missing: n("missing"),
+            unknown: n("unknown"),
+            acw_ms: n("acw_ms") as i64,
+            timeout_acw_ms: n("timeout_acw_ms") as i64,
+            config_mismatches: n("config_mismatches"),
+        };
+        assert_eq!(n("gaps"), e.timeout + e.missing + e.unknown);
+        if e.owed > 0 {
+            let rate: f64 = r["gap_rate"].parse().unwrap();
+            assert!((rate - n("gaps") as f64 / e.owed as f64).abs() < 0.0001);
+        } else {
+            assert_eq!(r["gap_rate"], "");
+        }
+        let or_none = |k: &str| {
+            if r[k].is_empty() {
+                "(none)".to_string()
+            } else {
+                r[k].clone()
+            }
+        };
+        assert!(
+            keys.insert((
+                r["date"].clone(),
+                r["user_id"].clone(),
+                r["queue_id"].clone(),
+                r["media_type"].clone()
+            )),
+            "one row per day, agent, queue and media"
+        );
+        by_agent.entry(or_none("user_id")).or_default().add(&e);
+        by_queue.entry(or_none("queue_id")).or_default().add(&e);
+    }
+    assert_eq!(by_agent, want.by_agent);
+    assert_eq!(by_queue, want.by_queue);
+    // The Parquet root holds the same rows.
+    let parquet_rows: usize = std::fs::read_dir(out.path().join("parquet/compliance"))
+        .unwrap()
+        .map(|d| {
+            let f = std::fs::File::open(d.unwrap().path().join("compliance.parquet")).unwrap();
+            parquet::file::reader::FileReader::metadata(
+                &parquet::file::reader::SerializedFileReader::new(f).unwrap(),
+            )
+            .file_metadata()
+            .num_rows() as usize
+        })
+        .sum();
+    assert_eq!(parquet_rows, table.len());
+
     // Names sit beside the ids; queues carry their configured prompt.
     let agents: HashMap<String, String> = sim
         .agents()
@@ -155,7 +214,11 @@ async fn compliance_per_agent_and_queue_equals_the_scenarios() {
         .map(|a| (a.id.to_string(), a.name.to_string()))
         .collect();
     for (id, v) in comp["by_agent"].as_object().unwrap() {
-        assert_eq!(v["name"].as_str(), agents.get(id).map(String::as_str), "{id}");
+        assert_eq!(
+            v["name"].as_str(),
+            agents.get(id).map(String::as_str),
+            "{id}"
+        );
     }
     for q in sim.queues() {
         let v = &comp["by_queue"][q.id.to_string()];
@@ -214,7 +277,12 @@ async fn queue_settings_mismatch_flags_and_reportable_codes_follow_the_scenarios
     let queues: HashMap<String, (String, Option<i64>)> = sim
         .queues()
         .iter()
-        .map(|q| (q.id.to_string(), (q.acw_prompt.to_string(), q.acw_timeout_ms)))
+        .map(|q| {
+            (
+                q.id.to_string(),
+                (q.acw_prompt.to_string(), q.acw_timeout_ms),
+            )
+        })
         .collect();
     // Real codes: in the catalog and not the built-in default.
     let real: Vec<String> = sim
@@ -245,7 +313,10 @@ async fn queue_settings_mismatch_flags_and_reportable_codes_follow_the_scenarios
         let mut first_mismatch = String::new();
         for leg in &t.legs {
             let row = by_leg[&(t.conversation_id.as_str(), leg.participant_id.as_str())];
-            let what = format!("{} leg {} ({})", t.conversation_id, leg.participant_id, t.scenario);
+            let what = format!(
+                "{} leg {} ({})",
+                t.conversation_id, leg.participant_id, t.scenario
+            );
             // The queue's configured settings sit next to the leg.
             let (prompt, timeout) = match leg.queue_id.as_deref().map(|q| &queues[q]) {
                 Some((p, t)) => (p.clone(), t.map(|t| t.to_string()).unwrap_or_default()),
@@ -263,7 +334,11 @@ async fn queue_settings_mismatch_flags_and_reportable_codes_follow_the_scenarios
                 }
             }
             // The reportable code: the scenario's code when it is a real, configured one.
-            let want_code = leg.code.clone().filter(|c| real.contains(c)).unwrap_or_default();
+            let want_code = leg
+                .code
+                .clone()
+                .filter(|c| real.contains(c))
+                .unwrap_or_default();
             assert_eq!(row["reportable_code"], want_code, "{what}");
             if want_code.is_empty() {
                 not_reportable += usize::from(leg.code.is_some());
@@ -271,14 +346,22 @@ async fn queue_settings_mismatch_flags_and_reportable_codes_follow_the_scenarios
                 reportable += 1;
             }
         }
-        assert_eq!(conv["config_mismatch"], first_mismatch, "{}", t.conversation_id);
+        assert_eq!(
+            conv["config_mismatch"], first_mismatch,
+            "{}",
+            t.conversation_id
+        );
         let conv_prompt = conv["queue_id"]
             .is_empty()
             .then(String::new)
             .unwrap_or_else(|| queues[&conv["queue_id"]].0.clone());
         assert_eq!(conv["queue_wrapup_prompt"], conv_prompt);
         let conv_code = &conv["wrapup_code_id"];
-        let want_code = if real.contains(conv_code) { conv_code.as_str() } else { "" };
+        let want_code = if real.contains(conv_code) {
+            conv_code.as_str()
+        } else {
+            ""
+        };
         assert_eq!(conv["reportable_code"], want_code, "{}", t.conversation_id);
     }
     // Every kind of drift occurred, and codes of both kinds were seen.
@@ -287,14 +370,19 @@ async fn queue_settings_mismatch_flags_and_reportable_codes_follow_the_scenarios
         "required_on_optional_queue",
         "timeout_without_timed_prompt",
     ] {
-        assert!(flagged.contains_key(kind), "{kind} never flagged: {flagged:?}");
+        assert!(
+            flagged.contains_key(kind),
+            "{kind} never flagged: {flagged:?}"
+        );
     }
-    assert!(reportable > 100 && not_reportable > 20, "{reportable} {not_reportable}");
+    assert!(
+        reportable > 100 && not_reportable > 20,
+        "{reportable} {not_reportable}"
+    );
     // summary.json lists the same flags per kind and queue.
-    let summary: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(out.path().join("summary.json")).unwrap(),
-    )
-    .unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("summary.json")).unwrap())
+            .unwrap();
     let mut listed: BTreeMap<String, usize> = BTreeMap::new();
     for g in summary["config_mismatches"].as_array().unwrap() {
         *listed

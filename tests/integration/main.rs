@@ -10,5 +10,7 @@ mod e2e;
 mod faults;
 mod insight;
 mod jobs;
+mod layout;
+mod operate;
 mod operators;
 mod sample_output;

@@ -4,6 +4,7 @@ use super::*;
 use crate::api::ApiStatsSnapshot;
 use crate::compliance::Counts;
 use crate::pipeline::LookupStats;
+use crate::record::ConversationLabel;
 use crate::summary::findings::Finding;
 use crate::summary::{ComplianceSummary, LabelShare, MismatchGroup, QueueLabels, TrendDay};
 
@@ -289,4 +290,18 @@ fn empty_sections_say_no_data() {
         assert!(!sec.contains("<svg"), "{id}");
     }
     assert!(markdown(&s).contains("No agent has enough owed legs to rank."));
+}
+
+#[test]
+fn kinds_follow_the_contract() {
+    use crate::summary::{conversation_kind, Kind};
+    for l in ConversationLabel::ALL {
+        let k = conversation_kind(l.as_str());
+        assert_eq!(k == Kind::ByDesign, l.null_by_design(), "{}", l.as_str());
+    }
+    assert_eq!(conversation_kind("recovered"), Kind::Gap);
+    assert_eq!(conversation_kind("system"), Kind::Coded);
+    assert_eq!(conversation_kind("no_such_label"), Kind::Gap);
+    assert_eq!(leg_kind("pending").0, "design");
+    assert_eq!(leg_kind("lookup_failed").0, "gap");
 }
