@@ -44,6 +44,26 @@ pub enum Command {
     Explain(ExplainCmd),
     /// Check a setup before the first scheduled run: hosts, credentials and every permission the job needs.
     Check(CheckCmd),
+    /// Estimate a run's requests, time and fair-use share without fetching details; split it into shards.
+    Plan(PlanCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanCmd {
+    #[command(flatten)]
+    pub run: RunCmd,
+    /// Lookups per conversation (0 to 1). Default: the last run's, from the output directory's manifest.
+    #[arg(long)]
+    pub lookup_rate: Option<f64>,
+    /// The org's monthly fair-use allocation of API requests, to show this run's share of it.
+    #[arg(long)]
+    pub monthly_allowance: Option<u64>,
+    /// Split the window into this many shards of contiguous days.
+    #[arg(long, default_value_t = 1)]
+    pub shards: usize,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -19,9 +19,11 @@ pub mod exit;
 pub mod explain;
 pub mod gates;
 pub mod jobs;
+pub mod jobs_day;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
+pub mod plan;
 pub mod progress;
 pub mod reason;
 pub mod record;
@@ -29,7 +31,9 @@ pub mod report;
 pub mod shutdown;
 pub mod simulator;
 pub mod sink;
+pub mod spill;
 pub mod summary;
+pub mod task;
 
 use std::sync::Arc;
 
@@ -57,6 +61,7 @@ pub async fn run(
         Command::Simulate(cmd) => simulate_command(&cmd, cancel).await,
         Command::Explain(cmd) => explain::command(&cmd, env).await,
         Command::Check(cmd) => check::command(&cmd, env).await,
+        Command::Plan(cmd) => plan::command(&cmd, env).await,
     }
 }
 
@@ -144,6 +149,7 @@ pub async fn run_command_with(
     logging::set_run(Some(&run_id), job_stem(cmd).as_deref());
     let cfg = load_config(cmd, env, now)?;
     logging::set_run(None, Some(&cfg.job_name));
+    logging::set_output(&cfg.output_dir);
     let result = audit_run(cfg.clone(), &run_id, started, cancel, bars).await;
     // Quality gates, metrics and the closing line see every run that got this far.
     closing::conclude(&cfg, &run_id, started, result).await

@@ -18,8 +18,12 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitStatus::Output.into();
+            let failure = wrapup_audit::exit::Failure::new(
+                ExitStatus::Output,
+                format!("cannot start the async runtime: {e}"),
+            );
+            wrapup_audit::logging::fatal(&failure);
+            return failure.status.into();
         }
     };
     let status = runtime.block_on(async {

@@ -176,13 +176,13 @@ impl RunOutcome {
 pub const AUTO_JOBS_MIN_DAYS: usize = 7;
 
 /// Conversations classified, looked up and written per step of a day.
-const ROWS_PER_CHUNK: usize = 2_000;
+pub(crate) const ROWS_PER_CHUNK: usize = 2_000;
 
 /// Messages the fetching task may send ahead of the writer (pages of at most `page_size` rows).
 const MSGS_AHEAD: usize = 8;
 
 /// What the fetching task sends: a day starts, rows of it in API order, the day is done.
-enum Msg {
+pub(crate) enum Msg {
     Day(NaiveDate, DateTime<Utc>, DateTime<Utc>),
     Rows(Vec<Fetched>),
     Done(Result<DayMeta, ApiError>),
@@ -401,16 +401,32 @@ pub async fn audit(
             cancel.clone(),
         );
         AbortOnDrop(tokio::spawn(async move {
-            for (date, start, end, jobs) in todo {
+            // The next jobs day's job runs while this day is sent (its rows spill to disk).
+            let mut ahead: Option<(NaiveDate, crate::jobs_day::JobsDay)> = None;
+            for (i, &(date, start, end, jobs)) in todo.iter().enumerate() {
                 if cancel.is_cancelled() || tx.send(Msg::Day(date, start, end)).await.is_err() {
                     break;
                 }
                 // Not raced against `cancel`: the jobs path deletes its jobs on cancellation first.
-                let done =
-                    fetch_day(&client, &cfg, start, end, jobs, &progress, &cancel, &tx).await;
+                let done = if jobs {
+                    let this = match ahead.take() {
+                        Some((d, j)) if d == date => j,
+                        _ => crate::jobs_day::JobsDay::start(&client, &cfg, start, end, &cancel),
+                    };
+                    if let Some(&(d, s, e, true)) = todo.get(i + 1) {
+                        let next = crate::jobs_day::JobsDay::start(&client, &cfg, s, e, &cancel);
+                        ahead = Some((d, next));
+                    }
+                    this.send(&cfg, &progress, &tx).await
+                } else {
+                    fetch_day(&client, &cfg, start, end, false, &progress, &cancel, &tx).await
+                };
                 if tx.send(Msg::Done(done)).await.is_err() {
                     break;
                 }
+            }
+            if let Some((_, j)) = ahead {
+                j.stop().await;
             }
         }))
     };
@@ -520,7 +536,7 @@ pub async fn audit(
     Ok(outcome)
 }
 
-fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
+pub(crate) fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
     let status = status_of(e);
     let hint = match e {
         ApiError::Forbidden { .. } => {
@@ -590,7 +606,7 @@ pub fn iso_ms(t: DateTime<Utc>) -> String {
 
 /// One conversation as the rest of the run needs it: the facts for its row and its classification.
 /// The full analytics record is dropped page by page, so memory holds rows, not records.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Fetched {
     pub id: String,
     pub start: DateTime<Utc>,
@@ -620,7 +636,10 @@ impl Fetched {
 }
 
 /// Sends rows to the writer; a closed channel means the run stopped.
-async fn emit(tx: &tokio::sync::mpsc::Sender<Msg>, rows: Vec<Fetched>) -> Result<(), ApiError> {
+pub(crate) async fn emit(
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+    rows: Vec<Fetched>,
+) -> Result<(), ApiError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -632,8 +651,8 @@ async fn emit(tx: &tokio::sync::mpsc::Sender<Msg>, rows: Vec<Fetched>) -> Result
 /// One day by the chosen path, its rows sent as they come. The query path stops at once on
 /// cancellation; the jobs path first deletes its job.
 async fn fetch_day(
-    client: &ApiClient,
-    cfg: &Config,
+    client: &Arc<ApiClient>,
+    cfg: &Arc<Config>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     jobs: bool,
@@ -648,26 +667,9 @@ async fn fetch_day(
             r = fetch_interval(client, cfg, start, end, progress, tx) => r,
         };
     }
-    // A job's result arrives whole; it is sorted like the query's and sent in pages.
-    let f = crate::jobs::fetch_interval_jobs(client, &cfg.filters, start, end, &cfg.jobs, cancel)
-        .await?;
-    progress.page(f.conversations.len() as u64);
-    let mut conversations: Vec<Fetched> = f
-        .conversations
-        .iter()
-        .map(|c| Fetched::new(c, cfg, f.data_availability))
-        .collect();
-    drop(f.conversations);
-    conversations.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
-    let mut rest = conversations.into_iter().peekable();
-    while rest.peek().is_some() {
-        emit(tx, rest.by_ref().take(ROWS_PER_CHUNK).collect()).await?;
-    }
-    Ok(DayMeta {
-        dropped_outside: f.dropped_outside,
-        dropped_duplicates: f.dropped_duplicates,
-        complete_until: f.data_availability,
-    })
+    crate::jobs_day::JobsDay::start(client, cfg, start, end, cancel)
+        .send(cfg, progress, tx)
+        .await
 }
 
 fn status_of(e: &ApiError) -> ExitStatus {
@@ -675,6 +677,7 @@ fn status_of(e: &ApiError) -> ExitStatus {
         ApiError::Auth { .. } | ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
             ExitStatus::Auth
         }
+        ApiError::Spill { .. } => ExitStatus::Output,
         _ => ExitStatus::ApiUnavailable,
     }
 }
@@ -716,7 +719,7 @@ impl Collector {
 /// goes on past the expected last page while pages come back full, because `totalHits` is only an
 /// estimate while data arrives.
 async fn fetch_interval(
-    client: &ApiClient,
+    client: &Arc<ApiClient>,
     cfg: &Config,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -759,10 +762,12 @@ async fn fetch_interval(
         emit(tx, col.take(first.conversations, s, e, cfg)).await?;
         let mut page = 1u32;
         if last_len >= ps as usize && expected > 1 {
+            // Each page is its own task: while this task waits to send on the channel, the pages in
+            // flight still run to the end and release what they hold (issue 14).
             let mut pages = futures::stream::iter(2..=expected)
                 .map(|n| {
-                    let q = query(s, e, n);
-                    async move { client.details_query(&q).await }
+                    let (client, q) = (client.clone(), query(s, e, n));
+                    crate::task::Spawned::new(async move { client.details_query(&q).await })
                 })
                 .buffered(cfg.concurrency);
             while let Some(resp) = pages.next().await {
@@ -789,7 +794,7 @@ async fn fetch_interval(
 }
 
 /// A conversation after analytics-only classification.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Classified {
     pub legs: Vec<(LegEvidence, LegLabel)>,
     /// Steps 1–4 with needs-lookup legs counted as unexplained.

@@ -269,6 +269,10 @@ async fn fatal_errors_are_json_lines_too() {
         assert_eq!(l["job"], "adhoc", "{l}");
     }
     assert_eq!(lines.last().unwrap()["exit_code"], 3);
+    assert_eq!(
+        lines.last().unwrap()["output_dir"],
+        out.display().to_string()
+    );
     sim.shutdown().await;
 }
 
@@ -578,4 +582,343 @@ async fn metrics_reach_the_textfile_and_the_pushgateway_and_survive_a_failure() 
     );
     assert!(group("wrapup_audit_api_requests").is_some(), "{scraped}");
     sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_is_within_2_percent_of_the_run() {
+    let sim = sim(11, 1200).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    // An earlier run leaves the lookup rate in its manifest (the same weekdays: the simulated org,
+    // like a real one, has another mix at weekends).
+    let earlier = run_in_process(&run_cmd("2026-11-10", "2026-11-13", &out), &sim)
+        .await
+        .unwrap();
+    assert!(earlier.outcome.unwrap().totals.lookups.made > 0);
+
+    let cmd = run_cmd("2026-11-17", "2026-11-20", &out);
+    let plan_cmd = wrapup_audit::cli::PlanCmd {
+        run: run_cmd("2026-11-17", "2026-11-20", &out),
+        lookup_rate: None,
+        monthly_allowance: Some(100_000),
+        shards: 2,
+        json: true,
+    };
+    let plan = wrapup_audit::plan::plan(&plan_cmd, &env_for(&sim), chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        plan.lookup_rate_source.starts_with("manifest"),
+        "{}",
+        plan.lookup_rate_source
+    );
+    // The plan fetched no details: one probe per day plus the catalogs.
+    assert_eq!(plan.probe_requests, plan.setup_requests - 1 + 3);
+
+    let run = run_in_process(&cmd, &sim).await.unwrap().outcome.unwrap();
+    let close = |planned: u64, made: u64, what: &str, within: f64| {
+        let err = (planned as f64 - made as f64).abs() / made as f64;
+        assert!(
+            err <= within,
+            "{what}: planned {planned}, made {made} ({:.1} %)",
+            err * 100.0
+        );
+    };
+    close(plan.requests, run.api.requests, "requests", 0.02);
+    close(plan.conversations, run.conversations, "conversations", 0.0);
+    // Which conversations need a lookup varies from day to day: the rate of other days is an estimate.
+    close(plan.lookups, run.totals.lookups.made, "lookups", 0.05);
+    let details = run.api.requests_by_endpoint["details_query"];
+    assert_eq!(plan.days.iter().map(|d| d.pages).sum::<u64>(), details);
+    let share = plan.allowance_share.unwrap();
+    assert!((share - plan.requests as f64 / 100_000.0).abs() < 1e-12);
+    // Two shards of contiguous days covering the window, each with its own output root.
+    assert_eq!(plan.shards.len(), 2);
+    assert_eq!(plan.shards[0].from.to_string(), "2026-11-17");
+    assert_eq!(plan.shards[0].to, plan.shards[1].from);
+    assert_eq!(plan.shards[1].to.to_string(), "2026-11-20");
+    assert_ne!(plan.shards[0].output_dir, plan.shards[1].output_dir);
+    eprintln!(
+        "planned {} requests, made {}",
+        plan.requests, run.api.requests
+    );
+
+    // The binary prints the same plan as JSON, and a human table.
+    let args = |json: bool| {
+        let mut a = vec![
+            "plan".to_string(),
+            "--from".into(),
+            "2026-11-17".into(),
+            "--to".into(),
+            "2026-11-20".into(),
+            "--as-of".into(),
+            as_of().to_rfc3339(),
+            "--output-dir".into(),
+            out.display().to_string(),
+            "--requests-per-minute".into(),
+            "240".into(),
+            "--shards".into(),
+            "2".into(),
+        ];
+        if json {
+            a.push("--json".into());
+        }
+        a
+    };
+    let o = bin(args(true), env_for(&sim)).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Its lookup rate now comes from the run just made, over the same days.
+    let requests = v["requests"].as_u64().unwrap();
+    close(requests, run.api.requests, "requests (binary)", 0.02);
+    let minutes = v["minutes"].as_f64().unwrap();
+    assert!((minutes - requests as f64 / 240.0).abs() < 1e-9);
+    let o = bin(args(false), env_for(&sim)).await;
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(&format!("requests       {requests}")),
+        "{text}"
+    );
+    assert!(text.contains("shard=1"), "{text}");
+    sim.shutdown().await;
+}
+
+fn repo_file(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+/// What this machine cannot build (no container registry), checked from the files themselves; the
+/// image's runtime filesystem was verified with debootstrap + chroot (docs/operations.md).
+#[test]
+fn the_containerfile_and_cronjob_agree_with_the_binary() {
+    let cf = repo_file("Containerfile");
+    let lines: Vec<&str> = cf
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    let text = lines.join("\n");
+    // A pinned Rust builder at the crate's minimum Rust, a Debian slim runtime of the same release.
+    let cargo = repo_file("Cargo.toml");
+    let msrv = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .unwrap()
+        .trim_end_matches('"');
+    assert!(
+        text.contains(&format!("rust:{msrv}-slim-bookworm")),
+        "builder not pinned to {msrv}"
+    );
+    assert!(text.contains("debian:bookworm-slim"));
+    assert!(!text.contains(":latest"));
+    assert_eq!(
+        text.matches("\nFROM ").count() + usize::from(text.starts_with("FROM ")),
+        2,
+        "two stages"
+    );
+    assert!(text.contains("cargo build --release --locked"));
+    assert!(text.contains("ca-certificates"));
+    assert!(text.contains("USER 10001:10001"));
+    assert!(text.contains("ENTRYPOINT [\"wrapup-audit\"]"));
+    for l in lines
+        .iter()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from"))
+    {
+        for f in l
+            .split_whitespace()
+            .skip(1)
+            .filter(|f| f.starts_with("jobs/"))
+        {
+            assert!(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(f).is_file(),
+                "{f}"
+            );
+        }
+    }
+
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&repo_file("jobs/kubernetes/cronjob.yaml")).unwrap();
+    let job = &doc["spec"]["jobTemplate"]["spec"];
+    let pod = &job["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    assert_eq!(pod["securityContext"]["runAsUser"], 10001);
+    let container = &pod["containers"][0];
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(container["image"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":{version}")));
+    let rules = job["podFailurePolicy"]["rules"].as_sequence().unwrap();
+    let fail = rules.iter().find(|r| r["action"] == "FailJob").unwrap();
+    assert_eq!(fail["onExitCodes"]["containerName"], container["name"]);
+    assert_eq!(fail["onExitCodes"]["operator"], "In");
+    let codes: Vec<u64> = fail["onExitCodes"]["values"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    use wrapup_audit::exit::ExitStatus::*;
+    // Never retried: what a retry cannot fix. Retried: partial lookups, the API, interruptions.
+    for s in [Usage, Auth, Output, Locked, QualityGate] {
+        assert!(codes.contains(&u64::from(s.code())), "{s:?} is retried");
+    }
+    for s in [PartialLookups, ApiUnavailable, Interrupted, Terminated] {
+        assert!(
+            !codes.contains(&u64::from(s.code())),
+            "{s:?} is never retried"
+        );
+    }
+}
+
+#[test]
+fn the_airflow_dag_maps_exit_codes_and_its_command_lines_parse() {
+    use clap::Parser;
+    // A venv with Airflow (AIRFLOW_PYTHON) loads the file with Airflow's DagBag; plain python3 runs the
+    // module's own code with stand-ins for Airflow.
+    let python = std::env::var("AIRFLOW_PYTHON").unwrap_or_else(|_| "python3".into());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dag = root.join("jobs/airflow/wrapup_audit_dag.py");
+    let compiled = std::process::Command::new(&python)
+        .args(["-m", "py_compile"])
+        .arg(&dag)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .status();
+    let Ok(compiled) = compiled else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI needs {python}"
+        );
+        eprintln!("skipped: no {python}");
+        return;
+    };
+    assert!(compiled.success());
+    let o = std::process::Command::new(&python)
+        .arg(root.join("scripts/check_airflow_dag.py"))
+        .arg(&dag)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("AIRFLOW_HOME", tempfile::tempdir().unwrap().keep())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    if report["airflow"] == true {
+        assert_eq!(report["import_errors"], serde_json::json!({}), "{report}");
+        assert_eq!(
+            report["dags"],
+            serde_json::json!(["wrapup_audit", "wrapup_audit_backfill"])
+        );
+        assert_eq!(
+            report["tasks"]["wrapup_audit_backfill"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+    let mut lines = vec![report["nightly"].clone()];
+    lines.extend(report["backfill"].as_array().unwrap().iter().cloned());
+    for args in lines {
+        let args: Vec<String> = std::iter::once("wrapup-audit".to_string())
+            .chain(
+                args.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string()),
+            )
+            .collect();
+        if let Err(e) = wrapup_audit::cli::Cli::try_parse_from(&args) {
+            panic!("{args:?}: {e}");
+        }
+    }
+    use wrapup_audit::exit::ExitStatus::*;
+    let expected = [
+        (Success, "success"),
+        (PartialLookups, "success"),
+        (Usage, "failed"),
+        (Auth, "failed"),
+        (ApiUnavailable, "up_for_retry"),
+        (Output, "failed"),
+        (Locked, "failed"),
+        (QualityGate, "failed"),
+        (Interrupted, "up_for_retry"),
+        (Terminated, "up_for_retry"),
+    ];
+    for (status, state) in expected {
+        assert_eq!(
+            report["states"][status.code().to_string()],
+            state,
+            "{status:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_pause_is_a_bar_state_and_one_log_line() {
+    use std::io::Read;
+    let script = Path::new("/usr/bin/script");
+    if !script.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI needs util-linux's script for the pty test"
+        );
+        return;
+    }
+    // The embedded simulator enforcing a small quota: the run soon pauses until its window resets.
+    let tmp = tempfile::tempdir().unwrap();
+    let job = tmp.path().join("quota.toml");
+    std::fs::write(
+        &job,
+        "requests_per_minute = 0\n[simulator]\nconversations_per_day = 200\nquota_per_minute = 40\n",
+    )
+    .unwrap();
+    let args = run_args(&tmp.path().join("o"), &["--job", job.to_str().unwrap()]);
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_wrapup-audit").to_string())
+        .chain(args)
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let shell = format!("stty cols 160 rows 40; exec {}", quoted.join(" "));
+    let screen = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &shell, "/dev/null"])
+            .env("TERM", "xterm")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let mut screen = String::new();
+        let mut buf = [0u8; 4096];
+        let deadline = std::time::Instant::now() + Duration::from_secs(50);
+        // Read until the bar has shown the pause counting down through two different seconds.
+        let countdowns = |s: &str| {
+            let mut seen: Vec<&str> = s
+                .match_indices("paused for the API quota, resumes in ")
+                .filter_map(|(i, m)| s[i + m.len()..].split(' ').next())
+                .collect();
+            seen.sort();
+            seen.dedup();
+            seen.len()
+        };
+        while std::time::Instant::now() < deadline && countdowns(&screen) < 2 {
+            match out.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => screen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        screen
+    })
+    .await
+    .unwrap();
+    assert!(
+        screen.contains("paused for the API quota, resumes in "),
+        "the pause never showed on the bars:\n{screen}"
+    );
+    assert_eq!(
+        screen.matches("Pausing ").count(),
+        1,
+        "one log line per pause, however many requests wait:\n{screen}"
+    );
 }
