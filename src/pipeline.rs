@@ -31,6 +31,8 @@ use crate::sink;
 pub const QUERY_RESULT_CAP: u64 = 100_000;
 /// Intervals are not split below this length; a minute above the cap fails the run loudly.
 const MIN_SPLIT: chrono::Duration = chrono::Duration::minutes(1);
+mod journaled;
+
 pub use crate::catalog::{is_unresolved, unresolved, Catalogs, Unresolved, DEFAULT_CODE_ID};
 
 /// Lookup counters for the summary (contract §3).
@@ -207,6 +209,8 @@ struct DayState {
     conversations: u64,
     legs: u64,
     is_final: bool,
+    /// Settled lookups of this day, kept until its partition is in place.
+    journal: Option<sink::journal::LookupJournal>,
 }
 
 impl DayState {
@@ -226,6 +230,7 @@ impl DayState {
             conversations: 0,
             legs: 0,
             is_final: true,
+            journal: None,
         }
     }
 }
@@ -268,8 +273,9 @@ async fn write_chunk(
     let lookups = tokio::select! {
         biased;
         _ = cancel.cancelled() => return Ok(false),
-        r = enrich(client, &chunk, &plan, cfg.concurrency, progress) => r,
-    };
+        r = journaled::enrich(client, &chunk, &plan, cfg.concurrency, progress, &mut st.journal) => r,
+    }
+    .map_err(|e| output_failure(st.date, e))?;
     let (conv_rows, leg_rows) = build_rows(cfg, catalogs, &chunk, &plan, &lookups, &mut st.stats);
     st.is_final &= !conv_rows.iter().any(|r| {
         matches!(
@@ -349,14 +355,19 @@ pub async fn audit(
     // The data lake's horizon decides which days the jobs API may serve, and in auto mode whether to use it.
     let availability = match cfg.mode {
         Mode::Query => None,
-        Mode::Jobs | Mode::Auto => {
-            Some(crate::jobs::data_availability(&client).await.map_err(|e| {
+        Mode::Jobs | Mode::Auto => Some(tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(Failure::new(
+                ExitStatus::Interrupted,
+                "stopped while reading the jobs data availability",
+            )),
+            r = crate::jobs::data_availability(&client) => r.map_err(|e| {
                 Failure::new(
                     status_of(&e),
                     format!("cannot read the jobs data availability: {e}"),
                 )
-            })?)
-        }
+            })?,
+        }),
     };
     let todo: Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>, bool)> = todo
         .into_iter()
@@ -430,6 +441,7 @@ pub async fn audit(
             }
         }))
     };
+    let fingerprint = crate::report::fingerprint(cfg);
     let ctx = ChunkCtx {
         cfg,
         catalogs,
@@ -455,7 +467,21 @@ pub async fn audit(
                     cfg.formats,
                 )
                 .map_err(|e| output_failure(date, e))?;
-                day = Some(DayState::new(date, start, end, writer));
+                let mut st = DayState::new(date, start, end, writer);
+                if cfg.lookup != LookupMode::Off {
+                    let j = sink::journal::LookupJournal::open(
+                        &cfg.output_dir,
+                        date,
+                        &iso_ms(cfg.as_of),
+                        &fingerprint,
+                    )
+                    .map_err(|e| output_failure(date, e))?;
+                    if !j.is_empty() {
+                        tracing::info!(date = %date, lookups = j.len(), "Reusing {} settled lookups of date={date} from an interrupted run", j.len());
+                    }
+                    st.journal = Some(j);
+                }
+                day = Some(st);
             }
             Some(Msg::Rows(rows)) => {
                 let st = day.as_mut().expect("rows follow their day");
@@ -487,6 +513,7 @@ pub async fn audit(
                 st.writer
                     .write_compliance(&compliance)
                     .map_err(|e| output_failure(date, e))?;
+                let journal = st.journal.take();
                 let files = st.writer.finish().map_err(|e| output_failure(date, e))?;
                 let record = PartitionRecord {
                     date,
@@ -512,6 +539,12 @@ pub async fn audit(
                 );
                 partitions.push(record);
                 checkpoint(&partitions)?;
+                if let Some(j) = journal {
+                    // The day is recorded: its journal has served.
+                    if let Err(e) = j.remove() {
+                        tracing::warn!(date = %date, error = %e, "cannot remove the lookup journal");
+                    }
+                }
                 progress.day_finished();
             }
         }
@@ -542,6 +575,7 @@ pub(crate) fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
         ApiError::Forbidden { .. } => {
             " (the OAuth client's role needs analytics:conversationDetail:view or analytics:agentConversationDetail:view)"
         }
+        ApiError::Unauthorized { .. } => crate::report::UNAUTHORIZED_HINT,
         _ => "",
     };
     Failure::new(
@@ -883,6 +917,26 @@ pub async fn enrich(
     concurrency: usize,
     progress: &crate::progress::Progress,
 ) -> Vec<Option<Result<Conversation, ApiError>>> {
+    enrich_each(
+        client,
+        conversations,
+        plan,
+        concurrency,
+        progress,
+        &mut |_, _| {},
+    )
+    .await
+}
+
+/// [`enrich`], telling `answered` about each answer as it arrives.
+async fn enrich_each(
+    client: &ApiClient,
+    conversations: &[Fetched],
+    plan: &[Plan],
+    concurrency: usize,
+    progress: &crate::progress::Progress,
+    answered: &mut dyn FnMut(&str, &Result<Conversation, ApiError>),
+) -> Vec<Option<Result<Conversation, ApiError>>> {
     progress.lookups_planned(plan.iter().filter(|p| **p == Plan::Lookup).count() as u64);
     let mut out: Vec<Option<Result<Conversation, ApiError>>> =
         (0..conversations.len()).map(|_| None).collect();
@@ -896,6 +950,7 @@ pub async fn enrich(
         .buffered(concurrency);
     while let Some((i, r)) = results.next().await {
         progress.lookup_done();
+        answered(&conversations[i].id, &r);
         out[i] = Some(r);
     }
     out

@@ -12,6 +12,7 @@
 pub mod atomic;
 pub mod compliance;
 pub mod csv;
+pub mod journal;
 pub mod layout;
 pub mod migrate;
 pub mod parquet;

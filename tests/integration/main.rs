@@ -5,8 +5,10 @@ mod support;
 
 mod backfill;
 mod cli;
+mod crash;
 mod docs;
 mod e2e;
+mod errors;
 mod faults;
 mod insight;
 mod jobs;
@@ -14,3 +16,4 @@ mod layout;
 mod operate;
 mod operators;
 mod sample_output;
+mod stops;
