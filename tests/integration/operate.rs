@@ -218,6 +218,50 @@ async fn the_closing_line_names_the_reports_and_counts() {
         summary["conversations"].as_u64().unwrap()
     );
     assert!(last["gaps"].is_u64() && last["gap_rate"].is_f64(), "{last}");
+
+    // The next night, healing the day that was not final: its days are a JSON array too, and no
+    // field anywhere is a collection flattened into a string.
+    let o = bin(
+        vec![
+            "run".into(),
+            "--output-dir".into(),
+            out.display().to_string(),
+            "--as-of".into(),
+            "2026-11-22T00:20:00Z".into(),
+            "--from".into(),
+            "2026-11-21".into(),
+            "--to".into(),
+            "2026-11-22".into(),
+            "--lookback-days".into(),
+            "2".into(),
+            "--requests-per-minute".into(),
+            "0".into(),
+            "--log-format".into(),
+            "json".into(),
+        ],
+        env_for(&sim),
+    )
+    .await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let lines = json_lines(&err);
+    let healing = lines
+        .iter()
+        .find(|l| l["message"].as_str().unwrap().starts_with("Re-auditing"))
+        .unwrap_or_else(|| panic!("no lookback line:\n{err}"));
+    assert_eq!(
+        healing["days"],
+        serde_json::json!(["2026-11-20"]),
+        "{healing}"
+    );
+    for l in &lines {
+        for (k, v) in l.as_object().unwrap() {
+            let flattened = v
+                .as_str()
+                .is_some_and(|s| s.starts_with('[') || s.starts_with('{'));
+            assert!(!flattened, "{k} is a collection in a string: {l}");
+        }
+    }
     sim.shutdown().await;
 }
 
