@@ -994,3 +994,56 @@ async fn a_quota_pause_is_a_bar_state_and_one_log_line() {
         "one log line per pause, however many requests wait:\n{screen}"
     );
 }
+
+#[test]
+fn the_indexed_backfill_job_runs_one_parsable_command_per_shard() {
+    use clap::Parser;
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&repo_file("jobs/kubernetes/backfill-indexed-job.yaml")).unwrap();
+    assert_eq!(doc["spec"]["completionMode"], "Indexed");
+    let completions = doc["spec"]["completions"].as_u64().unwrap();
+    let script = doc["spec"]["template"]["spec"]["containers"][0]["args"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rules = doc["spec"]["podFailurePolicy"]["rules"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(
+        rules[0]["onExitCodes"]["values"],
+        serde_yaml::from_str::<serde_yaml::Value>("[2, 3, 5, 6, 7]").unwrap()
+    );
+    // Each index through the real shell, with `wrapup-audit` replaced by a printer of its arguments.
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..completions {
+        let secrets = tmp.path().join(format!("shard-{i}"));
+        std::fs::create_dir_all(&secrets).unwrap();
+        for v in [
+            "GENESYS_CLIENT_ID",
+            "GENESYS_CLIENT_SECRET",
+            "GENESYS_REGION",
+        ] {
+            std::fs::write(secrets.join(v), format!("{v}-{i}")).unwrap();
+        }
+        let shell = script
+            .replace("/secrets/", &format!("{}/", tmp.path().display()))
+            .replace("exec wrapup-audit ", "printf '%s\\n' wrapup-audit ");
+        let o = std::process::Command::new("/bin/sh")
+            .args(["-c", &shell])
+            .env("JOB_COMPLETION_INDEX", i.to_string())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let args: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(String::from)
+            .collect();
+        if let Err(e) = wrapup_audit::cli::Cli::try_parse_from(&args) {
+            panic!("shard {i}: {args:?}: {e}");
+        }
+        assert!(
+            args.contains(&format!("/reports/wrapup/shard={i}")),
+            "{args:?}"
+        );
+    }
+}
