@@ -200,7 +200,7 @@ async fn audit_run(
         };
         cfg.lookback = report::days_to_heal(&cfg);
         if !cfg.lookback.is_empty() {
-            tracing::info!(days = ?cfg.lookback, "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
+            tracing::info!(days = %serde_json::to_string(&cfg.lookback).unwrap_or_default(), "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
         }
         done
     }));
