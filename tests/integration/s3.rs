@@ -307,7 +307,7 @@ async fn demo_job_into_s3_reads_back_by_root_path() {
     );
     assert_eq!(
         after.keys().filter(|k| k.starts_with("parquet/")).count(),
-        6
+        3 * wrapup_audit::sink::Table::ALL.len()
     );
     sim.shutdown().await;
 }
