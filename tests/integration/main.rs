@@ -17,3 +17,4 @@ mod operate;
 mod operators;
 mod sample_output;
 mod stops;
+mod summary_page;
