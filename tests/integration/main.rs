@@ -18,3 +18,4 @@ mod operators;
 mod s3;
 mod sample_output;
 mod stops;
+mod summary_page;
