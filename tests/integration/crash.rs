@@ -119,9 +119,9 @@ async fn sigkill_at_any_moment_then_a_rerun_gives_the_same_partitions() {
         let out_s = out.to_str().unwrap().to_string();
         let env = env_for(&sim);
         let before = lookups(&sim);
-        // 600 requests a minute: the run takes well over 7 s.
+        // 240 requests a minute: the run takes well over 7 s.
         let ended_early = tokio::task::spawn_blocking(move || {
-            let mut child = spawn_bin(&args(&out_s, "600"), &env);
+            let mut child = spawn_bin(&args(&out_s, "240"), &env);
             let deadline = std::time::Instant::now() + Duration::from_millis(after_ms);
             while std::time::Instant::now() < deadline {
                 if child.try_wait().unwrap().is_some() {
