@@ -15,6 +15,7 @@ mod jobs;
 mod layout;
 mod operate;
 mod operators;
+mod s3;
 mod sample_output;
 mod stops;
 mod summary_page;
