@@ -357,6 +357,8 @@ async fn killed_run_resumes_and_the_lock_keeps_a_second_run_out() {
         &mut first,
     )
     .await;
+    // The day's last table (compliance), then the manifest, follow the legs.
+    wait_for_object(&store, "w/manifest.json", &mut first).await;
 
     // A second run finds the lock held and leaves.
     let env2 = env.clone();
