@@ -1090,6 +1090,7 @@ pub fn build_rows(
         let facts = ReasonFacts {
             agent,
             code: shown_code,
+            queue: decisive_leg.and_then(|l| l.queue_name.as_deref()),
             detail: decisive_leg.and_then(|l| l.detail.as_deref()),
             ended_minutes_ago: cl.ended_minutes_before_as_of,
             not_ended: c.end.is_none(),

@@ -10,4 +10,5 @@ mod e2e;
 mod faults;
 mod jobs;
 mod operators;
+mod ranking;
 mod sample_output;
