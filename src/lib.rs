@@ -14,8 +14,10 @@ pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod explain;
+pub mod failpoints;
 pub mod jobs;
 pub mod logging;
+pub mod paging;
 pub mod pipeline;
 pub mod progress;
 pub mod reason;
@@ -305,6 +307,7 @@ async fn simulate_command(
         faults: simulator::FaultProfile {
             slow_details_ms: cmd.slow_details_ms,
             slow_lookup_ms: cmd.slow_lookup_ms,
+            short_pages_rate: cmd.short_pages_rate,
             ..Default::default()
         },
         ..simulator::SimConfig::default()
