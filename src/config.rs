@@ -395,7 +395,13 @@ impl Config {
                 (local_midnight(timezone, yesterday), today)
             }
         };
-        if to <= from {
+        if from >= as_of {
+            errors.push(format!(
+                "the window lies wholly after the run's clock: --from ({}) is not before --as-of ({}); there is nothing to audit yet",
+                from.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z"),
+                as_of.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z")
+            ));
+        } else if to <= from {
             errors.push(format!(
                 "the window is empty: --to ({}) must be after --from ({})",
                 to.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z"),

@@ -516,6 +516,7 @@ pub async fn audit(
                     legs: st.legs,
                     // Rows after the lake's horizon may be missing, not only too recent: redo the day later.
                     is_final: st.is_final
+                        && day_settled(cfg, date)
                         && meta.complete_until.is_none_or(|t| t >= st.end)
                         && meta.shortfall.is_none(),
                     incomplete: meta.shortfall,
@@ -559,6 +560,14 @@ pub async fn audit(
         ExitStatus::Success
     };
     Ok(outcome)
+}
+
+/// True when the whole of `date` (job time zone) lies before `as_of - settle_minutes`: only then can
+/// its partition be final, whatever its rows say (a day still running, or in the future, is not).
+fn day_settled(cfg: &Config, date: NaiveDate) -> bool {
+    date.checked_add_days(chrono::Days::new(1))
+        .map(|next| crate::config::local_midnight(cfg.window.timezone, next))
+        .is_some_and(|end| end <= cfg.as_of - chrono::Duration::minutes(cfg.settle_minutes))
 }
 
 fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {

@@ -336,7 +336,16 @@ async fn reports_under_chaos_equal_the_fault_free_run() {
     let result = run_in_process(&run_cmd("2026-11-19", &window_end, &chaos), &chaos_sim)
         .await
         .expect("chaos run");
-    assert_eq!(result.status.code(), 0);
+    assert_eq!(
+        result.status.code(),
+        0,
+        "{:?}",
+        result.outcome.as_ref().map(|o| o
+            .partitions
+            .iter()
+            .map(|p| (p.date, p.incomplete.clone(), p.stats.lookups.clone()))
+            .collect::<Vec<_>>())
+    );
 
     let log = chaos_sim.request_log();
     let faulted = log.iter().filter(|r| r.fault.is_some()).count();

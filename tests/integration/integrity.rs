@@ -215,3 +215,66 @@ async fn a_persistent_shortfall_exits_1_and_lookback_redoes_the_day() {
     assert_eq!(index["2026-11-19"]["is_final"], true);
     sim.shutdown().await;
 }
+
+/// A day that is not wholly before `as_of - settle_minutes` is never final, even with no rows at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn days_reaching_past_the_settled_clock_are_not_final() {
+    let sim = sim(31, 30).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    // as_of is 2026-11-21T00:20Z: with 30 settle minutes, 2026-11-20 ends after 2026-11-20T23:50Z.
+    let mut cmd = run_cmd("2026-11-19", "2026-11-23", &out);
+    cmd.settle_minutes = Some(30);
+    let result = run_in_process(&cmd, &sim).await.unwrap();
+    assert_eq!(result.status.code(), 0);
+    let m = manifest(&out);
+    let finals: Vec<(String, bool)> = m["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["date"].as_str().unwrap().to_string(),
+                p["is_final"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        finals,
+        [
+            ("2026-11-19".to_string(), true),
+            ("2026-11-20".to_string(), false),
+            ("2026-11-21".to_string(), false),
+            ("2026-11-22".to_string(), false),
+        ]
+    );
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("partitions.json")).unwrap())
+            .unwrap();
+    assert_eq!(index["2026-11-22"]["is_final"], false);
+    sim.shutdown().await;
+}
+
+/// A window wholly after the run's clock is a usage error, not a set of empty "final" days.
+#[test]
+fn a_window_wholly_in_the_future_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let o = run_bin(
+        &[
+            "run",
+            "--simulator",
+            "--from",
+            "2030-01-01",
+            "--to",
+            "2030-01-03",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("after the run's clock"), "{err}");
+    assert!(!out.exists(), "nothing written");
+}
