@@ -15,6 +15,7 @@ pub mod config;
 pub mod exit;
 pub mod explain;
 pub mod failpoints;
+pub mod index_rebuild;
 pub mod jobs;
 pub mod logging;
 pub mod paging;

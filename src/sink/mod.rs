@@ -14,7 +14,7 @@ pub mod csv;
 pub mod parquet;
 pub mod stream;
 #[cfg(test)]
-mod testdata;
+pub(crate) mod testdata;
 
 use std::fmt;
 use std::fs;

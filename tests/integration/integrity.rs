@@ -278,3 +278,64 @@ fn a_window_wholly_in_the_future_is_a_usage_error() {
     assert!(err.contains("after the run's clock"), "{err}");
     assert!(!out.exists(), "nothing written");
 }
+
+/// A corrupted `partitions.json` (and manifest) once read as empty: lookback forgot unfinished days and
+/// the index was rewritten with the new day only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupted_index_is_rebuilt_from_the_partition_folders() {
+    let sim = sim(34, 60).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let cmd = run_cmd("2026-11-19", &as_of().to_rfc3339(), &out);
+    run_in_process(&cmd, &sim).await.expect("first night");
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("partitions.json")).unwrap())
+            .unwrap();
+    assert_eq!(index["2026-11-19"]["is_final"], true, "{index}");
+    assert_eq!(index["2026-11-20"]["is_final"], false, "{index}");
+    std::fs::write(out.join("partitions.json"), "{\"2026-11-19\": {\"is_fin").unwrap();
+    std::fs::write(out.join("manifest.json"), "\u{0}\u{0}garbage").unwrap();
+
+    let later = as_of() + chrono::Duration::days(1);
+    sim.set_now(later);
+    let later = later.to_rfc3339();
+    let o = run_bin(
+        &[
+            "run",
+            "--from",
+            "2026-11-21",
+            "--to",
+            "2026-11-22",
+            "--as-of",
+            &later,
+            "--lookback-days",
+            "3",
+            "--requests-per-minute",
+            "0",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+        &env_for(&sim),
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("partitions.json is unreadable") && err.contains("rebuilding it"),
+        "{err}"
+    );
+    assert!(err.contains("manifest.json is unreadable"), "{err}");
+    let m = manifest(&out);
+    assert_eq!(m["healed_days"], serde_json::json!(["2026-11-20"]), "{m}");
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("partitions.json")).unwrap())
+            .unwrap();
+    let dates: Vec<&String> = index.as_object().unwrap().keys().collect();
+    assert_eq!(
+        dates,
+        ["2026-11-19", "2026-11-20", "2026-11-21"],
+        "{index}"
+    );
+    assert_eq!(index["2026-11-19"]["is_final"], true, "{index}");
+    assert_eq!(index["2026-11-20"]["is_final"], true, "{index}");
+    sim.shutdown().await;
+}
