@@ -12,6 +12,7 @@
 pub mod atomic;
 pub mod csv;
 pub mod parquet;
+mod recover;
 pub mod stream;
 #[cfg(test)]
 pub(crate) mod testdata;
@@ -426,7 +427,9 @@ pub(crate) fn check_run_id(run_id: &str) -> anyhow::Result<()> {
 }
 
 /// Removes what killed runs leave behind in `out_dir`: `.staging-*` and `.trash-*` directories,
-/// and `<name>.tmp-<pid>` files at the top level and inside `date=*` partitions.
+/// and `<name>.tmp-<pid>` files at the top level and inside `date=*` partitions. A `.trash-*` folder
+/// whose `date=D` is missing (a kill between the two renames of a swap) is the only copy of that day:
+/// it is moved back to `date=D` instead.
 ///
 /// Call only while holding the output lock, so no live run's staging is touched. Returns the
 /// removed paths so the caller can log them; a missing `out_dir` is not an error.
@@ -444,6 +447,10 @@ pub fn cleanup_stale_staging(out_dir: &Path) -> io::Result<Vec<PathBuf>> {
         // file_type() does not follow symlinks: a link is never recursed into.
         let ty = entry.file_type()?;
         let path = entry.path();
+        if ty.is_dir() && name.starts_with(TRASH_PREFIX) && recover::restore_interrupted_swap(out_dir, &path)? {
+            // The only copy of its day: put back, never removed.
+            continue;
+        }
         if ty.is_dir() && (name.starts_with(STAGING_PREFIX) || name.starts_with(TRASH_PREFIX)) {
             fs::remove_dir_all(&path)?;
             removed.push(path);
@@ -690,7 +697,8 @@ mod tests {
         write_partition(o, "run1", day(), &[], &[], Formats::CSV).unwrap();
         fs::create_dir_all(o.join(".staging-dead/date=2026-11-21")).unwrap();
         fs::write(o.join(".staging-dead/date=2026-11-21/legs.csv"), "x").unwrap();
-        fs::create_dir_all(o.join(".trash-dead-2026-11-19")).unwrap();
+        // A trash folder whose day is in place is a leftover of a finished swap.
+        fs::create_dir_all(o.join(".trash-dead-2026-11-20")).unwrap();
         fs::write(o.join("summary.json.tmp-4242"), "{").unwrap();
         fs::write(o.join("date=2026-11-20/legs.csv.tmp-77"), "x").unwrap();
         fs::write(o.join("summary.json"), "{}").unwrap();
@@ -706,7 +714,7 @@ mod tests {
             removed,
             [
                 ".staging-dead",
-                ".trash-dead-2026-11-19",
+                ".trash-dead-2026-11-20",
                 "date=2026-11-20/legs.csv.tmp-77",
                 "summary.json.tmp-4242",
             ]
@@ -724,6 +732,36 @@ mod tests {
         assert!(cleanup_stale_staging(&o.join("missing"))
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn cleanup_restores_a_swap_killed_between_its_renames() {
+        let out = tempfile::tempdir().unwrap();
+        let o = out.path();
+        let rows = conversation::fixture();
+        write_partition(o, "run1", day(), &rows, &leg::fixture(), Formats::CSV).unwrap();
+        let before = fs::read(o.join("date=2026-11-20/conversations.csv")).unwrap();
+        // The on-disk state of a kill after the first rename of run2's swap: the old day moved
+        // aside, the new one complete in staging, no date=2026-11-20.
+        fs::rename(o.join("date=2026-11-20"), o.join(".trash-run2-2026-11-20")).unwrap();
+        fs::create_dir_all(o.join(".staging-run2/date=2026-11-20")).unwrap();
+        fs::write(o.join(".staging-run2/date=2026-11-20/conversations.csv"), "new").unwrap();
+
+        let removed = cleanup_stale_staging(o).unwrap();
+        assert_eq!(removed, [o.join(".staging-run2")]);
+        assert_eq!(
+            fs::read(o.join("date=2026-11-20/conversations.csv")).unwrap(),
+            before,
+            "the only complete copy is back under its name"
+        );
+        assert_eq!(
+            tree(o),
+            [
+                "date=2026-11-20",
+                "date=2026-11-20/conversations.csv",
+                "date=2026-11-20/legs.csv",
+            ]
+        );
     }
 
     #[test]

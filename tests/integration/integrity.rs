@@ -339,3 +339,62 @@ async fn a_corrupted_index_is_rebuilt_from_the_partition_folders() {
     assert_eq!(index["2026-11-20"]["is_final"], true, "{index}");
     sim.shutdown().await;
 }
+
+/// A kill between the two renames of a partition swap once lost the day: the next run deleted the
+/// `.trash-*` folder holding its only complete copy while `partitions.json` still said final.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swap_killed_between_its_renames_is_restored_by_the_next_run() {
+    let sim = sim(8, 40).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    run_in_process(&run_cmd("2026-11-19", "2026-11-20", &out), &sim)
+        .await
+        .unwrap();
+    let day = out.join("date=2026-11-19");
+    let before: Vec<(String, Vec<u8>)> = {
+        let mut v: Vec<_> = std::fs::read_dir(&day)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // What a rerun of that day leaves when killed after its first rename.
+    std::fs::rename(&day, out.join(".trash-20261121T010000Z-deadbeef-2026-11-19")).unwrap();
+    let staged = out.join(".staging-20261121T010000Z-deadbeef/date=2026-11-19");
+    std::fs::create_dir_all(&staged).unwrap();
+    std::fs::write(staged.join("conversations.csv"), "half").unwrap();
+
+    run_in_process(&run_cmd("2026-11-20", "2026-11-21", &out), &sim)
+        .await
+        .unwrap();
+    let mut after: Vec<(String, Vec<u8>)> = std::fs::read_dir(&day)
+        .expect("the day is back")
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    after.sort();
+    assert!(after == before, "the restored day differs");
+    let leftovers: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".trash-") || n.starts_with(".staging-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("partitions.json")).unwrap())
+            .unwrap();
+    assert_eq!(index["2026-11-19"]["is_final"], true);
+    sim.shutdown().await;
+}
