@@ -3,11 +3,14 @@
 
 Usage: check_clients.py OUTPUT_DIR   (normally through scripts/check_clients.sh, which makes a venv)
 
-The folder is read as one Hive-partitioned dataset (date=YYYY-MM-DD/...) by DuckDB (Parquet and
-CSV), pandas (Parquet and CSV) and pyarrow.dataset. Checks: exact column lists and types, row counts
-agreeing across readers, formats and manifest.json, the `date` partition column matching each
-conversation's start day in the job's time zone, label values within the contract, the name rule
-of every *_name column, the catalog files, and the summary's unresolved-name counts.
+Every table in every format is its own Hive dataset root (`parquet/conversations/`, `csv/legs/`,
+...) holding only `date=YYYY-MM-DD/` folders. Each root is opened by its folder path alone, with no
+glob and no file filter, as an analyst would: pandas.read_parquet(root), pyarrow.dataset(root),
+DuckDB read_parquet(root) / read_csv(root), polars.read_parquet(root). Checks: exact column lists
+and types, row counts agreeing across readers, formats and manifest.json, the `date` partition
+column matching each conversation's start day in the job's time zone, label values within the
+contract, the name rule of every *_name column, the catalog files, and the summary's
+unresolved-name counts.
 
 Prints one line per check and `N passed, M failed` last; exits 1 if any check failed.
 """
@@ -20,6 +23,7 @@ import traceback
 
 import duckdb
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -71,7 +75,8 @@ LEGS = [
 ]
 TABLES = {"conversations": CONVERSATIONS, "legs": LEGS}
 
-# Catalog files of a run: file -> header.
+# Catalog files of a run, in catalogs/: file -> header.
+CATALOGS_DIR = "catalogs"
 CATALOGS = {
     "wrapup_codes.csv": ["wrapup_code_id", "wrapup_code_name"],
     "queues.csv": ["queue_id", "queue_name"],
@@ -149,6 +154,15 @@ def diff_columns(got, want):
     return f"columns differ: missing {missing}, unexpected {extra}, got order {list(got)}"
 
 
+# Files a run writes next to the dataset roots; anything else at the top level is a stray.
+RUN_FILES = {"summary.json", "summary.md", "summary.html", "manifest.json", "partitions.json"}
+
+
+def hidden(name):
+    """Names every Hive reader skips: staging and lock files may use them."""
+    return name.startswith(".") or name.startswith("_")
+
+
 def sql_str(path):
     return "'" + path.replace("'", "''") + "'"
 
@@ -172,17 +186,45 @@ def main(out):
     c = Checker()
     con = duckdb.connect()
 
-    def check_partitions_on_disk():
-        on_disk = sorted(
-            os.path.basename(d)[len("date="):]
-            for d in glob.glob(os.path.join(out, "date=*"))
-            if os.path.isdir(d)
-        )
-        if on_disk != sorted(parts):
-            return f"partition folders {on_disk} but manifest.json lists {sorted(parts)}"
-        return None
+    roots = [(fmt, table) for fmt in ("csv", "parquet") if fmt in formats for table in TABLES]
 
-    c.check("partition folders match manifest.json", check_partitions_on_disk)
+    def check_layout():
+        bad = []
+        for name in sorted(os.listdir(out)):
+            path = os.path.join(out, name)
+            if hidden(name) or name in RUN_FILES or name == CATALOGS_DIR:
+                continue
+            if name in ("csv", "parquet") and os.path.isdir(path):
+                if name not in formats:
+                    bad.append(f"{name}/ exists but the run wrote only {sorted(formats)}")
+                # Table roots this checker does not know are fine; each must still be clean.
+                for table in sorted(os.listdir(path)):
+                    root = os.path.join(path, table)
+                    if hidden(table):
+                        continue
+                    if not os.path.isdir(root):
+                        bad.append(f"{name}/{table} is not a dataset root folder")
+                        continue
+                    for entry in sorted(os.listdir(root)):
+                        if not hidden(entry) and not (
+                            entry.startswith("date=") and os.path.isdir(os.path.join(root, entry))
+                        ):
+                            bad.append(f"{name}/{table}/{entry}: a dataset root holds only date= folders")
+                continue
+            bad.append(f"{name}: not part of the layout (a leftover of an older version?)")
+        for fmt, table in roots:
+            root = os.path.join(out, fmt, table)
+            on_disk = sorted(d[len("date="):] for d in os.listdir(root) if d.startswith("date=")) \
+                if os.path.isdir(root) else []
+            if on_disk != sorted(parts):
+                bad.append(f"{fmt}/{table} has days {on_disk} but manifest.json lists {sorted(parts)}")
+            for d in on_disk:
+                files = [f for f in os.listdir(os.path.join(root, f"date={d}")) if not hidden(f)]
+                if files != [f"{table}.{fmt}"]:
+                    bad.append(f"{fmt}/{table}/date={d} holds {files}, want [{table}.{fmt}]")
+        return "; ".join(bad) or None
+
+    c.check("layout: one root per table and format, holding only date= folders", check_layout)
 
     def check_manifest_file_rows():
         bad = []
@@ -207,8 +249,9 @@ def main(out):
         want_rows = expected_rows[table]
 
         if "parquet" in formats:
-            files = sorted(glob.glob(os.path.join(out, "date=*", f"{table}.parquet")))
-            glob_sql = sql_str(os.path.join(out, "*", f"{table}.parquet"))
+            root = os.path.join(out, "parquet", table)
+            files = sorted(glob.glob(os.path.join(root, "date=*", f"{table}.parquet")))
+            root_sql = sql_str(root)
 
             def arrow_file_schemas(files=files, spec=spec):
                 bad = []
@@ -232,8 +275,8 @@ def main(out):
             c.check(f"pyarrow: {table}.parquet schema (names, types, UTC ms timestamps, nullability)",
                     arrow_file_schemas)
 
-            def arrow_dataset(files=files, cols=cols, table=table, want_rows=want_rows):
-                d = ds.dataset(files, format="parquet", partitioning="hive", partition_base_dir=out)
+            def arrow_dataset(root=root, cols=cols, table=table, want_rows=want_rows):
+                d = ds.dataset(root, format="parquet", partitioning="hive")
                 problem = diff_columns(d.schema.names, cols + ["date"])
                 if problem:
                     return problem
@@ -248,10 +291,10 @@ def main(out):
                     return f"rows per date {by_day}, manifest.json says {want}"
                 return None
 
-            c.check(f"pyarrow.dataset hive: {table} columns, date, row counts = manifest", arrow_dataset)
+            c.check(f"pyarrow.dataset(parquet/{table}): columns, date, row counts = manifest", arrow_dataset)
 
-            def duck_parquet(glob_sql=glob_sql, spec=spec, cols=cols, table=table, want_rows=want_rows):
-                rel = f"read_parquet({glob_sql}, hive_partitioning=true)"
+            def duck_parquet(root_sql=root_sql, spec=spec, cols=cols, table=table, want_rows=want_rows):
+                rel = f"read_parquet({root_sql}, hive_partitioning=true)"
                 desc = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
                 got = [r[0] for r in desc]
                 problem = diff_columns(got, cols + ["date"])
@@ -277,19 +320,16 @@ def main(out):
                     return f"rows per date {by_day}, manifest.json says {want}"
                 return None
 
-            c.check(f"duckdb read_parquet hive: {table} columns, types, row counts = manifest",
+            c.check(f"duckdb read_parquet(parquet/{table}): columns, types, row counts = manifest",
                     duck_parquet)
 
-            def pandas_parquet(files=files, spec=spec, cols=cols, table=table, want_rows=want_rows):
-                parts_ = []
-                for path in files:
-                    df = pd.read_parquet(path, dtype_backend="numpy_nullable")
-                    df["date"] = os.path.basename(os.path.dirname(path))[len("date="):]
-                    parts_.append(df)
-                df = pd.concat(parts_, ignore_index=True)
+            def pandas_parquet(root=root, spec=spec, cols=cols, table=table, want_rows=want_rows):
+                df = pd.read_parquet(root, dtype_backend="numpy_nullable")
                 problem = diff_columns(df.columns, cols + ["date"])
                 if problem:
                     return problem
+                # The partition column arrives as a category; the checks below compare strings.
+                df["date"] = df["date"].astype(str)
                 want_dtype = {"str": "string", "i32": "Int32", "i64": "Int64", "bool": "boolean"}
                 bad = []
                 for n, k, _ in spec:
@@ -306,14 +346,43 @@ def main(out):
                 frames[(table, "parquet")] = df
                 return None
 
-            c.check(f"pandas read_parquet: {table} columns, dtypes, row count = manifest", pandas_parquet)
+            c.check(f"pandas read_parquet(parquet/{table}): columns, dtypes, row count = manifest",
+                    pandas_parquet)
+
+            def polars_parquet(root=root, spec=spec, cols=cols, table=table, want_rows=want_rows):
+                df = pl.read_parquet(root)
+                problem = diff_columns(df.columns, cols + ["date"])
+                if problem:
+                    return problem
+                want = {"str": pl.String, "i32": pl.Int32, "i64": pl.Int64, "bool": pl.Boolean}
+                bad = []
+                for n, k, _ in spec:
+                    dt = df.schema[n]
+                    if k == "ts":
+                        if dt != pl.Datetime("ms", "UTC"):
+                            bad.append(f"{n} is {dt}, want Datetime(ms, UTC)")
+                    elif dt != want[k]:
+                        bad.append(f"{n} is {dt}, want {want[k]}")
+                if bad:
+                    return "; ".join(bad)
+                if df.height != want_rows:
+                    return f"{df.height} rows, manifest.json says {want_rows}"
+                by_day = {str(d): n for d, n in df.group_by("date").len().iter_rows()}
+                want_days = {k: v for k, v in per_day[table].items() if v}
+                if by_day != want_days:
+                    return f"rows per date {by_day}, manifest.json says {want_days}"
+                return None
+
+            c.check(f"polars read_parquet(parquet/{table}): columns, types, row count = manifest",
+                    polars_parquet)
 
         if "csv" in formats:
-            files = sorted(glob.glob(os.path.join(out, "date=*", f"{table}.csv")))
-            glob_sql = sql_str(os.path.join(out, "*", f"{table}.csv"))
+            root = os.path.join(out, "csv", table)
+            files = sorted(glob.glob(os.path.join(root, "date=*", f"{table}.csv")))
+            root_sql = sql_str(root)
 
-            def duck_csv(glob_sql=glob_sql, spec=spec, cols=cols, table=table, want_rows=want_rows):
-                rel = f"read_csv_auto({glob_sql}, hive_partitioning=true)"
+            def duck_csv(root_sql=root_sql, spec=spec, cols=cols, table=table, want_rows=want_rows):
+                rel = f"read_csv({root_sql}, hive_partitioning=true)"
                 desc = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
                 got = [r[0] for r in desc]
                 problem = diff_columns(got, cols + ["date"])
@@ -340,7 +409,18 @@ def main(out):
                     return f"rows per date {by_day}, manifest.json says {want}"
                 return None
 
-            c.check(f"duckdb read_csv_auto hive: {table} columns, types, row counts = manifest", duck_csv)
+            c.check(f"duckdb read_csv(csv/{table}): columns, types, row counts = manifest", duck_csv)
+
+            def arrow_csv(root=root, cols=cols, table=table, want_rows=want_rows):
+                t = ds.dataset(root, format="csv", partitioning="hive").to_table()
+                problem = diff_columns(t.schema.names, cols + ["date"])
+                if problem:
+                    return problem
+                if t.num_rows != want_rows:
+                    return f"{t.num_rows} rows, manifest.json says {want_rows}"
+                return None
+
+            c.check(f"pyarrow.dataset(csv/{table}): columns, row count = manifest", arrow_csv)
 
             def pandas_csv(files=files, spec=spec, cols=cols, table=table, want_rows=want_rows):
                 ts_cols = [n for n, k, _ in spec if k == "ts"]
@@ -498,21 +578,22 @@ def main(out):
     def catalog_files():
         bad = []
         for name, header in CATALOGS.items():
-            path = os.path.join(out, name)
+            rel = f"{CATALOGS_DIR}/{name}"
+            path = os.path.join(out, rel)
             if not os.path.isfile(path):
-                bad.append(f"{name} missing")
+                bad.append(f"{rel} missing")
                 continue
             df = pd.read_csv(path, dtype=str, keep_default_na=False)
             if list(df.columns) != header:
                 bad.append(f"{name} header {list(df.columns)}, want {header}")
             elif list(df[header[0]]) != sorted(df[header[0]]):
                 bad.append(f"{name} is not sorted by {header[0]}")
-            listed = [f for f in manifest["files"] if f["path"] == name]
+            listed = [f for f in manifest["files"] if f["path"] == rel]
             if not listed or listed[0]["rows"] != len(df):
-                bad.append(f"{name} not in manifest.json files with {len(df)} rows")
+                bad.append(f"{rel} not in manifest.json files with {len(df)} rows")
         return "; ".join(bad) or None
 
-    c.check("catalog files: headers, sorted by id, listed in manifest.json", catalog_files)
+    c.check("catalogs/: headers, sorted by id, listed in manifest.json", catalog_files)
 
     def unresolved_counts():
         pairs = name_pairs()

@@ -8,8 +8,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::{BoxFuture, FutureExt, Shared};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Mutex;
+use std::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::api::error::ApiError;
@@ -58,10 +59,27 @@ impl Token {
     }
 }
 
+/// A refresh in flight, shared by every request that needs a token meanwhile. It runs in its own
+/// task, so it finishes even when the future that started it is never polled again.
+type Refresh = Shared<BoxFuture<'static, Result<Arc<Token>, ApiError>>>;
+
+enum Slot {
+    Empty,
+    Ready(Arc<Token>),
+    Refreshing(Refresh),
+}
+
+/// The cached token. No lock is ever held across an await: a request future that takes the lock
+/// and is then not polled (a page buffered behind a full channel) could otherwise hold it for good
+/// and stop every other request (issue 14, the "futurelock").
 pub struct TokenCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     credentials: Credentials,
     token_url: String,
-    current: Mutex<Option<Arc<Token>>>,
+    slot: Mutex<Slot>,
     generation: std::sync::atomic::AtomicU64,
     stats: Arc<ApiStats>,
     retry: RetryPolicy,
@@ -75,40 +93,71 @@ impl TokenCache {
         retry: RetryPolicy,
     ) -> TokenCache {
         TokenCache {
-            credentials,
-            token_url: format!("{login_base}/oauth/token"),
-            current: Mutex::new(None),
-            generation: Default::default(),
-            stats,
-            retry,
+            inner: Arc::new(Inner {
+                credentials,
+                token_url: format!("{login_base}/oauth/token"),
+                slot: Mutex::new(Slot::Empty),
+                generation: Default::default(),
+                stats,
+                retry,
+            }),
         }
     }
 
     /// The current token, fetching a new one when none is cached or it is about to expire.
+    /// Concurrent callers share one refresh.
     pub async fn token(&self, http: &reqwest::Client) -> Result<Arc<Token>, ApiError> {
-        let mut guard = self.current.lock().await;
-        if let Some(t) = guard.as_ref() {
-            if Instant::now() < t.refresh_at {
-                return Ok(t.clone());
+        let refresh = {
+            let mut slot = self.inner.slot.lock().expect("token lock");
+            match &*slot {
+                Slot::Ready(t) if Instant::now() < t.refresh_at => return Ok(t.clone()),
+                Slot::Refreshing(r) => r.clone(),
+                _ => {
+                    let r = self.start_refresh(http.clone());
+                    *slot = Slot::Refreshing(r.clone());
+                    r
+                }
             }
+        };
+        refresh.await
+    }
+
+    /// Spawns the token request; the task itself stores its outcome in the slot.
+    fn start_refresh(&self, http: reqwest::Client) -> Refresh {
+        let inner = self.inner.clone();
+        let task = tokio::spawn(async move {
+            let result = inner.fetch(&http).await.map(Arc::new);
+            let mut slot = inner.slot.lock().expect("token lock");
+            *slot = match &result {
+                Ok(t) => Slot::Ready(t.clone()),
+                Err(_) => Slot::Empty,
+            };
+            result
+        });
+        let inner = self.inner.clone();
+        async move {
+            task.await.unwrap_or_else(|e| {
+                *inner.slot.lock().expect("token lock") = Slot::Empty;
+                Err(ApiError::Connect {
+                    op: "token".into(),
+                    detail: format!("the token request task ended: {e}"),
+                })
+            })
         }
-        let fresh = Arc::new(self.fetch(http).await?);
-        *guard = Some(fresh.clone());
-        Ok(fresh)
+        .boxed()
+        .shared()
     }
 
     /// Forgets `used` if it is still the cached token.
     pub fn invalidate(&self, used: &Token) {
-        if let Ok(mut guard) = self.current.try_lock() {
-            if guard
-                .as_ref()
-                .is_some_and(|t| t.generation == used.generation)
-            {
-                *guard = None;
-            }
+        let mut slot = self.inner.slot.lock().expect("token lock");
+        if matches!(&*slot, Slot::Ready(t) if t.generation == used.generation) {
+            *slot = Slot::Empty;
         }
     }
+}
 
+impl Inner {
     async fn fetch(&self, http: &reqwest::Client) -> Result<Token, ApiError> {
         let mut failures = 0;
         loop {
@@ -178,5 +227,96 @@ impl TokenCache {
                 _ => return Err(err),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::{mpsc, Semaphore};
+
+    use super::*;
+
+    /// A login host whose token answers wait for a permit, and that reports each request it gets.
+    async fn gated_login() -> (String, Arc<Semaphore>, mpsc::UnboundedReceiver<()>) {
+        crate::api::install_tls_provider();
+        let gate = Arc::new(Semaphore::new(0));
+        let (seen, requests) = mpsc::unbounded_channel();
+        let app = axum::Router::new().route(
+            "/oauth/token",
+            axum::routing::post({
+                let gate = gate.clone();
+                move || async move {
+                    let _ = seen.send(());
+                    gate.acquire().await.expect("gate open").forget();
+                    axum::Json(serde_json::json!({"access_token": "t", "expires_in": 3600}))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (base, gate, requests)
+    }
+
+    /// The futurelock of issue 14 in miniature: a request future asks for the token while a refresh
+    /// runs and is then never polled again (as pages buffered behind a full channel are). Other
+    /// callers must still get the token; with a lock held across the refresh, the lock went to the
+    /// parked future and every later request waited forever.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_parked_waiter_does_not_block_other_requests() {
+        let (base, gate, mut requests) = gated_login().await;
+        let cache = Arc::new(TokenCache::new(
+            Credentials::new("id", "secret"),
+            base,
+            Arc::new(ApiStats::default()),
+            RetryPolicy::default(),
+        ));
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let first = tokio::spawn({
+            let (cache, http) = (cache.clone(), http.clone());
+            async move { cache.token(&http).await.map(|_| ()) }
+        });
+        requests
+            .recv()
+            .await
+            .expect("the refresh reached the login host");
+        let mut parked = Box::pin(cache.token(&http));
+        assert!(futures::poll!(parked.as_mut()).is_pending());
+        gate.add_permits(1);
+        first.await.unwrap().unwrap();
+        let later = tokio::time::timeout(Duration::from_secs(5), cache.token(&http)).await;
+        assert!(later.expect("not blocked by the parked waiter").is_ok());
+        assert!(requests.try_recv().is_err(), "one refresh served everyone");
+        drop(parked);
+    }
+
+    /// A refresh finishes even when every future waiting for it is dropped.
+    #[tokio::test]
+    async fn a_refresh_completes_without_its_callers() {
+        let (base, gate, mut requests) = gated_login().await;
+        let cache = TokenCache::new(
+            Credentials::new("id", "secret"),
+            base,
+            Arc::new(ApiStats::default()),
+            RetryPolicy::default(),
+        );
+        let http = reqwest::Client::new();
+        let mut abandoned = Box::pin(cache.token(&http));
+        assert!(futures::poll!(abandoned.as_mut()).is_pending());
+        drop(abandoned);
+        let reached = tokio::time::timeout(Duration::from_secs(5), requests.recv()).await;
+        assert!(reached.is_ok(), "the refresh went on without its caller");
+        gate.add_permits(1);
+        let t = tokio::time::timeout(Duration::from_secs(5), cache.token(&http)).await;
+        assert!(t.expect("the refresh finished").is_ok());
+        assert!(
+            requests.try_recv().is_err(),
+            "the abandoned refresh was reused"
+        );
     }
 }

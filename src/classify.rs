@@ -15,7 +15,7 @@ use crate::record::{ConversationLabel, LegLabel};
 pub const TIMEOUT_CODE: &str = "ININ-WRAP-UP-TIMEOUT";
 
 /// What analytics says about one agent leg (contract §1, "Evidence").
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LegEvidence {
     pub participant_id: String,
     pub user_id: Option<String>,

@@ -44,6 +44,26 @@ pub enum Command {
     Explain(ExplainCmd),
     /// Check a setup before the first scheduled run: hosts, credentials and every permission the job needs.
     Check(CheckCmd),
+    /// Estimate a run's requests, time and fair-use share without fetching details; split it into shards.
+    Plan(PlanCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanCmd {
+    #[command(flatten)]
+    pub run: RunCmd,
+    /// Lookups per conversation (0 to 1). Default: the last run's, from the output directory's manifest.
+    #[arg(long)]
+    pub lookup_rate: Option<f64>,
+    /// The org's monthly fair-use allocation of API requests, to show this run's share of it.
+    #[arg(long)]
+    pub monthly_allowance: Option<u64>,
+    /// Split the window into this many shards of contiguous days.
+    #[arg(long, default_value_t = 1)]
+    pub shards: usize,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +145,12 @@ pub struct RunCmd {
     /// How to read analytics: query, jobs or auto (jobs for historical days of long windows).
     #[arg(long, env = "WRAPUP_AUDIT_MODE")]
     pub mode: Option<String>,
+    /// Write run metrics in Prometheus text format to this file (node-exporter textfile collector).
+    #[arg(long, env = "WRAPUP_AUDIT_METRICS_FILE")]
+    pub metrics_file: Option<PathBuf>,
+    /// Push run metrics to this Pushgateway (e.g. http://pushgateway:9091).
+    #[arg(long, env = "WRAPUP_AUDIT_PUSHGATEWAY_URL")]
+    pub pushgateway_url: Option<String>,
 }
 
 impl RunCmd {
@@ -146,6 +172,8 @@ impl RunCmd {
             force: self.force,
             lookback_days: self.lookback_days,
             mode: self.mode.clone(),
+            metrics_file: self.metrics_file.clone(),
+            pushgateway_url: self.pushgateway_url.clone(),
         }
     }
 }
@@ -183,7 +211,7 @@ pub struct SimulateCmd {
     /// The per-token quota reported in `inin-ratelimit-allowed` (Genesys: 300).
     #[arg(long, default_value_t = 300)]
     pub rate_limit_per_minute: u32,
-    /// Answer 429 past the quota, like the real API (off: only report it in headers).
+    /// Enforce the quota: report it in `inin-ratelimit-*` headers and answer 429 past it (off: no quota, no headers).
     #[arg(long)]
     pub enforce_rate_limit: bool,
     /// Extra latency of every details-query page, in milliseconds.

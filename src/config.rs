@@ -61,6 +61,10 @@ pub struct RawJob {
     pub filters: Option<RawFilters>,
     /// Present: run against the embedded simulator instead of a real org.
     pub simulator: Option<RawSimulator>,
+    /// Quality gates, e.g. `["gap_rate > 0.05", "conversations < 100"]`: exit 7 when one trips.
+    pub fail_if: Option<Vec<String>>,
+    /// Prometheus text file and Pushgateway.
+    pub metrics: Option<crate::metrics::RawMetrics>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -79,6 +83,9 @@ pub struct RawSimulator {
     pub seed: Option<u64>,
     /// Regular conversations per day. Default 200.
     pub conversations_per_day: Option<u32>,
+    /// A per-token quota the simulator enforces (headers and 429s), to rehearse quota pauses.
+    /// Default none: no quota and no quota headers, so the demo never waits.
+    pub quota_per_minute: Option<u32>,
 }
 
 /// Values from the command line; `None` means "not given".
@@ -100,6 +107,8 @@ pub struct RunArgs {
     pub force: bool,
     pub lookback_days: Option<u32>,
     pub mode: Option<String>,
+    pub metrics_file: Option<PathBuf>,
+    pub pushgateway_url: Option<String>,
 }
 
 /// How conversations are read from analytics.
@@ -127,6 +136,8 @@ pub enum Source {
     Simulator {
         seed: u64,
         conversations_per_day: u32,
+        /// Enforced per-token quota; `None`: none, and no quota headers.
+        quota_per_minute: Option<u32>,
     },
     /// A real (or compatible) Genesys Cloud org.
     Genesys {
@@ -211,6 +222,9 @@ pub struct Config {
     pub lookback_days: u32,
     /// The earlier days this run re-audits (filled from the partition index before the run).
     pub lookback: Vec<NaiveDate>,
+    /// `fail_if` quality gates.
+    pub gates: Vec<crate::gates::Gate>,
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 /// Every problem found, reported together on one line.
@@ -540,6 +554,7 @@ impl Config {
             Source::Simulator {
                 seed: sim.seed.unwrap_or(42),
                 conversations_per_day: sim.conversations_per_day.unwrap_or(200),
+                quota_per_minute: sim.quota_per_minute,
             }
         } else {
             match genesys_source(env) {
@@ -549,10 +564,15 @@ impl Config {
                     Source::Simulator {
                         seed: 0,
                         conversations_per_day: 0,
+                        quota_per_minute: None,
                     }
                 }
             }
         };
+
+        let gates =
+            crate::gates::parse_all(raw.fail_if.as_deref().unwrap_or_default(), &mut errors);
+        let metrics = crate::metrics::MetricsConfig::build(raw.metrics.as_ref(), args, &mut errors);
 
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -600,6 +620,8 @@ impl Config {
             force: args.force,
             lookback_days,
             lookback: Vec::new(),
+            gates,
+            metrics,
         })
     }
 }

@@ -23,6 +23,8 @@ pub enum ExitStatus {
     Output,
     /// 6: another run holds the output directory's lock.
     Locked,
+    /// 7: the reports were written, but a `fail_if` quality gate of the job tripped (the manifest says which).
+    QualityGate,
     /// 130: interrupted by SIGINT (Ctrl-C).
     Interrupted,
     /// 143: terminated by SIGTERM.
@@ -39,6 +41,7 @@ impl ExitStatus {
             ExitStatus::ApiUnavailable => 4,
             ExitStatus::Output => 5,
             ExitStatus::Locked => 6,
+            ExitStatus::QualityGate => 7,
             ExitStatus::Interrupted => 130,
             ExitStatus::Terminated => 143,
         }
@@ -54,6 +57,7 @@ impl ExitStatus {
             ExitStatus::ApiUnavailable => "api_unavailable",
             ExitStatus::Output => "output_error",
             ExitStatus::Locked => "locked",
+            ExitStatus::QualityGate => "quality_gate",
             ExitStatus::Interrupted => "interrupted",
             ExitStatus::Terminated => "terminated",
         }
@@ -76,6 +80,7 @@ Exit codes:
   4    API unavailable after retries; no partial report published
   5    output directory cannot be written
   6    another run holds the output directory's lock
+  7    reports written; a fail_if quality gate tripped (see manifest)
   130  interrupted (SIGINT), 143 terminated (SIGTERM): finished days kept";
 
 /// A failure that ends a command, carrying its exit status. Its message is one line.

@@ -1,10 +1,10 @@
-//! Rebuilding `partitions.json` from the `date=*` folders when the file is missing or unreadable.
+//! Rebuilding `partitions.json` from the partition folders when the file is missing or unreadable.
 //!
 //! An index read as empty once made lookback forget every unfinished day and the next write keep only
-//! the new days. The folders carry enough to rebuild it: each partition's rows, and whether any row
+//! the new days. The `<format>/<table>/date=D` folders carry enough to rebuild it: each partition's rows, and whether any row
 //! is `in_progress` or `too_recent` (then the day is not final).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::Path;
 
@@ -12,6 +12,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 
 use crate::report::IndexEntry;
+use crate::sink::{dataset_root, partition_file, Format, Table};
 
 /// `run_id` of an entry rebuilt from its folder; `as_of` is not recorded in the files.
 pub const REBUILT: &str = "rebuilt";
@@ -26,9 +27,10 @@ fn unfinished_label(label: &str) -> bool {
     matches!(label, "in_progress" | "too_recent")
 }
 
-/// Reads `conversations.csv`, else `conversations.parquet`, of one partition folder.
-fn folder_facts(dir: &Path) -> anyhow::Result<FolderFacts> {
-    let csv_path = dir.join("conversations.csv");
+/// Reads one day's conversations file: `csv/conversations/date=D/conversations.csv`, else the
+/// Parquet one.
+fn day_facts(out: &Path, date: NaiveDate) -> anyhow::Result<FolderFacts> {
+    let csv_path = out.join(partition_file(Format::Csv, Table::Conversations, date));
     if csv_path.is_file() {
         let mut r = csv::Reader::from_path(&csv_path)
             .with_context(|| format!("cannot read {}", csv_path.display()))?;
@@ -48,8 +50,9 @@ fn folder_facts(dir: &Path) -> anyhow::Result<FolderFacts> {
         }
         return Ok(facts);
     }
-    let pq_path = dir.join("conversations.parquet");
-    let file = File::open(&pq_path).with_context(|| format!("cannot open {}", pq_path.display()))?;
+    let pq_path = out.join(partition_file(Format::Parquet, Table::Conversations, date));
+    let file =
+        File::open(&pq_path).with_context(|| format!("cannot open {}", pq_path.display()))?;
     let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?;
     let col = builder
         .schema()
@@ -73,29 +76,34 @@ fn folder_facts(dir: &Path) -> anyhow::Result<FolderFacts> {
     Ok(facts)
 }
 
-/// The index as the `date=*` folders of `dir` show it. A folder that cannot be read counts as not
-/// final, so lookback redoes it.
-pub fn rebuild(dir: &Path) -> BTreeMap<NaiveDate, IndexEntry> {
-    let mut index = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return index;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let Some(date) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("date="))
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        else {
-            continue;
-        };
-        if !e.path().is_dir() {
-            continue;
+/// The days that have a folder in any dataset root of `out`.
+fn partition_dates(out: &Path) -> BTreeSet<NaiveDate> {
+    let mut dates = BTreeSet::new();
+    for format in Format::ALL {
+        for &table in Table::ALL {
+            let Ok(entries) = std::fs::read_dir(out.join(dataset_root(format, table))) else {
+                continue;
+            };
+            dates.extend(entries.flatten().filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_prefix("date="))
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            }));
         }
-        let (conversations, is_final) = match folder_facts(&e.path()) {
+    }
+    dates
+}
+
+/// The index as the partition folders of `out` show it. A day whose conversations cannot be read
+/// counts as not final, so lookback redoes it.
+pub fn rebuild(out: &Path) -> BTreeMap<NaiveDate, IndexEntry> {
+    let mut index = BTreeMap::new();
+    for date in partition_dates(out) {
+        let (conversations, is_final) = match day_facts(out, date) {
             Ok(f) => (f.conversations, !f.unfinished),
             Err(err) => {
-                tracing::warn!(path = %e.path().display(), "cannot read partition {}: {err:#}; it counts as not final", e.path().display());
+                tracing::warn!(date = %date, "cannot read the conversations of date={date}: {err:#}; the day counts as not final");
                 (0, false)
             }
         };
@@ -112,13 +120,9 @@ pub fn rebuild(dir: &Path) -> BTreeMap<NaiveDate, IndexEntry> {
     index
 }
 
-/// True when `dir` holds at least one `date=*` folder.
-pub fn has_partitions(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().starts_with("date="))
-    })
+/// True when `out` holds at least one partition folder.
+pub fn has_partitions(out: &Path) -> bool {
+    !partition_dates(out).is_empty()
 }
 
 #[cfg(test)]
@@ -142,16 +146,8 @@ mod tests {
         open[2].conversation_id = "c-3".into();
         open[1].classification = crate::record::ConversationLabel::TooRecent;
         let legs = leg::fixture();
-        let csv_only = Formats {
-            csv: true,
-            parquet: false,
-        };
-        let pq_only = Formats {
-            csv: false,
-            parquet: true,
-        };
-        crate::sink::write_partition(out, "r1", d1, &done, &legs, csv_only).unwrap();
-        crate::sink::write_partition(out, "r1", d2, &open, &legs, pq_only).unwrap();
+        crate::sink::write_partition(out, "r1", d1, &done, &legs, Formats::CSV).unwrap();
+        crate::sink::write_partition(out, "r1", d2, &open, &legs, Formats::PARQUET).unwrap();
         let index = rebuild(out);
         assert_eq!(
             index

@@ -70,7 +70,8 @@ impl Default for JobsOptions {
 /// What [`fetch_interval_jobs`] read.
 #[derive(Debug, Clone, Default)]
 pub struct JobsFetch {
-    /// Conversations with `conversationStart ∈ [start, end)`, unique by id, by (start, id).
+    /// Conversations with `conversationStart ∈ [start, end)`, unique by id, by (start, id)
+    /// (empty from [`fetch_interval_jobs_into`], whose sink has the rows).
     pub conversations: Vec<AnalyticsConversation>,
     /// Rows whose `conversationStart` fell outside their (sub-)interval.
     pub dropped_outside: u64,
@@ -121,6 +122,71 @@ pub async fn fetch_interval_jobs(
     fetch_with_hook(client, filters, start, end, opts, cancel, &|_| {}).await
 }
 
+/// Where a job's rows go as its pages arrive. A job's rows count only after `keep`; `discard`
+/// forgets the current job's rows (it failed, expired or hit the pagination cap).
+pub trait JobRows: Send {
+    fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>);
+    fn keep(&mut self);
+    fn discard(&mut self);
+}
+
+impl<F: FnMut(&AnalyticsConversation) -> crate::pipeline::Fetched + Send> JobRows
+    for crate::spill::DaySpill<F>
+{
+    fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
+        crate::spill::DaySpill::page(self, rows, s, e)
+    }
+    fn keep(&mut self) {
+        crate::spill::DaySpill::keep(self)
+    }
+    fn discard(&mut self) {
+        crate::spill::DaySpill::discard(self)
+    }
+}
+
+/// Collects whole records in memory (small intervals and tests).
+#[derive(Default)]
+struct Collect {
+    kept: Vec<AnalyticsConversation>,
+    job: Vec<AnalyticsConversation>,
+    job_outside: u64,
+    outside: u64,
+}
+
+impl JobRows for Collect {
+    fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
+        for c in rows {
+            if c.conversation_start < s || c.conversation_start >= e {
+                self.job_outside += 1;
+            } else {
+                self.job.push(c);
+            }
+        }
+    }
+    fn keep(&mut self) {
+        self.kept.append(&mut self.job);
+        self.outside += std::mem::take(&mut self.job_outside);
+    }
+    fn discard(&mut self) {
+        self.job.clear();
+        self.job_outside = 0;
+    }
+}
+
+/// Every conversation that started in `[start, end)`, read through details jobs, handed to `rows`
+/// page by page. The counts of dropped rows and the records are the sink's; the rest is returned.
+pub async fn fetch_interval_jobs_into(
+    client: &ApiClient,
+    filters: &Filters,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    opts: &JobsOptions,
+    cancel: &CancellationToken,
+    rows: &mut dyn JobRows,
+) -> Result<JobsFetch, ApiError> {
+    fetch_into(client, filters, start, end, opts, cancel, &|_| {}, rows).await
+}
+
 /// A moment tests can act on (expire or cancel a job at a precise step).
 // Only tests read the fields; production passes a no-op hook.
 #[cfg_attr(not(test), allow(dead_code))]
@@ -142,26 +208,46 @@ async fn fetch_with_hook(
     cancel: &CancellationToken,
     hook: Hook<'_>,
 ) -> Result<JobsFetch, ApiError> {
-    let mut fetch = JobsFetch::default();
+    let mut rows = Collect::default();
+    let mut fetch = fetch_into(client, filters, start, end, opts, cancel, hook, &mut rows).await?;
+    fetch.dropped_outside = rows.outside;
+    // Deterministic order whatever the jobs and splits did; a conversation once.
+    let mut all = rows.kept;
+    all.sort_by(|a, b| {
+        (a.conversation_start, &a.conversation_id).cmp(&(b.conversation_start, &b.conversation_id))
+    });
     let mut seen = HashSet::new();
+    for c in all {
+        if seen.insert(c.conversation_id.clone()) {
+            fetch.conversations.push(c);
+        } else {
+            fetch.dropped_duplicates += 1;
+        }
+    }
+    Ok(fetch)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn fetch_into(
+    client: &ApiClient,
+    filters: &Filters,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    opts: &JobsOptions,
+    cancel: &CancellationToken,
+    hook: Hook<'_>,
+    rows: &mut dyn JobRows,
+) -> Result<JobsFetch, ApiError> {
+    let mut fetch = JobsFetch::default();
     // Intervals are processed in time order; a split pushes its halves back in order.
     let mut pending = vec![(start, end)];
     while let Some((s, e)) = pending.pop() {
         if e <= s {
             continue;
         }
-        match fetch_slice(client, filters, s, e, opts, cancel, hook, &mut fetch).await? {
-            Slice::Rows { rows, available } => {
+        match fetch_slice(client, filters, s, e, opts, cancel, hook, &mut fetch, rows).await? {
+            Slice::Rows { available } => {
                 fetch.data_availability = earliest(fetch.data_availability, available);
-                for c in rows {
-                    if c.conversation_start < s || c.conversation_start >= e {
-                        fetch.dropped_outside += 1;
-                    } else if seen.insert(c.conversation_id.clone()) {
-                        fetch.conversations.push(c);
-                    } else {
-                        fetch.dropped_duplicates += 1;
-                    }
-                }
             }
             Slice::Capped(why) => {
                 let half = (e - s) / 2;
@@ -184,27 +270,20 @@ async fn fetch_with_hook(
             }
         }
     }
-    // Deterministic order whatever the jobs and splits did.
-    fetch.conversations.sort_by(|a, b| {
-        (a.conversation_start, &a.conversation_id).cmp(&(b.conversation_start, &b.conversation_id))
-    });
     Ok(fetch)
 }
 
 /// One interval's outcome: all its rows, or "too many rows for one job".
 enum Slice {
-    Rows {
-        rows: Vec<AnalyticsConversation>,
-        available: Option<DateTime<Utc>>,
-    },
+    Rows { available: Option<DateTime<Utc>> },
     Capped(String),
 }
 
 /// How one job ended, short of an error.
 enum JobEnd {
     Rows {
-        rows: Vec<AnalyticsConversation>,
         available: Option<DateTime<Utc>>,
+        rows: u64,
     },
     Capped(String),
     /// `FAILED` (with Genesys's message) or `EXPIRED`: worth a new job.
@@ -223,6 +302,7 @@ async fn fetch_slice(
     cancel: &CancellationToken,
     hook: Hook<'_>,
     fetch: &mut JobsFetch,
+    rows: &mut dyn JobRows,
 ) -> Result<Slice, ApiError> {
     let query = job_query(filters, s, e);
     let interval = query.interval.clone();
@@ -233,10 +313,15 @@ async fn fetch_slice(
         fetch.jobs_submitted += 1;
         tracing::info!(job.id = %id, interval = %interval, "Submitted details job {id} for {interval}");
         hook(Event::Submitted(&id));
-        let (code, why) = match run_job(client, &id, opts, cancel, hook).await {
-            Ok(JobEnd::Rows { rows, available }) => {
-                tracing::info!(job.id = %id, interval = %interval, rows = rows.len(), "Details job {id} fulfilled: {} rows", rows.len());
-                return Ok(Slice::Rows { rows, available });
+        let end = run_job(client, &id, opts, cancel, hook, (s, e), rows).await;
+        if !matches!(end, Ok(JobEnd::Rows { .. })) {
+            rows.discard();
+        }
+        let (code, why) = match end {
+            Ok(JobEnd::Rows { available, rows: n }) => {
+                tracing::info!(job.id = %id, interval = %interval, rows = n, "Details job {id} fulfilled: {n} rows");
+                rows.keep();
+                return Ok(Slice::Rows { available });
             }
             Ok(JobEnd::Capped(why)) => {
                 delete_quietly(client, &id).await;
@@ -281,6 +366,8 @@ async fn run_job(
     opts: &JobsOptions,
     cancel: &CancellationToken,
     hook: Hook<'_>,
+    (s, e): (DateTime<Utc>, DateTime<Utc>),
+    sink: &mut dyn JobRows,
 ) -> Result<JobEnd, ApiError> {
     let mut wait = opts.poll_initial;
     loop {
@@ -307,12 +394,12 @@ async fn run_job(
         }
     }
 
-    let mut rows = Vec::new();
+    let mut rows = 0u64;
     let mut available = None;
     let mut cursor: Option<String> = None;
     let mut pages = 0usize;
     loop {
-        if cursor.is_some() && rows.len() as u64 >= opts.result_cap {
+        if cursor.is_some() && rows >= opts.result_cap {
             return Ok(JobEnd::Capped(format!(
                 "more than {} results",
                 opts.result_cap
@@ -327,7 +414,8 @@ async fn run_job(
             Ok(p) => {
                 pages += 1;
                 available = earliest(available, p.data_availability_date);
-                rows.extend(p.conversations);
+                rows += p.conversations.len() as u64;
+                sink.page(p.conversations, s, e);
                 hook(Event::Page(id, pages));
                 match p.cursor.filter(|c| !c.is_empty()) {
                     None => return Ok(JobEnd::Rows { rows, available }),

@@ -11,15 +11,20 @@ pub mod catalog;
 pub mod check;
 pub mod classify;
 pub mod cli;
+pub mod closing;
 pub mod config;
 pub mod exit;
 pub mod explain;
 pub mod failpoints;
+pub mod gates;
 pub mod index_rebuild;
 pub mod jobs;
+pub mod jobs_day;
 pub mod logging;
+pub mod metrics;
 pub mod paging;
 pub mod pipeline;
+pub mod plan;
 pub mod progress;
 pub mod reason;
 pub mod record;
@@ -27,7 +32,9 @@ pub mod report;
 pub mod shutdown;
 pub mod simulator;
 pub mod sink;
+pub mod spill;
 pub mod summary_html;
+pub mod task;
 
 use std::sync::Arc;
 
@@ -46,14 +53,16 @@ pub async fn run(
     env: &dyn Env,
     cancel: CancellationToken,
 ) -> Result<ExitStatus, Failure> {
+    let bars = progress::Progress::wanted(cli.quiet, cli.log_format);
     match cli.command {
-        Command::Run(cmd) => run_command(&cmd, env, Utc::now(), cancel)
+        Command::Run(cmd) => run_command_with(&cmd, env, Utc::now(), cancel, bars)
             .await
             .map(|r| r.status),
         Command::Validate(cmd) => validate_command(&cmd, env),
         Command::Simulate(cmd) => simulate_command(&cmd, cancel).await,
         Command::Explain(cmd) => explain::command(&cmd, env).await,
         Command::Check(cmd) => check::command(&cmd, env).await,
+        Command::Plan(cmd) => plan::command(&cmd, env).await,
     }
 }
 
@@ -107,6 +116,8 @@ impl RunCmd {
             force: false,
             lookback_days: None,
             mode: None,
+            metrics_file: None,
+            pushgateway_url: None,
         }
     }
 }
@@ -129,13 +140,29 @@ pub async fn run_command_with(
     cancel: CancellationToken,
     bars: bool,
 ) -> Result<report::RunResult, Failure> {
-    let mut cfg = load_config(cmd, env, now)?;
     let started = Utc::now();
     let run_id = format!(
         "{}-{}",
         started.format("%Y%m%dT%H%M%SZ"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
+    // Every log line from here on, a configuration error's included, names the run.
+    logging::set_run(Some(&run_id), job_stem(cmd).as_deref());
+    let cfg = load_config(cmd, env, now)?;
+    logging::set_run(None, Some(&cfg.job_name));
+    let result = audit_run(cfg.clone(), &run_id, started, cancel, bars).await;
+    // Quality gates, metrics and the closing line see every run that got this far.
+    closing::conclude(&cfg, &run_id, started, result).await
+}
+
+/// The audit itself: lock, resume, source, catalogs, the pipeline, and the run-level files.
+async fn audit_run(
+    mut cfg: Config,
+    run_id: &str,
+    started: DateTime<Utc>,
+    cancel: CancellationToken,
+    bars: bool,
+) -> Result<report::RunResult, Failure> {
     let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
     // An unfinished run of the same job continues where it stopped, with its own clock.
     let done = match report::resumable(&cfg) {
@@ -170,8 +197,8 @@ pub async fn run_command_with(
     let mut written = done.clone();
     let mut checkpoint = |parts: &[pipeline::PartitionRecord]| {
         written = parts.to_vec();
-        report::update_index(&cfg, &run_id, parts)?;
-        report::checkpoint(&cfg, &run_id, started, parts)
+        report::update_index(&cfg, run_id, parts)?;
+        report::checkpoint(&cfg, run_id, started, parts)
     };
     let total_days = (cfg.window.days().len() + cfg.lookback.len()) as u64;
     let bar = progress::Progress::new(total_days, bars);
@@ -179,7 +206,7 @@ pub async fn run_command_with(
         &cfg,
         client.clone(),
         &catalogs,
-        &run_id,
+        run_id,
         &cancel,
         done,
         &mut checkpoint,
@@ -189,10 +216,18 @@ pub async fn run_command_with(
     bar.finish();
     let finished = Utc::now();
     let result = report::finish(
-        &cfg, &run_id, started, finished, &catalogs, outcome, &written,
+        &cfg, run_id, started, finished, &catalogs, outcome, &written,
     )?;
     conn.close().await;
     Ok(result)
+}
+
+/// The job's name before its file is read: the file stem, as `Config::build` defaults it.
+fn job_stem(cmd: &RunCmd) -> Option<String> {
+    cmd.job
+        .as_ref()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
 }
 
 /// A client for the configured source; for the embedded simulator, the running server too.
@@ -223,12 +258,16 @@ pub async fn connect(cfg: &Config) -> Result<Connection, Failure> {
         Source::Simulator {
             seed,
             conversations_per_day,
+            quota_per_minute,
         } => {
             let sim_cfg = simulator::SimConfig {
                 seed: *seed,
                 conversations_per_day: *conversations_per_day,
                 now: cfg.as_of,
                 timezone: cfg.window.timezone,
+                // Only an asked-for quota is enforced and reported: the demo never pauses for one.
+                enforce_rate_limit: quota_per_minute.is_some(),
+                rate_limit_per_minute: quota_per_minute.unwrap_or(300),
                 ..simulator::SimConfig::default()
             };
             let handle = simulator::start(sim_cfg).await.map_err(|e| {

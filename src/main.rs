@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         match wrapup_audit::run(cli, &ProcessEnv, cancel).await {
             Ok(status) => signals.map_status(status),
             Err(failure) => {
-                eprintln!("error: {}", failure.message);
+                wrapup_audit::logging::fatal(&failure);
                 failure.status
             }
         }

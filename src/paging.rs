@@ -7,6 +7,7 @@
 //! answer gave is the one the rows must reach.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -77,7 +78,7 @@ fn merge(page: &mut DetailsQueryResponse, more: DetailsQueryResponse) {
 /// goes on past them while pages come back full, and suspect pages are asked again. What still falls
 /// short is returned in [`DayMeta::shortfall`].
 pub(crate) async fn fetch_interval(
-    client: &ApiClient,
+    client: &Arc<ApiClient>,
     cfg: &Config,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -129,10 +130,10 @@ pub(crate) async fn fetch_interval(
         // Settles page `n` (asking again while it looks short) and sends its rows, so rows keep
         // the API's order. `later_rows`: a later page is known to have rows.
         let settle = async |iv: &mut IntervalPages,
-                                col: &mut Collector,
-                                n: u32,
-                                mut page: DetailsQueryResponse,
-                                later_rows: bool|
+                            col: &mut Collector,
+                            n: u32,
+                            mut page: DetailsQueryResponse,
+                            later_rows: bool|
                -> Result<usize, ApiError> {
             iv.note_total(&page);
             let short = |iv: &IntervalPages, page: &DetailsQueryResponse| {
@@ -159,17 +160,17 @@ pub(crate) async fn fetch_interval(
         };
         let mut last_len;
         if expected > 1 {
-            // Every page `totalHits` implies, whether or not page 1 came back full.
+            // Every page `totalHits` implies, whether or not page 1 came back full. Each page is its
+            // own task: while this task waits to send on the channel, the pages in flight still run
+            // to the end and release what they hold (issue 14).
             let mut pages = std::pin::pin!(futures::stream::iter(2..=expected)
                 .map(|n| {
-                    let q = query(s, e, n);
-                    async move { (n, client.details_query(&q).await) }
+                    let (client, q) = (client.clone(), query(s, e, n));
+                    crate::task::Spawned::new(async move { (n, client.details_query(&q).await) })
                 })
                 .buffered(cfg.concurrency)
                 .peekable());
-            let later = |p: Option<&(u32, Result<DetailsQueryResponse, ApiError>)>| {
-                matches!(p, Some((_, Ok(r))) if !r.conversations.is_empty())
-            };
+            let later = |p: Option<&(u32, Result<DetailsQueryResponse, ApiError>)>| matches!(p, Some((_, Ok(r))) if !r.conversations.is_empty());
             let next_has_rows = later(pages.as_mut().peek().await);
             last_len = settle(&mut iv, &mut col, 1, first, next_has_rows).await?;
             while let Some((n, resp)) = pages.next().await {

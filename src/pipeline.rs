@@ -174,7 +174,7 @@ impl RunOutcome {
 pub const AUTO_JOBS_MIN_DAYS: usize = 7;
 
 /// Conversations classified, looked up and written per step of a day.
-const ROWS_PER_CHUNK: usize = 2_000;
+pub(crate) const ROWS_PER_CHUNK: usize = 2_000;
 
 /// Messages the fetching task may send ahead of the writer (pages of at most `page_size` rows).
 const MSGS_AHEAD: usize = 8;
@@ -413,8 +413,7 @@ pub async fn audit(
     // chunk's lookups run; lookups, writes and checkpoints stay in day order.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(MSGS_AHEAD);
     // The days in fetch order, to name the day a dying fetching task left unfinished.
-    let mut unfetched: std::collections::VecDeque<NaiveDate> =
-        todo.iter().map(|t| t.0).collect();
+    let mut unfetched: std::collections::VecDeque<NaiveDate> = todo.iter().map(|t| t.0).collect();
     let producer = {
         let (client, cfg, progress, cancel) = (
             client.clone(),
@@ -423,19 +422,41 @@ pub async fn audit(
             cancel.clone(),
         );
         AbortOnDrop(tokio::spawn(async move {
-            for (date, start, end, jobs) in todo {
+            // The next jobs day's job runs while this day is sent (its rows spill to disk).
+            let mut ahead: Option<(NaiveDate, crate::jobs_day::JobsDay)> = None;
+            // `End` only after every day: a channel closing without it is a dead task.
+            let mut all_sent = true;
+            for (i, &(date, start, end, jobs)) in todo.iter().enumerate() {
                 if cancel.is_cancelled() || tx.send(Msg::Day(date, start, end)).await.is_err() {
-                    return;
+                    all_sent = false;
+                    break;
                 }
                 crate::failpoints::fetch_day(&cfg.output_dir, date);
                 // Not raced against `cancel`: the jobs path deletes its jobs on cancellation first.
-                let done =
-                    fetch_day(&client, &cfg, start, end, jobs, &progress, &cancel, &tx).await;
+                let done = if jobs {
+                    let this = match ahead.take() {
+                        Some((d, j)) if d == date => j,
+                        _ => crate::jobs_day::JobsDay::start(&client, &cfg, start, end, &cancel),
+                    };
+                    if let Some(&(d, s, e, true)) = todo.get(i + 1) {
+                        let next = crate::jobs_day::JobsDay::start(&client, &cfg, s, e, &cancel);
+                        ahead = Some((d, next));
+                    }
+                    this.send(&cfg, &progress, &tx).await
+                } else {
+                    fetch_day(&client, &cfg, start, end, false, &progress, &cancel, &tx).await
+                };
                 if tx.send(Msg::Done(done)).await.is_err() {
-                    return;
+                    all_sent = false;
+                    break;
                 }
             }
-            let _ = tx.send(Msg::End).await;
+            if let Some((_, j)) = ahead {
+                j.stop().await;
+            }
+            if all_sent {
+                let _ = tx.send(Msg::End).await;
+            }
         }))
     };
     let ctx = ChunkCtx {
@@ -460,7 +481,9 @@ pub async fn audit(
                 let date = day.as_ref().map(|d| d.date).or(unfetched.front().copied());
                 drop(day);
                 let why = producer.why_ended().await;
-                let at = date.map(|d| format!(" while reading date={d}")).unwrap_or_default();
+                let at = date
+                    .map(|d| format!(" while reading date={d}"))
+                    .unwrap_or_default();
                 return Err(Failure::new(
                     ExitStatus::ApiUnavailable,
                     format!("the fetching task failed{at}: {why}; no partition was written for that day or any later one"),
@@ -570,7 +593,7 @@ fn day_settled(cfg: &Config, date: NaiveDate) -> bool {
         .is_some_and(|end| end <= cfg.as_of - chrono::Duration::minutes(cfg.settle_minutes))
 }
 
-fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
+pub(crate) fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
     let status = status_of(e);
     let hint = match e {
         ApiError::Forbidden { .. } => {
@@ -640,7 +663,7 @@ pub fn iso_ms(t: DateTime<Utc>) -> String {
 
 /// One conversation as the rest of the run needs it: the facts for its row and its classification.
 /// The full analytics record is dropped page by page, so memory holds rows, not records.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Fetched {
     pub id: String,
     pub start: DateTime<Utc>,
@@ -670,7 +693,10 @@ impl Fetched {
 }
 
 /// Sends rows to the writer; a closed channel means the run stopped.
-pub(crate) async fn emit(tx: &tokio::sync::mpsc::Sender<Msg>, rows: Vec<Fetched>) -> Result<(), ApiError> {
+pub(crate) async fn emit(
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+    rows: Vec<Fetched>,
+) -> Result<(), ApiError> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -682,8 +708,8 @@ pub(crate) async fn emit(tx: &tokio::sync::mpsc::Sender<Msg>, rows: Vec<Fetched>
 /// One day by the chosen path, its rows sent as they come. The query path stops at once on
 /// cancellation; the jobs path first deletes its job.
 async fn fetch_day(
-    client: &ApiClient,
-    cfg: &Config,
+    client: &Arc<ApiClient>,
+    cfg: &Arc<Config>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     jobs: bool,
@@ -698,27 +724,9 @@ async fn fetch_day(
             r = crate::paging::fetch_interval(client, cfg, start, end, progress, tx) => r,
         };
     }
-    // A job's result arrives whole; it is sorted like the query's and sent in pages.
-    let f = crate::jobs::fetch_interval_jobs(client, &cfg.filters, start, end, &cfg.jobs, cancel)
-        .await?;
-    progress.page(f.conversations.len() as u64);
-    let mut conversations: Vec<Fetched> = f
-        .conversations
-        .iter()
-        .map(|c| Fetched::new(c, cfg, f.data_availability))
-        .collect();
-    drop(f.conversations);
-    conversations.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
-    let mut rest = conversations.into_iter().peekable();
-    while rest.peek().is_some() {
-        emit(tx, rest.by_ref().take(ROWS_PER_CHUNK).collect()).await?;
-    }
-    Ok(DayMeta {
-        dropped_outside: f.dropped_outside,
-        dropped_duplicates: f.dropped_duplicates,
-        complete_until: f.data_availability,
-        shortfall: None,
-    })
+    crate::jobs_day::JobsDay::start(client, cfg, start, end, cancel)
+        .send(cfg, progress, tx)
+        .await
 }
 
 fn status_of(e: &ApiError) -> ExitStatus {
@@ -726,6 +734,7 @@ fn status_of(e: &ApiError) -> ExitStatus {
         ApiError::Auth { .. } | ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
             ExitStatus::Auth
         }
+        ApiError::Spill { .. } => ExitStatus::Output,
         _ => ExitStatus::ApiUnavailable,
     }
 }
@@ -760,7 +769,7 @@ impl Collector {
 }
 
 /// A conversation after analytics-only classification.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Classified {
     pub legs: Vec<(LegEvidence, LegLabel)>,
     /// Steps 1–4 with needs-lookup legs counted as unexplained.

@@ -4,12 +4,56 @@
 //! facts reach the log as one line per day, with no control characters. Log lines printed while bars
 //! are shown go through [`suspend`], so they never tear a bar.
 
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 static MULTI: OnceLock<MultiProgress> = OnceLock::new();
+
+/// When the current quota pause ends; the bars show it as their state while it lasts.
+pub struct Pause(Mutex<Option<Instant>>);
+
+impl Pause {
+    pub const fn new() -> Pause {
+        Pause(Mutex::new(None))
+    }
+
+    /// Records a pause until `until`. True when none was running: the caller logs it once,
+    /// however many tasks are waiting behind it.
+    pub fn begin(&self, until: Instant) -> bool {
+        let mut p = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let new = p.is_none_or(|cur| cur <= Instant::now());
+        if p.is_none_or(|cur| cur < until) {
+            *p = Some(until);
+        }
+        new
+    }
+
+    /// The bars' state text: the pause and its countdown, or nothing.
+    pub fn state(&self, now: Instant) -> String {
+        match *self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(until) if until > now => format!(
+                "paused for the API quota, resumes in {} s",
+                (until - now).as_secs_f64().ceil() as u64
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
+impl Default for Pause {
+    fn default() -> Self {
+        Pause::new()
+    }
+}
+
+static PAUSE: Pause = Pause::new();
+
+/// Records a quota pause of the process's run (see [`Pause::begin`]).
+pub fn quota_pause(until: Instant) -> bool {
+    PAUSE.begin(until)
+}
 
 /// Runs `f` (a log write) with the bars hidden, if any are shown.
 pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
@@ -42,24 +86,31 @@ impl Progress {
         let days = multi.add(ProgressBar::new(total_days));
         days.set_style(
             ProgressStyle::with_template(
-                "{prefix:>13} [{bar:30}] {pos}/{len} days  {msg}  eta {eta}",
+                "{prefix:>13} [{bar:30}] {pos}/{len} days  {msg}  eta {eta}  {pause}",
             )
             .expect("template")
+            .with_key("pause", |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&PAUSE.state(Instant::now()));
+            })
             .progress_chars("=> "),
         );
         days.set_prefix("days");
-        let counter = |name: &str| {
+        days.enable_steady_tick(Duration::from_millis(250));
+        let counter = |name: &str, template: &str| {
             let b = multi.add(ProgressBar::no_length());
             b.set_style(
-                ProgressStyle::with_template("{prefix:>13} {pos} ({per_sec})  {msg}")
-                    .expect("template"),
+                ProgressStyle::with_template(template)
+                    .expect("template")
+                    .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0}/s", s.per_sec());
+                    }),
             );
             b.set_prefix(name.to_string());
             b.enable_steady_tick(Duration::from_millis(250));
             b
         };
-        let conversations = counter("conversations");
-        let lookups = counter("lookups");
+        let conversations = counter("conversations", "{prefix:>13} {pos} ({rate})");
+        let lookups = counter("lookups", "{prefix:>13} {pos}/{len} ({rate}, eta {eta})");
         Progress {
             days,
             conversations,
@@ -67,9 +118,11 @@ impl Progress {
         }
     }
 
-    /// True when bars should draw: stderr is a terminal and the run is not quiet.
-    pub fn wanted(quiet: bool) -> bool {
-        !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())
+    /// True when bars should draw: stderr is a terminal, the run is not quiet and logs are for people.
+    pub fn wanted(quiet: bool, format: crate::cli::LogFormat) -> bool {
+        !quiet
+            && format == crate::cli::LogFormat::Text
+            && std::io::IsTerminal::is_terminal(&std::io::stderr())
     }
 
     pub fn day_started(&self, date: chrono::NaiveDate) {
@@ -96,5 +149,26 @@ impl Progress {
         for b in [&self.days, &self.conversations, &self.lookups] {
             b.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quota_pause_is_one_state_however_many_tasks_wait() {
+        let pause = Pause::new();
+        let now = Instant::now();
+        let until = now + Duration::from_secs(42);
+        assert_eq!(pause.state(now), "");
+        // Eight waiting tasks report the same pause: only the first starts it.
+        let started: Vec<bool> = (0..8).map(|_| pause.begin(until)).collect();
+        assert_eq!(started.iter().filter(|s| **s).count(), 1, "{started:?}");
+        assert_eq!(
+            pause.state(now),
+            "paused for the API quota, resumes in 42 s"
+        );
+        assert_eq!(pause.state(until + Duration::from_millis(1)), "");
     }
 }

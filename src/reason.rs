@@ -116,7 +116,10 @@ mod tests {
             ..Default::default()
         };
         // `no_agent` lists what may have happened (abandoned in queue); every other label speaks of a leg.
-        for label in ConversationLabel::ALL.into_iter().filter(|l| *l != ConversationLabel::NoAgent) {
+        for label in ConversationLabel::ALL
+            .into_iter()
+            .filter(|l| *l != ConversationLabel::NoAgent)
+        {
             let r = reason(label, &no_queue);
             assert!(
                 !["on queue", "on a queue", "the queue"]

@@ -9,7 +9,9 @@ use serde::Serialize;
 /// Leg labels of the classification contract (`shared/spec/classification.md` §1).
 ///
 /// `NeedsLookup` is internal: it never reaches a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum LegLabel {
     Timeout,
@@ -48,7 +50,9 @@ impl LegLabel {
 }
 
 /// Conversation labels of the classification contract (§2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationLabel {
     Coded,

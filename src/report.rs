@@ -85,6 +85,17 @@ impl OutputLock {
             Ok(_) => {}
             Err(e) => return Err(output("cannot be cleaned", e)),
         }
+        // Never two layouts side by side: an old single-folder output moves into the roots first.
+        match sink::migrate::migrate_legacy_layout(dir) {
+            Ok(m) if m.files > 0 => tracing::info!(
+                partitions = m.partitions,
+                files = m.files,
+                "Moved {} day folder(s) of an earlier version's layout into one folder per table and format",
+                m.partitions
+            ),
+            Ok(_) => {}
+            Err(e) => return Err(Failure::new(ExitStatus::Output, format!("{e:#}"))),
+        }
         Ok(OutputLock { _file: file })
     }
 }
@@ -361,7 +372,8 @@ fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> anyhow::Result
     write_text(dir, name, &text)
 }
 
-/// Writes one catalog as `id,name` rows sorted by id, so runs can be compared with `diff`.
+/// Writes one catalog as `catalogs/<name>`, `id,name` rows sorted by id, so runs can be compared
+/// with `diff`.
 fn write_catalog(
     dir: &Path,
     name: &str,
@@ -370,7 +382,9 @@ fn write_catalog(
 ) -> anyhow::Result<sink::FileInfo> {
     let mut rows: Vec<(&String, &String)> = map.iter().collect();
     rows.sort();
-    let mut info = sink::write_file_atomically(&dir.join(name), rows.len() as u64, |w| {
+    let rel = Path::new(sink::CATALOGS_DIR).join(name);
+    std::fs::create_dir_all(dir.join(sink::CATALOGS_DIR))?;
+    let mut info = sink::write_file_atomically(&dir.join(&rel), rows.len() as u64, |w| {
         let mut csv = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(w);
@@ -381,7 +395,7 @@ fn write_catalog(
         csv.flush()?;
         Ok(())
     })?;
-    info.path = PathBuf::from(name);
+    info.path = rel;
     Ok(info)
 }
 
@@ -467,21 +481,8 @@ pub fn finish(
         error,
     };
     write_json(dir, MANIFEST_FILE, &manifest).map_err(out_err)?;
+    // The closing line (`closing::RunFacts::log_closing`) reports the run.
     let outcome = outcome?;
-    tracing::info!(
-        status = status.as_str(),
-        conversations = outcome.conversations,
-        legs = outcome.legs,
-        requests = outcome.api.requests,
-        retries = outcome.api.retries,
-        lookups = outcome.totals.lookups.made,
-        duration_ms = (finished - started).num_milliseconds(),
-        labels = ?outcome.totals.labels,
-        "Run {run_id} finished: {} conversations, {} requests, status {}",
-        outcome.conversations,
-        outcome.api.requests,
-        status.as_str()
-    );
     Ok(RunResult {
         run_id: run_id.to_string(),
         status,
@@ -513,6 +514,7 @@ fn source_name(cfg: &Config) -> String {
         Source::Simulator {
             seed,
             conversations_per_day,
+            ..
         } => {
             format!(
                 "embedded simulator (seed {seed}, {conversations_per_day} conversations per day)"

@@ -388,7 +388,7 @@ pub fn render(s: &Summary) -> String {
     api(&mut h, s);
     let _ = write!(
         h,
-        "<footer>Written by wrapup-audit {} from run <code>{}</code>. The same numbers are in summary.json; the rows are in the date=… partitions.</footer>\n</main>\n</body>\n</html>\n",
+        "<footer>Written by wrapup-audit {} from run <code>{}</code>. The same numbers are in summary.json; the rows are in parquet/conversations, parquet/legs and csv/…, one date=… folder per day.</footer>\n</main>\n</body>\n</html>\n",
         env!("CARGO_PKG_VERSION"),
         escape(&s.run_id)
     );

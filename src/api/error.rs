@@ -55,6 +55,9 @@ pub enum ApiError {
     /// The token endpoint refused the client credentials.
     #[error("authentication failed ({error}): {description}")]
     Auth { error: String, description: String },
+    /// Not the API's: a fetch could not write its rows to the local staging folder (jobs mode).
+    #[error("{detail}")]
+    Spill { detail: String },
 }
 
 impl ApiError {
@@ -88,6 +91,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => format!("bad request (400 {code})"),
             ApiError::Unauthorized { code, .. } => format!("unauthorized (401 {code})"),
             ApiError::Auth { error, .. } => format!("authentication failed ({error})"),
+            ApiError::Spill { detail } => detail.clone(),
         }
     }
 

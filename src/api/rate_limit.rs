@@ -61,24 +61,44 @@ impl Limiter {
     /// Reads the server's rate headers after a response.
     pub fn observe(&self, allowed: Option<u64>, count: Option<u64>, reset_secs: Option<u64>) {
         if let (Some(allowed), Some(count), Some(reset)) = (allowed, count, reset_secs) {
-            if count + HEADROOM >= allowed {
+            // One line per pause, not one per response that saw the quota nearly used.
+            if count + HEADROOM >= allowed && self.pause_for(Duration::from_secs(reset)) {
                 tracing::info!(
                     ratelimit.allowed = allowed,
                     ratelimit.count = count,
                     ratelimit.reset_s = reset,
                     "Pausing {reset} s: the token's quota is nearly used ({count} of {allowed} this minute, other integrations included)"
                 );
-                self.pause_for(Duration::from_secs(reset));
             }
         }
     }
 
-    /// Holds every new request back for `wait` (used after a 429 too).
-    pub fn pause_for(&self, wait: Duration) {
-        let until = Instant::now() + wait;
+    /// Holds every new request back for `wait` (used after a 429 too). True when no pause was
+    /// running before: a new pause, worth one log line.
+    pub fn pause_for(&self, wait: Duration) -> bool {
+        let now = Instant::now();
+        let until = now + wait;
         let mut p = self.pause_until.lock().expect("limiter lock");
+        let new = p.is_none_or(|cur| cur <= now);
         if p.is_none_or(|cur| cur < until) {
             *p = Some(until);
+            // The progress bars show the pause as their state.
+            crate::progress::quota_pause(std::time::Instant::now() + wait);
         }
+        new
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn eight_responses_near_the_quota_make_one_pause() {
+        let limiter = Limiter::new(0);
+        let new: Vec<bool> = (0..8)
+            .map(|_| limiter.pause_for(Duration::from_secs(59)))
+            .collect();
+        assert_eq!(new, [true, false, false, false, false, false, false, false]);
     }
 }

@@ -1,6 +1,6 @@
 //! `wrapup-audit-bench`: the benchmarks behind `docs/benchmarks.md`.
 //!
-//! Run with `cargo run --release --bin wrapup-audit-bench -- [all|ingest|e2e|quota]`. Each benchmark
+//! Run with `cargo run --release --bin wrapup-audit-bench -- [all|ingest|e2e|quota|stress [runs]]`. Each benchmark
 //! prints one block of results; `all` runs them in order. The end-to-end and quota benchmarks run the
 //! real `wrapup-audit` binary against `wrapup-audit simulate` in separate processes on 127.0.0.1, so
 //! the run's peak RSS (from its manifest) is its own.
@@ -15,6 +15,9 @@ use wrapup_audit::api::wire::DetailsQueryResponse;
 use wrapup_audit::config::{Config, RawJob, RunArgs};
 use wrapup_audit::pipeline::{self, Catalogs, Fetched, PartitionStats};
 use wrapup_audit::simulator::{self, SimConfig};
+
+#[path = "bench/stress.rs"]
+mod stress;
 
 const AS_OF: &str = "2026-11-21T00:20:00Z";
 
@@ -316,13 +319,19 @@ fn main() {
         "ingest" => ingest(),
         "e2e" => e2e(),
         "quota" => quota(),
+        "stress" => stress::stress(
+            std::env::args()
+                .nth(2)
+                .map(|n| n.parse().expect("stress [runs]"))
+                .unwrap_or(50),
+        ),
         "all" => {
             ingest();
             e2e();
             quota();
         }
         other => {
-            eprintln!("unknown benchmark '{other}': use all, ingest, e2e or quota");
+            eprintln!("unknown benchmark '{other}': use all, ingest, e2e, quota or stress [runs]");
             std::process::exit(2);
         }
     }

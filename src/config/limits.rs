@@ -83,7 +83,9 @@ mod tests {
             ("settle_minutes", |n| n.settle_minutes = -1),
             ("settle_minutes", |n| n.settle_minutes = i64::MAX),
             ("request_timeout_secs", |n| n.request_timeout_secs = 0),
-            ("request_timeout_secs", |n| n.request_timeout_secs = u64::MAX),
+            ("request_timeout_secs", |n| {
+                n.request_timeout_secs = u64::MAX
+            }),
             ("query_result_cap", |n| n.query_result_cap = 99),
             ("query_result_cap", |n| n.query_result_cap = u64::MAX),
             ("jobs_poll_ms", |n| n.jobs_poll_ms = u64::MAX),

@@ -644,14 +644,7 @@ impl Gen<'_> {
                     };
                     s.metrics.push(metric(talk_end, "tTalk", talk));
                     s.metrics.push(metric(talk_end, "tTalkComplete", talk));
-                    let acw = self.wrap(
-                        &mut s,
-                        &wrap,
-                        talk_end,
-                        leg_queue,
-                        &mut api,
-                        &mut code_at,
-                    );
+                    let acw = self.wrap(&mut s, &wrap, talk_end, leg_queue, &mut api, &mut code_at);
                     let handle_at = talk_end + ms(acw);
                     s.metrics
                         .push(metric(handle_at, "tHandle", talk + hold.unwrap_or(0) + acw));

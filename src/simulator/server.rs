@@ -479,6 +479,9 @@ async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Res
     let limit = s.token_limit();
     let mut counted: Option<(u32, u64)> = None;
     let mut fault: Option<&'static str> = None;
+    // Quota headers only when a quota is enforced (or a 429 is injected): without one, a client that
+    // honours the headers would pause for a quota that does not exist.
+    let mut quota_headers = s.cfg.enforce_rate_limit;
     let mut resp = if path.starts_with("/api/v2/") {
         match authenticate(&s, req.headers()) {
             Err(why) => {
@@ -513,6 +516,7 @@ async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Res
                         Some(Injected::TooManyRequests) => {
                             // Looks like another bucket tripped: over the limit, free again in 1 s.
                             counted = Some((limit.saturating_add(1), 1));
+                            quota_headers = true;
                             too_many_requests(limit, 1).respond(corr)
                         }
                         broken => {
@@ -552,9 +556,11 @@ async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Res
         "inin-correlation-id",
         HeaderValue::from_str(&corr.to_string()).expect("uuid header"),
     );
-    h.insert("inin-ratelimit-allowed", HeaderValue::from(limit));
-    h.insert("inin-ratelimit-count", HeaderValue::from(count));
-    h.insert("inin-ratelimit-reset", HeaderValue::from(reset));
+    if quota_headers {
+        h.insert("inin-ratelimit-allowed", HeaderValue::from(limit));
+        h.insert("inin-ratelimit-count", HeaderValue::from(count));
+        h.insert("inin-ratelimit-reset", HeaderValue::from(reset));
+    }
     s.log.lock().expect("log").push(LoggedRequest {
         at: Utc::now(),
         method,

@@ -167,6 +167,25 @@ async fn api_requires_a_valid_bearer_token_and_sets_headers() {
 
     let ok = e.http.get(&url).bearer_auth(&e.token).send().await.unwrap();
     assert_eq!(ok.status(), 200);
+    // Without an enforced quota there is no quota to report: a client would pause for nothing.
+    assert!(
+        !ok.headers()
+            .keys()
+            .any(|k| k.as_str().starts_with("inin-ratelimit")),
+        "{:?}",
+        ok.headers()
+    );
+}
+
+#[tokio::test]
+async fn an_enforced_quota_is_reported_in_headers() {
+    let e = env_with(SimConfig {
+        enforce_rate_limit: true,
+        ..SimConfig::default()
+    })
+    .await;
+    let url = format!("{}/api/v2/routing/wrapupcodes", e.sim.base_url());
+    let ok = e.http.get(&url).bearer_auth(&e.token).send().await.unwrap();
     let h = ok.headers();
     assert_eq!(h["inin-ratelimit-allowed"], "300");
     assert_eq!(h["inin-ratelimit-count"], "1");
@@ -830,4 +849,3 @@ async fn rate_limit_is_enforced_when_asked() {
 
 mod faults;
 mod jobs;
-

@@ -1,9 +1,9 @@
 //! Report sinks: turn settled report rows into the files of `spec/outputs.md`.
 //!
 //! Owns the column order of both tables ([`CONVERSATION_COLUMNS`], [`LEG_COLUMNS`]), the choice of
-//! formats, and the layout and replacement of one day partition (`<out>/date=D/`, written in a
-//! staging directory and swapped into place). The encodings live in [`csv`] and
-//! [`parquet`]; crash-safe single files in [`atomic`].
+//! formats, and the replacement of one day partition (written in a staging directory and swapped
+//! into every dataset root, `<out>/<format>/<table>/date=D/`; the paths are in [`layout`]). The
+//! encodings live in [`csv`] and [`parquet`]; crash-safe single files in [`atomic`].
 //!
 //! Does not own: the run-level files (`summary.json`, manifest, catalog), which callers write with
 //! [`write_file_atomically`]; the output lock, which the caller holds around
@@ -11,6 +11,8 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod layout;
+pub mod migrate;
 pub mod parquet;
 mod recover;
 pub mod stream;
@@ -19,7 +21,7 @@ pub(crate) mod testdata;
 
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -29,6 +31,10 @@ use serde::Serialize;
 
 pub use self::atomic::{write_file_atomically, AtomicFile};
 pub use self::csv::{write_conversations_csv, write_legs_csv};
+pub use self::layout::{
+    cleanup_stale_staging, dataset_root, partition_dir_name, partition_file, CATALOGS_DIR,
+};
+pub(crate) use self::layout::{remove_dir_if_exists, staged_table_dir, staging_paths};
 pub use self::parquet::{
     conversations_batch, conversations_schema, legs_batch, legs_schema,
     write_conversations_parquet, write_legs_parquet,
@@ -82,7 +88,7 @@ pub const LEG_COLUMNS: &[&str] = &[
     "detail",
 ];
 
-/// Prefix of a run's staging directory under the output directory.
+/// Prefix of a run's staging directory under the output directory (hidden from Hive readers).
 pub(crate) const STAGING_PREFIX: &str = ".staging-";
 /// Prefix of a replaced partition awaiting deletion.
 pub(crate) const TRASH_PREFIX: &str = ".trash-";
@@ -96,6 +102,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, CSV first.
+    pub const ALL: [Format; 2] = [Format::Csv, Format::Parquet];
+
     /// Name in configuration and file extension alike.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -185,9 +194,7 @@ impl Formats {
 
     /// The chosen formats, CSV first.
     pub fn iter(self) -> impl Iterator<Item = Format> {
-        [Format::Csv, Format::Parquet]
-            .into_iter()
-            .filter(move |f| self.contains(*f))
+        Format::ALL.into_iter().filter(move |f| self.contains(*f))
     }
 }
 
@@ -215,6 +222,18 @@ pub enum Table {
 }
 
 impl Table {
+    /// Every table of a partition, in write order. A new table is one more variant here (and its
+    /// columns and encoders); roots, staging and cleanup follow from this list.
+    pub const ALL: &'static [Table] = &[Table::Conversations, Table::Legs];
+
+    /// Columns in file order.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Conversations => CONVERSATION_COLUMNS,
+            Table::Legs => LEG_COLUMNS,
+        }
+    }
+
     /// File name without extension.
     pub fn file_stem(self) -> &'static str {
         match self {
@@ -245,22 +264,16 @@ pub struct PartitionFiles {
     pub files: Vec<FileInfo>,
 }
 
-/// Hive-style folder name of a day: `date=YYYY-MM-DD`.
-pub fn partition_dir_name(date: NaiveDate) -> String {
-    format!("date={}", date.format("%Y-%m-%d"))
-}
-
 /// Writes one day partition completely into a staging directory and then swaps it into place:
-/// `<out>/date=YYYY-MM-DD/{conversations,legs}.{csv,parquet}` per the chosen formats.
+/// `<out>/<format>/<table>/date=YYYY-MM-DD/<table>.<format>` for every table and chosen format.
 ///
-/// Staging is `<out>/.staging-<run_id>/date=D/`, every file is fsynced; then the old `<out>/date=D`
-/// (if any) is renamed to `<out>/.trash-<run_id>-D`, the staged directory renamed to `<out>/date=D`,
-/// and the trash removed. A re-run therefore replaces the partition (never duplicates rows, and
-/// files of a format no longer chosen disappear). On error nothing under the final name changes
-/// and the staging directory is removed; the one exception is a failing fsync of `<out>` after the
-/// swap, which is reported although the new partition is already visible.
+/// Staging is `<out>/.staging-<run_id>/date=D/<format>/<table>/`, every file is fsynced; then in
+/// each dataset root the old `date=D` (if any) is renamed to a `.trash-*` folder, the staged one
+/// renamed into place, and the trash removed (see [`layout::commit_staged`]). A re-run therefore
+/// replaces the partition (never duplicates rows, and a day of a format no longer chosen
+/// disappears). On a staging error nothing under a final name changes and the staging is removed.
 ///
-/// Between the two renames `<out>/date=D` is briefly absent; a portable exchange of two
+/// Between the two renames a root's `date=D` is briefly absent; a portable exchange of two
 /// directories does not exist, and readers run after the job, not during it.
 pub fn write_partition(
     out_dir: &Path,
@@ -308,35 +321,20 @@ fn write_partition_with(
         bail!("no output format chosen");
     }
     let part_name = partition_dir_name(date);
-    let staging_root = out_dir.join(format!("{STAGING_PREFIX}{run_id}"));
-    let staged = staging_root.join(&part_name);
+    let (staging_root, staged) = staging_paths(out_dir, run_id, date);
 
-    let files = match stage(
-        &staging_root,
-        &staged,
-        &part_name,
-        formats,
-        rows,
-        write_table,
-    ) {
+    let files = match stage(&staging_root, &staged, date, formats, rows, write_table) {
         Ok(files) => files,
         Err(e) => {
             discard_staging(&staging_root, &staged);
             return Err(e.context(format!("cannot write partition {part_name}")));
         }
     };
-
-    let final_dir = out_dir.join(&part_name);
-    let trash = out_dir.join(format!(
-        "{TRASH_PREFIX}{run_id}-{}",
-        date.format("%Y-%m-%d")
-    ));
-    if let Err(e) = swap_into_place(&staged, &final_dir, &trash) {
+    if let Err(e) = layout::commit_staged(out_dir, run_id, date, formats, &staged) {
         discard_staging(&staging_root, &staged);
         return Err(e.context(format!("cannot replace partition {part_name}")));
     }
-    // Other days of this run may still be staging; only an empty root goes.
-    let _ = fs::remove_dir(&staging_root);
+    discard_staging(&staging_root, &staged);
     Ok(PartitionFiles { date, files })
 }
 
@@ -344,24 +342,24 @@ fn write_partition_with(
 fn stage(
     staging_root: &Path,
     staged: &Path,
-    part_name: &str,
+    date: NaiveDate,
     formats: Formats,
     rows: &[(Table, u64)],
     write_table: &mut TableWriter<'_>,
 ) -> anyhow::Result<Vec<FileInfo>> {
     // A leftover of an earlier failed attempt of this very run would otherwise leak stale files.
     remove_dir_if_exists(staged)?;
-    fs::create_dir_all(staged)
-        .with_context(|| format!("cannot create staging directory {}", staged.display()))?;
     let mut files = Vec::new();
     for &(table, row_count) in rows {
         for format in formats.iter() {
-            let name = table.file_name(format);
-            let info = write_file_atomically(&staged.join(&name), row_count, |w| {
+            let dir = staged_table_dir(staged, format, table);
+            fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create staging directory {}", dir.display()))?;
+            let info = write_file_atomically(&dir.join(table.file_name(format)), row_count, |w| {
                 write_table(table, format, w)
             })?;
             files.push(FileInfo {
-                path: Path::new(part_name).join(name),
+                path: partition_file(format, table, date),
                 ..info
             });
         }
@@ -371,45 +369,11 @@ fn stage(
     Ok(files)
 }
 
-/// Replaces `final_dir` by `staged`, restoring the old directory if the second rename fails.
-pub(crate) fn swap_into_place(staged: &Path, final_dir: &Path, trash: &Path) -> anyhow::Result<()> {
-    let out_dir = atomic::parent_dir(final_dir);
-    remove_dir_if_exists(trash)?;
-    let had_old = match fs::rename(final_dir, trash) {
-        Ok(()) => true,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot move aside {}", final_dir.display()))
-        }
-    };
-    if let Err(e) = fs::rename(staged, final_dir) {
-        if had_old {
-            // Put the previous partition back so the failure changes nothing.
-            let _ = fs::rename(trash, final_dir);
-        }
-        return Err(e).with_context(|| format!("cannot move {} into place", staged.display()));
-    }
-    atomic::sync_dir(out_dir)?;
-    if had_old {
-        if let Err(e) = fs::remove_dir_all(trash) {
-            // The new partition is in place; the next run's cleanup retries.
-            tracing::warn!(path = %trash.display(), error = %e, "cannot remove replaced partition");
-        }
-    }
-    Ok(())
-}
-
-fn discard_staging(staging_root: &Path, staged: &Path) {
+/// Removes a day's staging (whatever the swaps left of it) and the run's staging root if empty:
+/// other days of this run may still be staging.
+pub(crate) fn discard_staging(staging_root: &Path, staged: &Path) {
     let _ = fs::remove_dir_all(staged);
     let _ = fs::remove_dir(staging_root);
-}
-
-pub(crate) fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
-    match fs::remove_dir_all(dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("cannot remove {}", dir.display())),
-    }
 }
 
 /// The run id becomes part of directory names; it must not escape the output directory.
@@ -426,68 +390,37 @@ pub(crate) fn check_run_id(run_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes what killed runs leave behind in `out_dir`: `.staging-*` and `.trash-*` directories,
-/// and `<name>.tmp-<pid>` files at the top level and inside `date=*` partitions. A `.trash-*` folder
-/// whose `date=D` is missing (a kill between the two renames of a swap) is the only copy of that day:
-/// it is moved back to `date=D` instead.
-///
-/// Call only while holding the output lock, so no live run's staging is touched. Returns the
-/// removed paths so the caller can log them; a missing `out_dir` is not an error.
-pub fn cleanup_stale_staging(out_dir: &Path) -> io::Result<Vec<PathBuf>> {
-    let mut removed = Vec::new();
-    let entries = match fs::read_dir(out_dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        // file_type() does not follow symlinks: a link is never recursed into.
-        let ty = entry.file_type()?;
-        let path = entry.path();
-        if ty.is_dir() && name.starts_with(TRASH_PREFIX) && recover::restore_interrupted_swap(out_dir, &path)? {
-            // The only copy of its day: put back, never removed.
-            continue;
-        }
-        if ty.is_dir() && (name.starts_with(STAGING_PREFIX) || name.starts_with(TRASH_PREFIX)) {
-            fs::remove_dir_all(&path)?;
-            removed.push(path);
-        } else if ty.is_file() && atomic::is_tmp_name(name) {
-            fs::remove_file(&path)?;
-            removed.push(path);
-        } else if ty.is_dir() && name.starts_with("date=") {
-            for inner in fs::read_dir(&path)? {
-                let inner = inner?;
-                let is_tmp = inner.file_name().to_str().is_some_and(atomic::is_tmp_name);
-                if is_tmp && inner.file_type()?.is_file() {
-                    fs::remove_file(inner.path())?;
-                    removed.push(inner.path());
-                }
-            }
-        }
-    }
-    Ok(removed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::testdata::{conversation, leg};
     use super::*;
 
+    const CONV_CSV: &str = "csv/conversations/date=2026-11-20/conversations.csv";
+    const LEGS_CSV: &str = "csv/legs/date=2026-11-20/legs.csv";
+
+    /// Sorted relative paths of the files under `dir`.
+    fn files(dir: &Path) -> Vec<String> {
+        tree(dir)
+            .into_iter()
+            .filter(|p| !p.ends_with('/'))
+            .collect()
+    }
+
     fn day() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
     }
 
-    /// Sorted relative paths of every file and directory under `dir`.
+    /// Sorted relative paths of every file and directory under `dir` (directories end in `/`).
     fn tree(dir: &Path) -> Vec<String> {
         fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
             for e in fs::read_dir(dir).unwrap() {
                 let p = e.unwrap().path();
-                out.push(p.strip_prefix(base).unwrap().to_string_lossy().into_owned());
+                let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
                 if p.is_dir() {
+                    out.push(format!("{rel}/"));
                     walk(base, &p, out);
+                } else {
+                    out.push(rel);
                 }
             }
         }
@@ -533,10 +466,10 @@ mod tests {
         assert_eq!(
             paths,
             [
-                "date=2026-11-20/conversations.csv",
-                "date=2026-11-20/conversations.parquet",
-                "date=2026-11-20/legs.csv",
-                "date=2026-11-20/legs.parquet",
+                "csv/conversations/date=2026-11-20/conversations.csv",
+                "parquet/conversations/date=2026-11-20/conversations.parquet",
+                "csv/legs/date=2026-11-20/legs.csv",
+                "parquet/legs/date=2026-11-20/legs.parquet",
             ]
             .map(PathBuf::from)
         );
@@ -548,19 +481,25 @@ mod tests {
                 f.bytes
             );
         }
-        assert_eq!(
-            fs::read(out.path().join("date=2026-11-20/conversations.csv")).unwrap(),
-            csv_of(&convs)
-        );
-        // No staging, trash or temp files remain.
+        assert_eq!(fs::read(out.path().join(CONV_CSV)).unwrap(), csv_of(&convs));
+        // Each root holds only date= folders; no staging, trash or temp files remain.
         assert_eq!(
             tree(out.path()),
             [
-                "date=2026-11-20",
-                "date=2026-11-20/conversations.csv",
-                "date=2026-11-20/conversations.parquet",
-                "date=2026-11-20/legs.csv",
-                "date=2026-11-20/legs.parquet",
+                "csv/",
+                "csv/conversations/",
+                "csv/conversations/date=2026-11-20/",
+                "csv/conversations/date=2026-11-20/conversations.csv",
+                "csv/legs/",
+                "csv/legs/date=2026-11-20/",
+                "csv/legs/date=2026-11-20/legs.csv",
+                "parquet/",
+                "parquet/conversations/",
+                "parquet/conversations/date=2026-11-20/",
+                "parquet/conversations/date=2026-11-20/conversations.parquet",
+                "parquet/legs/",
+                "parquet/legs/date=2026-11-20/",
+                "parquet/legs/date=2026-11-20/legs.parquet",
             ]
         );
     }
@@ -572,17 +511,10 @@ mod tests {
         write_partition(out.path(), "run1", day(), &convs, &[], Formats::CSV).unwrap();
         write_partition(out.path(), "run2", day(), &convs[1..], &[], Formats::CSV).unwrap();
         assert_eq!(
-            fs::read(out.path().join("date=2026-11-20/conversations.csv")).unwrap(),
+            fs::read(out.path().join(CONV_CSV)).unwrap(),
             csv_of(&convs[1..])
         );
-        assert_eq!(
-            tree(out.path()),
-            [
-                "date=2026-11-20",
-                "date=2026-11-20/conversations.csv",
-                "date=2026-11-20/legs.csv",
-            ]
-        );
+        assert_eq!(files(out.path()), [CONV_CSV, LEGS_CSV]);
     }
 
     #[test]
@@ -591,12 +523,17 @@ mod tests {
         let convs = conversation::fixture();
         write_partition(out.path(), "run1", day(), &convs, &[], Formats::BOTH).unwrap();
         write_partition(out.path(), "run2", day(), &convs, &[], Formats::PARQUET).unwrap();
+        // A format not chosen has no folder at all.
         assert_eq!(
             tree(out.path()),
             [
-                "date=2026-11-20",
-                "date=2026-11-20/conversations.parquet",
-                "date=2026-11-20/legs.parquet",
+                "parquet/",
+                "parquet/conversations/",
+                "parquet/conversations/date=2026-11-20/",
+                "parquet/conversations/date=2026-11-20/conversations.parquet",
+                "parquet/legs/",
+                "parquet/legs/date=2026-11-20/",
+                "parquet/legs/date=2026-11-20/legs.parquet",
             ]
         );
     }
@@ -609,14 +546,12 @@ mod tests {
         write_partition(out.path(), "run1", day(), &convs, &[], Formats::CSV).unwrap();
         write_partition(out.path(), "run1", next, &[], &[], Formats::CSV).unwrap();
         assert_eq!(
-            tree(out.path()),
+            files(out.path()),
             [
-                "date=2026-11-20",
-                "date=2026-11-20/conversations.csv",
-                "date=2026-11-20/legs.csv",
-                "date=2026-11-21",
-                "date=2026-11-21/conversations.csv",
-                "date=2026-11-21/legs.csv",
+                CONV_CSV,
+                "csv/conversations/date=2026-11-21/conversations.csv",
+                LEGS_CSV,
+                "csv/legs/date=2026-11-21/legs.csv",
             ]
         );
     }
@@ -628,7 +563,7 @@ mod tests {
         let legs = leg::fixture();
         write_partition(out.path(), "run1", day(), &convs, &legs, Formats::BOTH).unwrap();
         let before = tree(out.path());
-        let csv_before = fs::read(out.path().join("date=2026-11-20/conversations.csv")).unwrap();
+        let csv_before = fs::read(out.path().join(CONV_CSV)).unwrap();
 
         // The last file fails half-way, after the others were staged completely.
         let rows = [(Table::Conversations, 1), (Table::Legs, 0)];
@@ -640,7 +575,10 @@ mod tests {
             Formats::BOTH,
             &rows,
             &mut |table, format, w| {
-                seen_staging |= out.path().join(".staging-run2/date=2026-11-20").is_dir();
+                seen_staging |= out
+                    .path()
+                    .join(".staging-run2/date=2026-11-20/csv/conversations")
+                    .is_dir();
                 match (table, format) {
                     (Table::Legs, Format::Parquet) => {
                         w.write_all(b"PAR1 half a file")?;
@@ -656,10 +594,7 @@ mod tests {
         assert!(seen_staging);
         assert!(format!("{err:#}").contains("disk full (simulated)"));
         assert_eq!(tree(out.path()), before);
-        assert_eq!(
-            fs::read(out.path().join("date=2026-11-20/conversations.csv")).unwrap(),
-            csv_before
-        );
+        assert_eq!(fs::read(out.path().join(CONV_CSV)).unwrap(), csv_before);
     }
 
     #[test]
@@ -697,10 +632,18 @@ mod tests {
         write_partition(o, "run1", day(), &[], &[], Formats::CSV).unwrap();
         fs::create_dir_all(o.join(".staging-dead/date=2026-11-21")).unwrap();
         fs::write(o.join(".staging-dead/date=2026-11-21/legs.csv"), "x").unwrap();
-        // A trash folder whose day is in place is a leftover of a finished swap.
-        fs::create_dir_all(o.join(".trash-dead-2026-11-20")).unwrap();
+        fs::create_dir_all(o.join(".trash-dead-2026-11-19")).unwrap();
         fs::write(o.join("summary.json.tmp-4242"), "{").unwrap();
-        fs::write(o.join("date=2026-11-20/legs.csv.tmp-77"), "x").unwrap();
+        fs::write(o.join(format!("{LEGS_CSV}.tmp-77")), "x").unwrap();
+        fs::create_dir_all(o.join("catalogs")).unwrap();
+        fs::write(o.join("catalogs/users.csv.tmp-9"), "x").unwrap();
+        // A table root this version does not know is cleaned the same way.
+        fs::create_dir_all(o.join("csv/compliance/date=2026-11-20")).unwrap();
+        fs::write(
+            o.join("csv/compliance/date=2026-11-20/compliance.csv.tmp-5"),
+            "x",
+        )
+        .unwrap();
         fs::write(o.join("summary.json"), "{}").unwrap();
         fs::write(o.join("notes.tmp-draft"), "keep").unwrap();
 
@@ -714,20 +657,16 @@ mod tests {
             removed,
             [
                 ".staging-dead",
-                ".trash-dead-2026-11-20",
-                "date=2026-11-20/legs.csv.tmp-77",
+                ".trash-dead-2026-11-19",
+                "catalogs/users.csv.tmp-9",
+                "csv/compliance/date=2026-11-20/compliance.csv.tmp-5",
+                "csv/legs/date=2026-11-20/legs.csv.tmp-77",
                 "summary.json.tmp-4242",
             ]
         );
         assert_eq!(
-            tree(o),
-            [
-                "date=2026-11-20",
-                "date=2026-11-20/conversations.csv",
-                "date=2026-11-20/legs.csv",
-                "notes.tmp-draft",
-                "summary.json",
-            ]
+            files(o),
+            [CONV_CSV, LEGS_CSV, "notes.tmp-draft", "summary.json"]
         );
         assert!(cleanup_stale_staging(&o.join("missing"))
             .unwrap()
@@ -740,28 +679,36 @@ mod tests {
         let o = out.path();
         let rows = conversation::fixture();
         write_partition(o, "run1", day(), &rows, &leg::fixture(), Formats::CSV).unwrap();
-        let before = fs::read(o.join("date=2026-11-20/conversations.csv")).unwrap();
-        // The on-disk state of a kill after the first rename of run2's swap: the old day moved
-        // aside, the new one complete in staging, no date=2026-11-20.
-        fs::rename(o.join("date=2026-11-20"), o.join(".trash-run2-2026-11-20")).unwrap();
-        fs::create_dir_all(o.join(".staging-run2/date=2026-11-20")).unwrap();
-        fs::write(o.join(".staging-run2/date=2026-11-20/conversations.csv"), "new").unwrap();
+        let before = fs::read(o.join(CONV_CSV)).unwrap();
+        // A kill after the first rename of run2's swap of csv/conversations: the old day moved
+        // aside, the new one complete in staging, no csv/conversations/date=2026-11-20.
+        let root_day = o.join("csv/conversations/date=2026-11-20");
+        fs::rename(
+            &root_day,
+            o.join(".trash-run2-csv-conversations-2026-11-20"),
+        )
+        .unwrap();
+        let staged = o.join(".staging-run2/date=2026-11-20/csv/conversations");
+        fs::create_dir_all(&staged).unwrap();
+        fs::write(staged.join("conversations.csv"), "new").unwrap();
+        // A format being dropped: its root's day was moved aside on purpose.
+        fs::create_dir_all(o.join(".trash-run2-parquet-legs-2026-11-20")).unwrap();
 
-        let removed = cleanup_stale_staging(o).unwrap();
-        assert_eq!(removed, [o.join(".staging-run2")]);
+        let mut removed = cleanup_stale_staging(o).unwrap();
+        removed.sort();
         assert_eq!(
-            fs::read(o.join("date=2026-11-20/conversations.csv")).unwrap(),
+            removed,
+            [
+                o.join(".staging-run2"),
+                o.join(".trash-run2-parquet-legs-2026-11-20")
+            ]
+        );
+        assert_eq!(
+            fs::read(o.join(CONV_CSV)).unwrap(),
             before,
             "the only complete copy is back under its name"
         );
-        assert_eq!(
-            tree(o),
-            [
-                "date=2026-11-20",
-                "date=2026-11-20/conversations.csv",
-                "date=2026-11-20/legs.csv",
-            ]
-        );
+        assert_eq!(files(o), [CONV_CSV, LEGS_CSV]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Incremental day partitions: rows arrive in chunks and go straight to the staged files, so a day of
 //! any size is written with the memory of one chunk. At `finish` every file is closed (Parquet footer),
-//! fsynced and renamed, and the staged folder replaces `date=D` exactly as [`super::write_partition`]
-//! does. Dropped without `finish`, nothing under a final name changes and the staging is removed.
+//! fsynced and renamed, and the staged folders replace `date=D` in every dataset root exactly as
+//! [`super::write_partition`] does. Dropped without `finish`, nothing under a final name changes and the staging is removed.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,9 +12,9 @@ use parquet::arrow::ArrowWriter;
 
 use super::atomic::{self, AtomicFile};
 use super::{
-    check_run_id, partition_dir_name, remove_dir_if_exists, swap_into_place, FileInfo, Format,
-    Formats, PartitionFiles, Table, CONVERSATION_COLUMNS, LEG_COLUMNS, STAGING_PREFIX,
-    TRASH_PREFIX,
+    check_run_id, discard_staging, layout, partition_dir_name, partition_file,
+    remove_dir_if_exists, staged_table_dir, staging_paths, FileInfo, Format, Formats,
+    PartitionFiles, Table,
 };
 use crate::record::{ConversationRow, LegRow};
 
@@ -28,6 +28,7 @@ pub struct PartitionWriter {
     out_dir: PathBuf,
     run_id: String,
     date: NaiveDate,
+    formats: Formats,
     staging_root: PathBuf,
     staged: PathBuf,
     files: Vec<(Table, Format, Open)>,
@@ -46,13 +47,12 @@ impl PartitionWriter {
     ) -> anyhow::Result<PartitionWriter> {
         check_run_id(run_id)?;
         anyhow::ensure!(!formats.is_empty(), "no output format chosen");
-        let part_name = partition_dir_name(date);
-        let staging_root = out_dir.join(format!("{STAGING_PREFIX}{run_id}"));
-        let staged = staging_root.join(&part_name);
+        let (staging_root, staged) = staging_paths(out_dir, run_id, date);
         let mut w = PartitionWriter {
             out_dir: out_dir.to_path_buf(),
             run_id: run_id.to_string(),
             date,
+            formats,
             staging_root,
             staged,
             files: Vec::new(),
@@ -61,20 +61,19 @@ impl PartitionWriter {
             finished: false,
         };
         remove_dir_if_exists(&w.staged)?;
-        fs::create_dir_all(&w.staged)
-            .with_context(|| format!("cannot create staging directory {}", w.staged.display()))?;
-        for table in [Table::Conversations, Table::Legs] {
+        for &table in Table::ALL {
             for format in formats.iter() {
-                let path = w.staged.join(table.file_name(format));
+                let dir = staged_table_dir(&w.staged, format, table);
+                fs::create_dir_all(&dir).with_context(|| {
+                    format!("cannot create staging directory {}", dir.display())
+                })?;
+                let path = dir.join(table.file_name(format));
                 let file = AtomicFile::create(&path)
                     .with_context(|| format!("cannot create {}", path.display()))?;
                 let open = match format {
                     Format::Csv => {
                         let mut csv = super::csv::writer(file);
-                        csv.write_record(match table {
-                            Table::Conversations => CONVERSATION_COLUMNS,
-                            Table::Legs => LEG_COLUMNS,
-                        })?;
+                        csv.write_record(table.columns())?;
                         Open::Csv(csv)
                     }
                     Format::Parquet => {
@@ -139,23 +138,23 @@ impl PartitionWriter {
                 Table::Legs => self.legs,
             };
             infos.push(FileInfo {
-                path: Path::new(&part_name).join(table.file_name(format)),
+                path: partition_file(format, table, self.date),
                 bytes,
                 rows,
             });
         }
         atomic::sync_dir(&self.staged)?;
         atomic::sync_dir(&self.staging_root)?;
-        let final_dir = self.out_dir.join(&part_name);
-        let trash = self.out_dir.join(format!(
-            "{TRASH_PREFIX}{}-{}",
-            self.run_id,
-            self.date.format("%Y-%m-%d")
-        ));
-        swap_into_place(&self.staged, &final_dir, &trash)
-            .with_context(|| format!("cannot replace partition {part_name}"))?;
+        layout::commit_staged(
+            &self.out_dir,
+            &self.run_id,
+            self.date,
+            self.formats,
+            &self.staged,
+        )
+        .with_context(|| format!("cannot replace partition {part_name}"))?;
         self.finished = true;
-        let _ = fs::remove_dir(&self.staging_root);
+        discard_staging(&self.staging_root, &self.staged);
         Ok(PartitionFiles {
             date: self.date,
             files: infos,
@@ -168,8 +167,7 @@ impl Drop for PartitionWriter {
         if !self.finished {
             // Open files delete their temporaries when dropped; then the folder goes.
             self.files.clear();
-            let _ = fs::remove_dir_all(&self.staged);
-            let _ = fs::remove_dir(&self.staging_root);
+            discard_staging(&self.staging_root, &self.staged);
         }
     }
 }
@@ -193,17 +191,24 @@ mod tests {
         w.append(&convs[3..], &legs[1..]).unwrap();
         let files = w.finish().unwrap();
         assert_eq!(files.files.len(), 4);
-        for name in ["conversations.csv", "legs.csv"] {
-            let p = Path::new("date=2026-11-20").join(name);
+        for (table, format) in [
+            (Table::Conversations, Format::Csv),
+            (Table::Legs, Format::Csv),
+        ] {
+            let p = partition_file(format, table, day);
+            let name = p.display();
             assert_eq!(
                 fs::read(a.path().join(&p)).unwrap(),
                 fs::read(b.path().join(&p)).unwrap(),
                 "{name}"
             );
         }
-        for name in ["conversations.parquet", "legs.parquet"] {
+        for table in [Table::Conversations, Table::Legs] {
+            let name = partition_file(Format::Parquet, table, day);
+            let name = name.display();
             let read = |dir: &Path| {
-                let f = fs::File::open(dir.join("date=2026-11-20").join(name)).unwrap();
+                let f =
+                    fs::File::open(dir.join(partition_file(Format::Parquet, table, day))).unwrap();
                 let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
                     .unwrap()
                     .build()
@@ -226,18 +231,17 @@ mod tests {
         let rows = conversation::many(3);
         super::super::write_partition(dir.path(), "r1", day, &rows[..1], &[], Formats::CSV)
             .unwrap();
-        let before = fs::read(dir.path().join("date=2026-11-20/conversations.csv")).unwrap();
+        let conv_csv = partition_file(Format::Csv, Table::Conversations, day);
+        let before = fs::read(dir.path().join(&conv_csv)).unwrap();
         let mut w = PartitionWriter::create(dir.path(), "r2", day, Formats::BOTH).unwrap();
         w.append(&rows[1..], &[]).unwrap();
         drop(w);
-        assert_eq!(
-            fs::read(dir.path().join("date=2026-11-20/conversations.csv")).unwrap(),
-            before
-        );
+        assert_eq!(fs::read(dir.path().join(&conv_csv)).unwrap(), before);
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("date=2026-11-20")]);
+        assert_eq!(names, vec![std::ffi::OsString::from("csv")]);
+        assert!(!dir.path().join("parquet").exists());
     }
 }

@@ -189,9 +189,9 @@ fn demo_job_runs_offline() {
         "manifest.json",
         "summary.json",
         "summary.md",
-        "wrapup_codes.csv",
-        "date=2026-11-20/conversations.csv",
-        "date=2026-11-20/legs.parquet",
+        "catalogs/wrapup_codes.csv",
+        "csv/conversations/date=2026-11-20/conversations.csv",
+        "parquet/legs/date=2026-11-20/legs.parquet",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }

@@ -26,6 +26,21 @@ fn column_reference_matches_the_files() {
 }
 
 #[test]
+fn layout_reference_lists_every_dataset_root() {
+    use wrapup_audit::sink::{dataset_root, Format, Table};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for doc in ["docs/columns.md", "docs/analysts.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for &table in Table::ALL {
+            for format in Format::ALL {
+                let r = dataset_root(format, table).to_string_lossy().into_owned();
+                assert!(text.contains(&r), "{doc} does not mention the root {r}");
+            }
+        }
+    }
+}
+
+#[test]
 fn manifest_reference_lists_every_key() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let doc = std::fs::read_to_string(root.join("docs/columns.md")).unwrap();

@@ -215,9 +215,14 @@ async fn parquet_reads_back_with_the_stated_types() {
     let out = tempfile::tempdir().unwrap();
     let cmd = run_cmd("2026-11-20", "2026-11-21", out.path());
     run_in_process(&cmd, &sim).await.expect("run succeeds");
-    let dir = out.path().join("date=2026-11-20");
-    let csv_rows = read_csv(&dir.join("conversations.csv"));
-    let file = std::fs::File::open(dir.join("conversations.parquet")).unwrap();
+    let csv_rows = read_csv(&part_file(out.path(), "csv", "conversations", "2026-11-20"));
+    let file = std::fs::File::open(part_file(
+        out.path(),
+        "parquet",
+        "conversations",
+        "2026-11-20",
+    ))
+    .unwrap();
     let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
     let schema = reader.schema().clone();
     let ts = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
@@ -388,7 +393,7 @@ async fn missing_catalog_permissions_fail_with_their_names() {
         assert_eq!(err.status.code(), 3, "{}", err.message);
         assert!(err.message.contains(permission), "{}", err.message);
         // Refused before the audit: no partition was written.
-        assert!(!out.path().join("date=2026-11-20").exists());
+        assert!(!out.path().join("csv").exists() && !out.path().join("parquet").exists());
         sim.shutdown().await;
     }
 }

@@ -51,27 +51,24 @@ fn signal(child: &Child, sig: &str) {
     assert!(ok, "kill {sig} failed");
 }
 
-/// Every partition file of `out`, path → content (Parquet compared by bytes too: the writer is deterministic).
+/// Every partition file of `out` (under its dataset roots), path → content (Parquet compared by
+/// bytes too: the writer is deterministic).
 fn partition_files(out: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut m = std::collections::BTreeMap::new();
-    for d in std::fs::read_dir(out).unwrap() {
-        let d = d.unwrap().path();
-        if !d
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("date=")
-        {
-            continue;
+    fn walk(base: &Path, dir: &Path, m: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, m);
+            } else {
+                let key = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+                m.insert(key, std::fs::read(&p).unwrap());
+            }
         }
-        for f in std::fs::read_dir(&d).unwrap() {
-            let f = f.unwrap().path();
-            let key = format!(
-                "{}/{}",
-                d.file_name().unwrap().to_string_lossy(),
-                f.file_name().unwrap().to_string_lossy()
-            );
-            m.insert(key, std::fs::read(&f).unwrap());
+    }
+    let mut m = std::collections::BTreeMap::new();
+    for format in ["csv", "parquet"] {
+        if out.join(format).is_dir() {
+            walk(out, &out.join(format), &mut m);
         }
     }
     m
@@ -114,7 +111,8 @@ async fn killed_run_resumes_to_the_same_files_as_a_clean_run() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 
     // The second run is slowed by the limiter so that it can be killed between days.
-    let marker = killed.join("date=2026-11-16");
+    // The last root a day is swapped into.
+    let marker = killed.join("parquet/legs/date=2026-11-16");
     let env3 = env.clone();
     let a3 = as_of.clone();
     let k2 = killed_s.clone();
@@ -168,7 +166,7 @@ async fn sigterm_stops_cleanly_with_143() {
     let as_of = as_of().to_rfc3339();
     let (code, err) = tokio::task::spawn_blocking(move || {
         let mut child = spawn_bin(&run_args(&out_s, &as_of, "900"), &env);
-        wait_for(&out.join("date=2026-11-15"), &mut child);
+        wait_for(&out.join("parquet/legs/date=2026-11-15"), &mut child);
         signal(&child, "-TERM");
         let out = child.wait_with_output().unwrap();
         (

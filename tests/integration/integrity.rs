@@ -10,7 +10,7 @@ fn manifest(out: &std::path::Path) -> Value {
 }
 
 fn dates(out: &std::path::Path) -> Vec<String> {
-    let mut d: Vec<String> = std::fs::read_dir(out)
+    let mut d: Vec<String> = std::fs::read_dir(out.join("csv/conversations"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("date="))
@@ -56,13 +56,20 @@ fn out_of_range_numbers_are_usage_errors() {
     let cases = [
         ("query_result_cap = 50\n", "query_result_cap"),
         ("settle_minutes = 9223372036854775807\n", "settle_minutes"),
-        ("request_timeout_secs = 18446744073709551615\n", "request_timeout_secs"),
+        (
+            "request_timeout_secs = 18446744073709551615\n",
+            "request_timeout_secs",
+        ),
         ("jobs_poll_ms = 18446744073709551615\n", "jobs_poll_ms"),
         ("max_retries = 4294967295\n", "max_retries"),
     ];
     for (i, (text, key)) in cases.iter().enumerate() {
         let job = tmp.path().join(format!("j{i}.toml"));
-        std::fs::write(&job, format!("{text}[simulator]\nconversations_per_day = 5\n")).unwrap();
+        std::fs::write(
+            &job,
+            format!("{text}[simulator]\nconversations_per_day = 5\n"),
+        )
+        .unwrap();
         let out = tmp.path().join(format!("o{i}"));
         let o = run_bin(
             &[
@@ -166,7 +173,10 @@ async fn short_pages_are_asked_again_and_nothing_is_lost() {
         .filter(|r| r.fault == Some("short_page"))
         .count();
     assert!(shortened >= 3, "the fault must fire: {shortened}");
-    let (a, b) = (read_all(&clean, "conversations"), read_all(&out, "conversations"));
+    let (a, b) = (
+        read_all(&clean, "conversations"),
+        read_all(&out, "conversations"),
+    );
     assert!(a.len() >= 1500);
     assert_eq!(b.len(), a.len(), "rows lost to short pages");
     assert!(a == b, "the reports differ from the fault-free run");
@@ -208,7 +218,10 @@ async fn a_persistent_shortfall_exits_1_and_lookback_redoes_the_day() {
         .iter()
         .filter(|r| r["date"] == "2026-11-19")
         .count();
-    assert!(healed > short, "{healed} rows after healing, {short} before");
+    assert!(
+        healed > short,
+        "{healed} rows after healing, {short} before"
+    );
     let index: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("partitions.json")).unwrap())
             .unwrap();
@@ -330,11 +343,7 @@ async fn a_corrupted_index_is_rebuilt_from_the_partition_folders() {
         serde_json::from_str(&std::fs::read_to_string(out.join("partitions.json")).unwrap())
             .unwrap();
     let dates: Vec<&String> = index.as_object().unwrap().keys().collect();
-    assert_eq!(
-        dates,
-        ["2026-11-19", "2026-11-20", "2026-11-21"],
-        "{index}"
-    );
+    assert_eq!(dates, ["2026-11-19", "2026-11-20", "2026-11-21"], "{index}");
     assert_eq!(index["2026-11-19"]["is_final"], true, "{index}");
     assert_eq!(index["2026-11-20"]["is_final"], true, "{index}");
     sim.shutdown().await;
@@ -350,42 +359,42 @@ async fn a_swap_killed_between_its_renames_is_restored_by_the_next_run() {
     run_in_process(&run_cmd("2026-11-19", "2026-11-20", &out), &sim)
         .await
         .unwrap();
-    let day = out.join("date=2026-11-19");
-    let before: Vec<(String, Vec<u8>)> = {
-        let mut v: Vec<_> = std::fs::read_dir(&day)
-            .unwrap()
-            .map(|e| {
+    let snapshot = |out: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        let mut v = Vec::new();
+        for root in [
+            "csv/conversations",
+            "csv/legs",
+            "parquet/conversations",
+            "parquet/legs",
+        ] {
+            let day = out.join(root).join("date=2026-11-19");
+            for e in std::fs::read_dir(&day).unwrap_or_else(|e| panic!("{}: {e}", day.display())) {
                 let e = e.unwrap();
-                (
-                    e.file_name().to_string_lossy().into_owned(),
+                v.push((
+                    format!("{root}/{}", e.file_name().to_string_lossy()),
                     std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
+                ));
+            }
+        }
         v.sort();
         v
     };
-    // What a rerun of that day leaves when killed after its first rename.
-    std::fs::rename(&day, out.join(".trash-20261121T010000Z-deadbeef-2026-11-19")).unwrap();
-    let staged = out.join(".staging-20261121T010000Z-deadbeef/date=2026-11-19");
+    let before = snapshot(&out);
+    // What a rerun of that day leaves when killed between the two renames of its first root's swap.
+    let run = "20261121T010000Z-deadbeef";
+    std::fs::rename(
+        out.join("csv/conversations/date=2026-11-19"),
+        out.join(format!(".trash-{run}-csv-conversations-2026-11-19")),
+    )
+    .unwrap();
+    let staged = out.join(format!(".staging-{run}/date=2026-11-19/csv/conversations"));
     std::fs::create_dir_all(&staged).unwrap();
     std::fs::write(staged.join("conversations.csv"), "half").unwrap();
 
     run_in_process(&run_cmd("2026-11-20", "2026-11-21", &out), &sim)
         .await
         .unwrap();
-    let mut after: Vec<(String, Vec<u8>)> = std::fs::read_dir(&day)
-        .expect("the day is back")
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    after.sort();
-    assert!(after == before, "the restored day differs");
+    assert!(snapshot(&out) == before, "the restored day differs");
     let leftovers: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -10,6 +10,8 @@ mod e2e;
 mod faults;
 mod integrity;
 mod jobs;
+mod layout;
+mod operate;
 mod operators;
 mod ranking;
 mod sample_output;

@@ -29,7 +29,10 @@ async fn transfers_with_a_null_by_design_leg_are_coded_with_the_coded_legs_code(
         .collect();
     let mut legs_of: HashMap<&str, Vec<&Row>> = HashMap::new();
     for l in &legs {
-        legs_of.entry(l["conversation_id"].as_str()).or_default().push(l);
+        legs_of
+            .entry(l["conversation_id"].as_str())
+            .or_default()
+            .push(l);
     }
 
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
@@ -47,7 +50,11 @@ async fn transfers_with_a_null_by_design_leg_are_coded_with_the_coded_legs_code(
         assert_eq!(l.len(), 2, "{id} ({})", t.scenario);
         assert_eq!(l[0]["label"], "coded", "{id}");
         assert_eq!((l[1]["purpose"].as_str(), l[1]["label"].as_str()), shape);
-        assert_eq!(row["classification"], "coded", "{id} ({}): {row:?}", t.scenario);
+        assert_eq!(
+            row["classification"], "coded",
+            "{id} ({}): {row:?}",
+            t.scenario
+        );
         assert_eq!(
             row["wrapup_code_id"], l[0]["analytics_wrapup_code"],
             "{id}: the row carries A's code"
@@ -68,7 +75,10 @@ async fn transfers_with_a_null_by_design_leg_are_coded_with_the_coded_legs_code(
         "transfer_coded_then_skipped",
         "transfer_coded_to_user",
     ] {
-        assert!(seen.contains_key(s), "scenario {s} never occurred: {seen:?}");
+        assert!(
+            seen.contains_key(s),
+            "scenario {s} never occurred: {seen:?}"
+        );
     }
 
     // A reason names a queue only when its deciding leg has one.
@@ -86,5 +96,8 @@ async fn transfers_with_a_null_by_design_leg_are_coded_with_the_coded_legs_code(
             );
         }
     }
-    assert!(queueless > 0, "no conversation without a queue in the sample");
+    assert!(
+        queueless > 0,
+        "no conversation without a queue in the sample"
+    );
 }

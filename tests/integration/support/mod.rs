@@ -92,18 +92,23 @@ pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-/// Every row of `table` (`conversations` or `legs`) across all `date=` partitions, with its date.
+/// Every row of `table` (`conversations` or `legs`) across the `date=` partitions of its CSV
+/// dataset root (`<out>/csv/<table>/`), with its date.
 pub fn read_all(out: &Path, table: &str) -> Vec<BTreeMap<String, String>> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("date=")
-        })
-        .collect();
+    let root = out.join("csv").join(table);
+    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&root) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    };
+    assert!(
+        dirs.iter().all(|p| p
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("date=")),
+        "{} holds more than date= folders: {dirs:?}",
+        root.display()
+    );
     dirs.sort();
     let mut rows = Vec::new();
     for d in dirs {
@@ -114,6 +119,14 @@ pub fn read_all(out: &Path, table: &str) -> Vec<BTreeMap<String, String>> {
         }
     }
     rows
+}
+
+/// `<out>/<format>/<table>/date=D/<table>.<format>`: where a partition file lives.
+pub fn part_file(out: &Path, format: &str, table: &str, date: &str) -> PathBuf {
+    out.join(format)
+        .join(table)
+        .join(format!("date={date}"))
+        .join(format!("{table}.{format}"))
 }
 
 pub fn stderr(o: &Output) -> String {

@@ -1,0 +1,341 @@
+//! `wrapup-audit plan`: what a run of a window will cost, before running it.
+//!
+//! Per day one details-query probe with `pageSize = 1` reads `totalHits`; the run will fetch
+//! `ceil(totalHits / page_size)` pages of that day. Lookups are estimated from a rate (given, or the
+//! last run's manifest in the output directory), capped by the lookup budget. The catalogs are read
+//! once, as the run reads them, and counted. From the requests: the time at the configured rate, the
+//! share of a monthly allowance, and a split into shards of contiguous days.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::PlanCmd;
+use crate::config::{Config, Env};
+use crate::exit::{ExitStatus, Failure};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DayPlan {
+    pub date: NaiveDate,
+    /// `totalHits` of the day's interval.
+    pub total_hits: u64,
+    /// Details-query pages the run will request.
+    pub pages: u64,
+    /// Lookups estimated for the day.
+    pub lookups: u64,
+}
+
+impl DayPlan {
+    fn requests(&self) -> u64 {
+        self.pages + self.lookups
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Shard {
+    pub index: usize,
+    pub from: NaiveDate,
+    /// Exclusive.
+    pub to: NaiveDate,
+    pub days: usize,
+    pub requests: u64,
+    pub minutes: Option<f64>,
+    /// A separate output root per shard, so locks and partitions never collide.
+    pub output_dir: PathBuf,
+    /// Each shard needs its own OAuth client (its own quota): a Secret per shard.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub job: String,
+    pub window_from: String,
+    pub window_to: String,
+    pub timezone: String,
+    pub mode: &'static str,
+    pub page_size: u32,
+    pub requests_per_minute: u32,
+    pub days: Vec<DayPlan>,
+    pub conversations: u64,
+    pub lookup_rate: f64,
+    /// `--lookup-rate`, `manifest <path>`, or `none` (no lookups assumed).
+    pub lookup_rate_source: String,
+    pub lookups: u64,
+    /// Requests every run makes once: catalog pages, and the jobs availability check unless mode is query.
+    pub setup_requests: u64,
+    /// Requests the run will make: catalogs, details pages and lookups (retries aside).
+    pub requests: u64,
+    /// Requests this plan itself made (probes and catalogs).
+    pub probe_requests: u64,
+    /// At the configured rate; `None` without a limit.
+    pub minutes: Option<f64>,
+    pub monthly_allowance: Option<u64>,
+    /// `requests / monthly_allowance`.
+    pub allowance_share: Option<f64>,
+    pub shards: Vec<Shard>,
+    pub notes: Vec<String>,
+}
+
+/// The lookup rate of the last run in `dir`: lookups made per conversation.
+fn manifest_rate(dir: &Path) -> Option<f64> {
+    let path = dir.join(crate::report::MANIFEST_FILE);
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    let made = m["lookups"]["made"].as_f64()?;
+    let conversations: f64 = m["partitions"]
+        .as_array()?
+        .iter()
+        .filter_map(|p| p["conversations"].as_f64())
+        .sum();
+    (conversations > 0.0).then(|| made / conversations)
+}
+
+fn minutes(requests: u64, rpm: u32) -> Option<f64> {
+    (rpm > 0).then(|| requests as f64 / f64::from(rpm))
+}
+
+/// Contiguous day ranges with about equal requests (each shard also makes the setup requests).
+fn shards(cfg: &Config, days: &[DayPlan], n: usize, setup: u64) -> Vec<Shard> {
+    if days.is_empty() {
+        return Vec::new();
+    }
+    let n = n.clamp(1, days.len());
+    let total: u64 = days.iter().map(DayPlan::requests).sum();
+    let mut out = Vec::new();
+    let (mut i, mut acc) = (0, 0u64);
+    for k in 0..n {
+        let later_shards = n - k - 1;
+        let target = total * (k as u64 + 1) / n as u64;
+        let begin = i;
+        loop {
+            acc += days[i].requests();
+            i += 1;
+            let days_left = days.len() - i;
+            // Every later shard keeps at least one day; the last takes the rest.
+            if days_left == later_shards || (later_shards > 0 && acc >= target) {
+                break;
+            }
+        }
+        let part = &days[begin..i];
+        let requests = part.iter().map(DayPlan::requests).sum::<u64>() + setup;
+        out.push(Shard {
+            index: k,
+            from: part[0].date,
+            to: part[part.len() - 1].date + chrono::Duration::days(1),
+            days: part.len(),
+            requests,
+            minutes: minutes(requests, cfg.client.requests_per_minute),
+            output_dir: cfg.output_dir.join(format!("shard={k}")),
+            secret: format!("wrapup-audit-genesys-{k}"),
+        });
+    }
+    out
+}
+
+/// Builds the plan: probes, catalogs, estimates.
+pub async fn plan(cmd: &PlanCmd, env: &dyn Env, now: DateTime<Utc>) -> Result<Plan, Failure> {
+    let cfg = crate::load_config(&cmd.run, env, now)?;
+    if let Some(r) = cmd.lookup_rate {
+        if !(0.0..=1.0).contains(&r) {
+            return Err(Failure::new(
+                ExitStatus::Usage,
+                format!("--lookup-rate must be between 0 and 1, not {r}"),
+            ));
+        }
+    }
+    let conn = crate::connect(&cfg).await?;
+    let result = probe(cmd, &cfg, &conn).await;
+    conn.close().await;
+    result
+}
+
+async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<Plan, Failure> {
+    let client = &conn.client;
+    client
+        .authenticate()
+        .await
+        .map_err(|e| crate::auth_failure(&e, &conn.endpoints))?;
+    let before = client.stats().requests;
+    crate::report::load_catalogs(client).await?;
+    // Catalog pages, and in jobs or auto mode the run's one data-availability check.
+    let setup_requests =
+        client.stats().requests - before + u64::from(cfg.mode != crate::config::Mode::Query);
+
+    let (lookup_rate, lookup_rate_source) = match (cmd.lookup_rate, manifest_rate(&cfg.output_dir))
+    {
+        (Some(r), _) => (r, "--lookup-rate".to_string()),
+        (None, Some(r)) => (
+            r,
+            format!(
+                "manifest {}",
+                cfg.output_dir.join(crate::report::MANIFEST_FILE).display()
+            ),
+        ),
+        (None, None) => (0.0, "none".to_string()),
+    };
+    let mut notes = Vec::new();
+    if lookup_rate_source == "none" && cfg.lookup != crate::classify::LookupMode::Off {
+        notes.push("no lookup rate: give --lookup-rate, or plan after a run has written a manifest in the output directory; lookups counted as 0".to_string());
+    }
+    let ps = u64::from(cfg.page_size);
+    let mut days = Vec::new();
+    let mut budget = cfg.lookup_budget;
+    let cancel = CancellationToken::new();
+    for (date, start, end) in cfg.window.days() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let q = crate::pipeline::build_query(&cfg.filters, start, end, 1, 1);
+        let resp = client
+            .details_query(&q)
+            .await
+            .map_err(|e| crate::pipeline::fetch_failure(&e, date))?;
+        let total = resp.total_hits.unwrap_or(0);
+        if total > cfg.query_result_cap {
+            notes.push(format!(
+                "{date}: {total} conversations exceed the query's {}-result cap; the run splits the day, which adds a probe per split",
+                cfg.query_result_cap
+            ));
+        }
+        // A full last page makes the run ask for one more, which comes back empty.
+        let pages = (total / ps + 1).max(1);
+        let mut lookups = if cfg.lookup == crate::classify::LookupMode::Off {
+            0
+        } else {
+            (total as f64 * lookup_rate).round() as u64
+        };
+        if let Some(b) = budget.as_mut() {
+            lookups = lookups.min(*b);
+            *b -= lookups;
+        }
+        days.push(DayPlan {
+            date,
+            total_hits: total,
+            pages,
+            lookups,
+        });
+    }
+    let conversations = days.iter().map(|d| d.total_hits).sum();
+    let lookups = days.iter().map(|d| d.lookups).sum();
+    let requests = setup_requests + days.iter().map(DayPlan::requests).sum::<u64>();
+    let rpm = cfg.client.requests_per_minute;
+    if !matches!(cfg.mode, crate::config::Mode::Query)
+        && cfg.window.days().len() >= crate::pipeline::AUTO_JOBS_MIN_DAYS
+    {
+        notes.push("the run may read historical days through the async jobs API: its requests (submit, polls, result pages) are counted here as query pages".to_string());
+    }
+    Ok(Plan {
+        job: cfg.job_name.clone(),
+        window_from: crate::pipeline::iso_ms(cfg.window.from),
+        window_to: crate::pipeline::iso_ms(cfg.window.to),
+        timezone: cfg.window.timezone.to_string(),
+        mode: cfg.mode.as_str(),
+        page_size: cfg.page_size,
+        requests_per_minute: rpm,
+        shards: shards(cfg, &days, cmd.shards, setup_requests),
+        days,
+        conversations,
+        lookup_rate,
+        lookup_rate_source,
+        lookups,
+        setup_requests,
+        requests,
+        probe_requests: client.stats().requests,
+        minutes: minutes(requests, rpm),
+        monthly_allowance: cmd.monthly_allowance,
+        allowance_share: cmd
+            .monthly_allowance
+            .filter(|a| *a > 0)
+            .map(|a| requests as f64 / a as f64),
+        notes,
+    })
+}
+
+fn duration_text(minutes: Option<f64>) -> String {
+    match minutes {
+        None => "no rate limit set".into(),
+        Some(m) if m < 60.0 => format!("{m:.1} min"),
+        Some(m) => format!("{:.1} h", m / 60.0),
+    }
+}
+
+/// The plan for people.
+pub fn render_text(p: &Plan) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "Plan for job '{}': {} to {} ({}), {} days, mode {}\n\n",
+        p.job,
+        p.window_from,
+        p.window_to,
+        p.timezone,
+        p.days.len(),
+        p.mode
+    ));
+    s.push_str("date          conversations   pages   lookups\n");
+    for d in &p.days {
+        s.push_str(&format!(
+            "{}  {:>13}  {:>6}  {:>8}\n",
+            d.date, d.total_hits, d.pages, d.lookups
+        ));
+    }
+    s.push_str(&format!(
+        "\nconversations  {}\nlookups        {} (rate {:.3} per conversation, from {})\nrequests       {} ({} setup, {} details pages, {} lookups; retries aside)\ntime           {} at {} requests/min\n",
+        p.conversations,
+        p.lookups,
+        p.lookup_rate,
+        p.lookup_rate_source,
+        p.requests,
+        p.setup_requests,
+        p.days.iter().map(|d| d.pages).sum::<u64>(),
+        p.lookups,
+        duration_text(p.minutes),
+        p.requests_per_minute
+    ));
+    match (p.monthly_allowance, p.allowance_share) {
+        (Some(a), Some(share)) => s.push_str(&format!(
+            "fair use       {:.2} % of the monthly allowance of {a} requests\n",
+            share * 100.0
+        )),
+        _ => s.push_str("fair use       give --monthly-allowance N to see the share of the org's monthly allowance\n"),
+    }
+    s.push_str(&format!("this plan made {} requests\n", p.probe_requests));
+    if p.shards.len() > 1 {
+        s.push_str(
+            "\nShards (contiguous days; each its own OAuth client, Secret and output root):\n",
+        );
+        s.push_str("index  from        to (excl.)  days  requests  time      output_dir\n");
+        for sh in &p.shards {
+            s.push_str(&format!(
+                "{:>5}  {}  {}  {:>4}  {:>8}  {:<8}  {}\n",
+                sh.index,
+                sh.from,
+                sh.to,
+                sh.days,
+                sh.requests,
+                duration_text(sh.minutes),
+                sh.output_dir.display()
+            ));
+        }
+        s.push_str("Kubernetes: an Indexed Job with completions = shards; shard i runs with --from/--to of row i (JOB_COMPLETION_INDEX).\n");
+        s.push_str("Airflow: one task per row in a task group, each with its own connection.\n");
+    }
+    for n in &p.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    s
+}
+
+/// `wrapup-audit plan`.
+pub async fn command(cmd: &PlanCmd, env: &dyn Env) -> Result<ExitStatus, Failure> {
+    let p = plan(cmd, env, Utc::now()).await?;
+    if cmd.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&p).expect("a plan serialises")
+        );
+    } else {
+        print!("{}", render_text(&p));
+    }
+    Ok(ExitStatus::Success)
+}

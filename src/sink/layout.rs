@@ -1,0 +1,210 @@
+//! Where the files of a run live: one Hive dataset root per table and format
+//! (`<format>/<table>/date=D/<table>.<format>`), and how a staged day replaces the old one in
+//! every root. Roots follow from [`Table::ALL`] and [`Format::ALL`], so a new table needs no code
+//! here.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::NaiveDate;
+
+use super::atomic;
+use super::{Format, Formats, Table, STAGING_PREFIX, TRASH_PREFIX};
+
+/// Folder of the run-level catalogs (`wrapup_codes.csv`, `queues.csv`, `users.csv`).
+pub const CATALOGS_DIR: &str = "catalogs";
+
+/// Hive-style folder name of a day: `date=YYYY-MM-DD`.
+pub fn partition_dir_name(date: NaiveDate) -> String {
+    format!("date={}", date.format("%Y-%m-%d"))
+}
+
+/// One dataset root relative to the output directory: `<format>/<table>`, e.g. `parquet/legs`.
+pub fn dataset_root(format: Format, table: Table) -> PathBuf {
+    Path::new(format.as_str()).join(table.file_stem())
+}
+
+/// A partition file relative to the output directory:
+/// `parquet/legs/date=2026-11-20/legs.parquet`.
+pub fn partition_file(format: Format, table: Table, date: NaiveDate) -> PathBuf {
+    dataset_root(format, table)
+        .join(partition_dir_name(date))
+        .join(table.file_name(format))
+}
+
+/// Staging folder of one day of one run: `<out>/.staging-<run>/date=D`, holding
+/// `<format>/<table>/<file>` for every chosen format and table.
+pub(crate) fn staging_paths(out_dir: &Path, run_id: &str, date: NaiveDate) -> (PathBuf, PathBuf) {
+    let root = out_dir.join(format!("{STAGING_PREFIX}{run_id}"));
+    let staged = root.join(partition_dir_name(date));
+    (root, staged)
+}
+
+/// Where a table's staged files sit inside `staged`.
+pub(crate) fn staged_table_dir(staged: &Path, format: Format, table: Table) -> PathBuf {
+    staged.join(format.as_str()).join(table.file_stem())
+}
+
+/// Moves a fully staged day into every dataset root, replacing that day's folder in each; the
+/// roots of formats not chosen lose that day, so switching formats leaves nothing stale.
+///
+/// Each root's swap is two renames; a failure between roots leaves earlier roots replaced and is
+/// reported, and `partitions.json` is then not updated for the day.
+pub(crate) fn commit_staged(
+    out_dir: &Path,
+    run_id: &str,
+    date: NaiveDate,
+    formats: Formats,
+    staged: &Path,
+) -> anyhow::Result<()> {
+    let part = partition_dir_name(date);
+    for format in Format::ALL {
+        for &table in Table::ALL {
+            let root = out_dir.join(dataset_root(format, table));
+            let final_dir = root.join(&part);
+            let trash = out_dir.join(format!(
+                "{TRASH_PREFIX}{run_id}-{format}-{}-{}",
+                table.file_stem(),
+                date.format("%Y-%m-%d")
+            ));
+            if formats.contains(format) {
+                if !root.is_dir() {
+                    fs::create_dir_all(&root)
+                        .with_context(|| format!("cannot create {}", root.display()))?;
+                    atomic::sync_dir(atomic::parent_dir(&root))?;
+                    atomic::sync_dir(out_dir)?;
+                }
+                swap_into_place(&staged_table_dir(staged, format, table), &final_dir, &trash)?;
+            } else if final_dir.exists() {
+                fs::rename(&final_dir, &trash)
+                    .with_context(|| format!("cannot remove {}", final_dir.display()))?;
+                remove_dir_if_exists(&trash)?;
+                // An emptied root goes too: a format not chosen has no folder.
+                let _ = fs::remove_dir(&root);
+                let _ = fs::remove_dir(atomic::parent_dir(&root));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replaces `final_dir` by `staged`, restoring the old directory if the second rename fails.
+pub(crate) fn swap_into_place(staged: &Path, final_dir: &Path, trash: &Path) -> anyhow::Result<()> {
+    let out_dir = atomic::parent_dir(final_dir);
+    remove_dir_if_exists(trash)?;
+    let had_old = match fs::rename(final_dir, trash) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot move aside {}", final_dir.display()))
+        }
+    };
+    if let Err(e) = fs::rename(staged, final_dir) {
+        if had_old {
+            // Put the previous partition back so the failure changes nothing.
+            let _ = fs::rename(trash, final_dir);
+        }
+        return Err(e).with_context(|| format!("cannot move {} into place", staged.display()));
+    }
+    atomic::sync_dir(out_dir)?;
+    if had_old {
+        if let Err(e) = fs::remove_dir_all(trash) {
+            // The new partition is in place; the next run's cleanup retries.
+            tracing::warn!(path = %trash.display(), error = %e, "cannot remove replaced partition");
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", dir.display())),
+    }
+}
+
+/// Removes what killed runs leave behind in `out_dir`: `.staging-*` and `.trash-*` directories,
+/// and `<name>.tmp-<pid>` files at the top level, in `catalogs/` and inside every partition
+/// folder of every dataset root. A `.trash-*` folder whose root lacks its day (a kill between the
+/// two renames of a swap) is the only copy of that day there: it is moved back instead.
+///
+/// Call only while holding the output lock, so no live run's staging is touched. Returns the
+/// removed paths so the caller can log them; a missing `out_dir` is not an error.
+pub fn cleanup_stale_staging(out_dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let entries = match fs::read_dir(out_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(e),
+    };
+    // First put back the only copies of days whose swap was interrupted, while the staging that
+    // tells a swap from a removal is still there; what remains below is leftovers.
+    let entries: Vec<fs::DirEntry> = entries.collect::<io::Result<_>>()?;
+    for entry in &entries {
+        let is_trash = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(TRASH_PREFIX));
+        if is_trash && entry.file_type()?.is_dir() {
+            super::recover::restore_interrupted_swap(out_dir, &entry.path())?;
+        }
+    }
+    let mut tmp_dirs = vec![out_dir.join(CATALOGS_DIR)];
+    for entry in entries {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        // file_type() does not follow symlinks: a link is never recursed into.
+        let ty = entry.file_type()?;
+        let path = entry.path();
+        if ty.is_dir() && (name.starts_with(STAGING_PREFIX) || name.starts_with(TRASH_PREFIX)) {
+            if !path.exists() {
+                continue; // a trash folder put back above
+            }
+            fs::remove_dir_all(&path)?;
+            removed.push(path);
+        } else if ty.is_file() && atomic::is_tmp_name(name) {
+            fs::remove_file(&path)?;
+            removed.push(path);
+        } else if ty.is_dir() && Format::ALL.iter().any(|f| f.as_str() == name) {
+            // Every table root of the format, known to this version or not.
+            for root in subdirs(&path)? {
+                tmp_dirs.extend(subdirs(&root)?.into_iter().filter(|d| {
+                    d.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("date="))
+                }));
+            }
+        }
+    }
+    for dir in tmp_dirs {
+        let inner = match fs::read_dir(&dir) {
+            Ok(inner) => inner,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for f in inner {
+            let f = f?;
+            let is_tmp = f.file_name().to_str().is_some_and(atomic::is_tmp_name);
+            if is_tmp && f.file_type()?.is_file() {
+                fs::remove_file(f.path())?;
+                removed.push(f.path());
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Directories directly inside `dir` (symlinks not followed).
+fn subdirs(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            out.push(e.path());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
