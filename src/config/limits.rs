@@ -79,7 +79,8 @@ mod tests {
         let mut e = Vec::new();
         check(&ok(), &mut e);
         assert!(e.is_empty(), "{e:?}");
-        let bad: [(&str, fn(&mut Numbers)); 8] = [
+        type Spoil = fn(&mut Numbers);
+        let bad: [(&str, Spoil); 8] = [
             ("settle_minutes", |n| n.settle_minutes = -1),
             ("settle_minutes", |n| n.settle_minutes = i64::MAX),
             ("request_timeout_secs", |n| n.request_timeout_secs = 0),
