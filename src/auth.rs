@@ -83,7 +83,15 @@ struct Inner {
     generation: std::sync::atomic::AtomicU64,
     stats: Arc<ApiStats>,
     retry: RetryPolicy,
+    /// Per-attempt bound of a token request (connect, send and read together).
+    timeout: Duration,
+    max_body_bytes: u64,
 }
+
+/// A login host answers a token request quickly or not at all: each attempt gets at most this long.
+pub const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Token requests retried at most this often (a hanging login host then fails in about 2 minutes).
+pub const TOKEN_MAX_RETRIES: u32 = 3;
 
 impl TokenCache {
     pub fn new(
@@ -99,9 +107,30 @@ impl TokenCache {
                 slot: Mutex::new(Slot::Empty),
                 generation: Default::default(),
                 stats,
-                retry,
+                retry: RetryPolicy {
+                    max_retries: retry.max_retries.min(TOKEN_MAX_RETRIES),
+                    ..retry
+                },
+                timeout: TOKEN_TIMEOUT,
+                max_body_bytes: 64 << 20,
             }),
         }
+    }
+
+    /// Applies the run's request timeout (capped at [`TOKEN_TIMEOUT`]) and body limit; call it
+    /// before the cache is used.
+    pub fn with_limits(mut self, request_timeout: Duration, max_body_bytes: u64) -> TokenCache {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.timeout = request_timeout.min(TOKEN_TIMEOUT);
+            inner.max_body_bytes = max_body_bytes;
+        }
+        self
+    }
+
+    /// `text` (anything a server sent) with the client secret, `token` and every credential-like
+    /// value masked, cut to one short line.
+    pub fn redact(&self, text: &str, token: Option<&Token>) -> String {
+        self.inner.redact(text, token)
     }
 
     /// The current token, fetching a new one when none is cached or it is about to expire.
@@ -158,6 +187,12 @@ impl TokenCache {
 }
 
 impl Inner {
+    fn redact(&self, text: &str, token: Option<&Token>) -> String {
+        let mut secrets = vec![self.credentials.client_secret.expose_secret()];
+        secrets.extend(token.map(Token::secret));
+        crate::api::redact::redact(text, &secrets)
+    }
+
     async fn fetch(&self, http: &reqwest::Client) -> Result<Token, ApiError> {
         let mut failures = 0;
         loop {
@@ -169,21 +204,21 @@ impl Inner {
                     Some(self.credentials.client_secret.expose_secret()),
                 )
                 .form(&[("grant_type", "client_credentials")])
+                .timeout(self.timeout)
                 .send()
                 .await;
             let err = match result {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
-                    let bytes = resp
-                        .bytes()
-                        .await
-                        .map_err(|e| transport_error("token", &e))?;
+                    let clean = |text: &str| self.redact(text, None);
+                    let bytes = crate::api::read_body("token", resp, self.max_body_bytes).await?;
                     if status.is_success() {
                         let t: TokenResponse =
                             serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
                                 op: "token".into(),
-                                detail: e.to_string(),
+                                // serde may quote the token itself.
+                                detail: clean(&e.to_string()),
                             })?;
                         // The server's number is not trusted for arithmetic: 0 or absurd values are clamped.
                         let ttl = Duration::from_secs(
@@ -202,16 +237,20 @@ impl Inner {
                     if matches!(status.as_u16(), 400 | 401 | 403) {
                         let body: OAuthError = serde_json::from_slice(&bytes).unwrap_or_default();
                         return Err(ApiError::Auth {
-                            error: body
-                                .error
-                                .unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
-                            description: body
-                                .error_description
-                                .or(body.description)
-                                .unwrap_or_default(),
+                            error: clean(
+                                &body
+                                    .error
+                                    .unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
+                            ),
+                            description: clean(
+                                &body
+                                    .error_description
+                                    .or(body.description)
+                                    .unwrap_or_default(),
+                            ),
                         });
                     }
-                    crate::api::status_error("token", status, &headers, &bytes)
+                    crate::api::status_error("token", status, &headers, &bytes, &clean)
                 }
                 Err(e) => transport_error("token", &e),
             };

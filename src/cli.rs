@@ -145,6 +145,9 @@ pub struct RunCmd {
     /// How to read analytics: query, jobs or auto (jobs for historical days of long windows).
     #[arg(long, env = "WRAPUP_AUDIT_MODE")]
     pub mode: Option<String>,
+    /// Longest run (e.g. 4h, 90m; 0 = no limit); then it stops like on SIGTERM. Default 4h.
+    #[arg(long, env = "WRAPUP_AUDIT_MAX_RUNTIME")]
+    pub max_runtime: Option<String>,
     /// Write run metrics in Prometheus text format to this file (node-exporter textfile collector).
     #[arg(long, env = "WRAPUP_AUDIT_METRICS_FILE")]
     pub metrics_file: Option<PathBuf>,
@@ -172,6 +175,7 @@ impl RunCmd {
             force: self.force,
             lookback_days: self.lookback_days,
             mode: self.mode.clone(),
+            max_runtime: self.max_runtime.clone(),
             metrics_file: self.metrics_file.clone(),
             pushgateway_url: self.pushgateway_url.clone(),
         }
@@ -220,6 +224,24 @@ pub struct SimulateCmd {
     /// Extra latency of every conversation lookup, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub slow_lookup_ms: u64,
+    /// Latency of every token request, in milliseconds (a huge value: a login host that hangs).
+    #[arg(long, default_value_t = 0)]
+    pub slow_token_ms: u64,
+    /// Share of API requests answered 502/503/504 (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate_5xx: f64,
+    /// Share of API requests answered 429 with Retry-After: 1 (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate_429: f64,
+    /// Share of successful answers whose connection drops half-way through the body (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_connection_rate: f64,
+    /// Tokens silently expire this many seconds after issue (the API then answers 401).
+    #[arg(long)]
+    pub token_ttl_secs: Option<u64>,
+    /// Seed of the fault draws (the same seed and request order give the same faults).
+    #[arg(long, default_value_t = 0)]
+    pub fault_seed: u64,
     /// Share (0–1) of details-query pages served half-full the first time they are asked for.
     #[arg(long, default_value_t = 0.0, value_parser = share)]
     pub short_pages_rate: f64,

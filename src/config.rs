@@ -57,6 +57,10 @@ pub struct RawJob {
     pub mode: Option<String>,
     /// First wait before polling an async job, in milliseconds. Default 1000.
     pub jobs_poll_ms: Option<u64>,
+    /// The longest a run may take (`4h`, `90m`, `0` for no limit); then it stops like on SIGTERM.
+    pub max_runtime: Option<String>,
+    /// Largest response body read, in MiB; a larger one fails the request as unreadable. Default 64.
+    pub max_response_mb: Option<u64>,
     /// Which conversations to audit.
     pub filters: Option<RawFilters>,
     /// Present: run against the embedded simulator instead of a real org.
@@ -107,6 +111,7 @@ pub struct RunArgs {
     pub force: bool,
     pub lookback_days: Option<u32>,
     pub mode: Option<String>,
+    pub max_runtime: Option<String>,
     pub metrics_file: Option<PathBuf>,
     pub pushgateway_url: Option<String>,
 }
@@ -222,10 +227,17 @@ pub struct Config {
     pub lookback_days: u32,
     /// The earlier days this run re-audits (filled from the partition index before the run).
     pub lookback: Vec<NaiveDate>,
+    /// After this long the run stops like on SIGTERM (`None`: no limit).
+    pub max_runtime: Option<Duration>,
     /// `fail_if` quality gates.
     pub gates: Vec<crate::gates::Gate>,
     pub metrics: crate::metrics::MetricsConfig,
 }
+
+/// Default of `max_runtime`: generous for a nightly run, short of a stuck one.
+pub const DEFAULT_MAX_RUNTIME: Duration = Duration::from_secs(4 * 3600);
+/// Default of `max_response_mb`.
+pub const DEFAULT_MAX_RESPONSE_MB: u64 = 64;
 
 /// Every problem found, reported together on one line.
 #[derive(Debug, thiserror::Error)]
@@ -266,31 +278,17 @@ pub fn region_endpoints(region: &str) -> Option<Endpoints> {
         })
 }
 
-/// Reads a job file; a missing or malformed file is one clear error.
+/// Reads a job file; every unknown key and wrong type is reported, each with its line.
 pub fn load_job(path: &Path) -> Result<RawJob, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError(vec![format!(
-            "cannot read job file {}: {e}",
-            path.display()
-        )])
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        let msg = e.message().trim().to_string();
-        let at = e
-            .span()
-            .map(|s| {
-                format!(
-                    " (line {})",
-                    text[..s.start.min(text.len())].matches('\n').count() + 1
-                )
-            })
-            .unwrap_or_default();
-        ConfigError(vec![format!(
-            "invalid job file {}{at}: {msg}",
-            path.display()
-        )])
-    })
+    let (raw, errors) = job_file::load_lenient(path)?;
+    if errors.is_empty() {
+        Ok(raw)
+    } else {
+        Err(ConfigError(errors))
+    }
 }
+
+pub use job_file::load_lenient as load_job_lenient;
 
 /// The environment a run reads. Injected so tests never touch the process environment.
 pub trait Env {
@@ -525,6 +523,28 @@ impl Config {
             &mut errors,
         );
 
+        let max_runtime_text = args.max_runtime.clone().or(raw.max_runtime.clone());
+        let max_runtime = match max_runtime_text.as_deref().map(str::trim) {
+            None => Some(DEFAULT_MAX_RUNTIME),
+            Some("0") => None,
+            Some(t) => match humantime::parse_duration(t) {
+                Ok(d) if d.is_zero() => None,
+                Ok(d) => Some(d),
+                Err(e) => {
+                    errors.push(format!(
+                        "max_runtime '{t}' is not a duration ({e}): use e.g. 4h, 90m or 0 for no limit"
+                    ));
+                    None
+                }
+            },
+        };
+        let max_response_mb = raw.max_response_mb.unwrap_or(DEFAULT_MAX_RESPONSE_MB);
+        if max_response_mb == 0 || max_response_mb > 4096 {
+            errors.push(format!(
+                "max_response_mb must be between 1 and 4096, not {max_response_mb}"
+            ));
+        }
+
         let filters = raw.filters.clone().unwrap_or_default();
         let filters = Filters {
             media_types: filters.media_types.unwrap_or_default(),
@@ -609,6 +629,7 @@ impl Config {
             client: ClientOptions {
                 requests_per_minute,
                 request_timeout,
+                max_body_bytes: max_response_mb.saturating_mul(1 << 20),
                 retry: crate::api::RetryPolicy {
                     max_retries,
                     ..crate::api::RetryPolicy::default()
@@ -620,6 +641,7 @@ impl Config {
             force: args.force,
             lookback_days,
             lookback: Vec::new(),
+            max_runtime,
             gates,
             metrics,
         })
@@ -713,6 +735,8 @@ fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
         _ => Err(errors),
     }
 }
+
+mod job_file;
 
 pub mod limits;
 #[cfg(test)]

@@ -25,6 +25,10 @@ pub enum ExitStatus {
     Locked,
     /// 7: the reports were written, but a `fail_if` quality gate of the job tripped (the manifest says which).
     QualityGate,
+    /// 70: a bug (a panic) stopped the run; finished days are kept and the manifest says so.
+    Internal,
+    /// 124: `max_runtime` ran out; the run stopped like on SIGTERM, finished days kept.
+    TimedOut,
     /// 130: interrupted by SIGINT (Ctrl-C).
     Interrupted,
     /// 143: terminated by SIGTERM.
@@ -42,6 +46,8 @@ impl ExitStatus {
             ExitStatus::Output => 5,
             ExitStatus::Locked => 6,
             ExitStatus::QualityGate => 7,
+            ExitStatus::Internal => 70,
+            ExitStatus::TimedOut => 124,
             ExitStatus::Interrupted => 130,
             ExitStatus::Terminated => 143,
         }
@@ -58,10 +64,30 @@ impl ExitStatus {
             ExitStatus::Output => "output_error",
             ExitStatus::Locked => "locked",
             ExitStatus::QualityGate => "quality_gate",
+            ExitStatus::Internal => "internal_error",
+            ExitStatus::TimedOut => "timed_out",
             ExitStatus::Interrupted => "interrupted",
             ExitStatus::Terminated => "terminated",
         }
     }
+}
+
+impl ExitStatus {
+    /// Every status the program can exit with (the README and docs/operations.md list each).
+    pub const ALL: [ExitStatus; 12] = [
+        ExitStatus::Success,
+        ExitStatus::PartialLookups,
+        ExitStatus::Usage,
+        ExitStatus::Auth,
+        ExitStatus::ApiUnavailable,
+        ExitStatus::Output,
+        ExitStatus::Locked,
+        ExitStatus::QualityGate,
+        ExitStatus::Internal,
+        ExitStatus::TimedOut,
+        ExitStatus::Interrupted,
+        ExitStatus::Terminated,
+    ];
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -81,7 +107,10 @@ Exit codes:
   5    output directory cannot be written
   6    another run holds the output directory's lock
   7    reports written; a fail_if quality gate tripped (see manifest)
-  130  interrupted (SIGINT), 143 terminated (SIGTERM): finished days kept";
+  70   internal error (a bug; please report it): finished days kept
+  124  max_runtime reached: stopped like SIGTERM, finished days kept
+  130  interrupted (SIGINT): finished days kept, rerun to resume
+  143  terminated (SIGTERM): finished days kept, rerun to resume";
 
 /// A failure that ends a command, carrying its exit status. Its message is one line.
 #[derive(Debug, thiserror::Error)]

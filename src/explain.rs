@@ -274,9 +274,13 @@ pub async fn explain_with(
             ExitStatus::Usage,
             format!("conversation {id} is not in analytics: purged, older than the retention, or not visible to this client"),
         ),
-        ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => Failure::new(
+        ApiError::Forbidden { .. } => Failure::new(
             ExitStatus::Auth,
             format!("{e} (the OAuth client's role needs analytics:conversationDetail:view)"),
+        ),
+        ApiError::Unauthorized { .. } => Failure::new(
+            ExitStatus::Auth,
+            format!("{e}{}", crate::report::UNAUTHORIZED_HINT),
         ),
         other => Failure::new(ExitStatus::ApiUnavailable, other.to_string()),
     })?;

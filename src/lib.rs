@@ -15,7 +15,7 @@ pub mod closing;
 pub mod config;
 pub mod exit;
 pub mod explain;
-pub mod failpoints;
+pub mod failpoint;
 pub mod gates;
 pub mod index_rebuild;
 pub mod jobs;
@@ -60,9 +60,21 @@ pub async fn run(
             .map(|r| r.status),
         Command::Validate(cmd) => validate_command(&cmd, env),
         Command::Simulate(cmd) => simulate_command(&cmd, cancel).await,
-        Command::Explain(cmd) => explain::command(&cmd, env).await,
-        Command::Check(cmd) => check::command(&cmd, env).await,
-        Command::Plan(cmd) => plan::command(&cmd, env).await,
+        // Read-only commands write nothing, so a signal simply ends them.
+        Command::Explain(cmd) => until_signal(&cancel, explain::command(&cmd, env)).await,
+        Command::Check(cmd) => until_signal(&cancel, check::command(&cmd, env)).await,
+        Command::Plan(cmd) => until_signal(&cancel, plan::command(&cmd, env)).await,
+    }
+}
+
+async fn until_signal(
+    cancel: &CancellationToken,
+    fut: impl std::future::Future<Output = Result<ExitStatus, Failure>>,
+) -> Result<ExitStatus, Failure> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Ok(shutdown::received().unwrap_or(ExitStatus::Interrupted)),
+        r = fut => r,
     }
 }
 
@@ -72,15 +84,24 @@ fn usage(e: impl std::fmt::Display) -> Failure {
 
 /// Loads the job (if any) and builds the configuration; every problem is reported at once.
 pub fn load_config(cmd: &RunCmd, env: &dyn Env, now: DateTime<Utc>) -> Result<Config, Failure> {
-    let raw = match &cmd.job {
-        Some(path) => config::load_job(path).map_err(usage)?,
-        None => RawJob::default(),
+    // Problems in the file and in the values are reported together.
+    let (raw, mut errors) = match &cmd.job {
+        Some(path) => config::load_job_lenient(path).map_err(usage)?,
+        None => (RawJob::default(), Vec::new()),
     };
-    Config::build(raw, &cmd.to_args(), env, now).map_err(usage)
+    match Config::build(raw, &cmd.to_args(), env, now) {
+        Ok(cfg) if errors.is_empty() => Ok(cfg),
+        Ok(_) => Err(usage(config::ConfigError(errors))),
+        Err(mut e) => {
+            errors.append(&mut e.0);
+            Err(usage(config::ConfigError(errors)))
+        }
+    }
 }
 
 fn validate_command(cmd: &ValidateCmd, env: &dyn Env) -> Result<ExitStatus, Failure> {
     let run = RunCmd::from_job(cmd.job.clone());
+    failpoint::hit("validate");
     let cfg = load_config(&run, env, Utc::now())?;
     let source = match &cfg.source {
         Source::Simulator { .. } => "the embedded simulator".to_string(),
@@ -116,6 +137,7 @@ impl RunCmd {
             force: false,
             lookback_days: None,
             mode: None,
+            max_runtime: None,
             metrics_file: None,
             pushgateway_url: None,
         }
@@ -150,6 +172,7 @@ pub async fn run_command_with(
     logging::set_run(Some(&run_id), job_stem(cmd).as_deref());
     let cfg = load_config(cmd, env, now)?;
     logging::set_run(None, Some(&cfg.job_name));
+    logging::set_output(&cfg.output_dir);
     let result = audit_run(cfg.clone(), &run_id, started, cancel, bars).await;
     // Quality gates, metrics and the closing line see every run that got this far.
     closing::conclude(&cfg, &run_id, started, result).await
@@ -164,62 +187,165 @@ async fn audit_run(
     bars: bool,
 ) -> Result<report::RunResult, Failure> {
     let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
-    // An unfinished run of the same job continues where it stopped, with its own clock.
-    let done = match report::resumable(&cfg) {
-        Some((as_of, done)) => {
-            tracing::info!(days = done.len(), as_of = %pipeline::iso_ms(as_of), "Resuming an unfinished run of this job ({} days already written)", done.len());
-            cfg.as_of = as_of;
-            done
+    let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        failpoint::hit("run-after-lock");
+        // An unfinished run of the same job continues where it stopped, with its own clock.
+        let done = match report::resumable(&cfg) {
+            Some((as_of, done)) => {
+                tracing::info!(days = done.len(), as_of = %pipeline::iso_ms(as_of), "Resuming an unfinished run of this job ({} days already written)", done.len());
+                cfg.as_of = as_of;
+                done
+            }
+            None => Vec::new(),
+        };
+        cfg.lookback = report::days_to_heal(&cfg);
+        if !cfg.lookback.is_empty() {
+            tracing::info!(days = ?cfg.lookback, "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
         }
-        None => Vec::new(),
+        done
+    }));
+    let done = match prepared {
+        Ok(done) => done,
+        Err(panic) => {
+            let failure = internal_failure(panic.as_ref());
+            return report::finish(
+                &cfg,
+                run_id,
+                started,
+                Utc::now(),
+                &pipeline::Catalogs::default(),
+                Err(failure),
+                &[],
+                &Default::default(),
+            );
+        }
     };
-    cfg.lookback = report::days_to_heal(&cfg);
-    if !cfg.lookback.is_empty() {
-        tracing::info!(days = ?cfg.lookback, "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
-    }
 
-    let conn = connect(&cfg).await?;
+    // From here on every ending writes a manifest: success, failure, signal, timeout or panic.
+    let stop = shutdown::RunStop::new(&cancel, cfg.max_runtime);
+    let mut written = done.clone();
+    let mut catalogs = pipeline::Catalogs::default();
+    let mut client: Option<Arc<ApiClient>> = None;
+    let mut sim: Option<Connection> = None;
+    let body = run_body(
+        &cfg,
+        run_id,
+        started,
+        done,
+        &stop,
+        bars,
+        &mut written,
+        &mut catalogs,
+        &mut client,
+        &mut sim,
+    );
+    let outcome = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(body)).await {
+        Ok(r) => r,
+        Err(panic) => Err(internal_failure(panic.as_ref())),
+    };
+    // A stopped run ends with the stop's status, whatever the step it was in.
+    let outcome = match (stop.status(), outcome) {
+        (None, o) => o,
+        (Some(s), Ok(mut o)) => {
+            o.status = s;
+            Ok(o)
+        }
+        (Some(s), Err(f)) if f.status != ExitStatus::Internal => Err(Failure::new(s, f.message)),
+        (Some(_), Err(f)) => Err(f),
+    };
+    let api = client.as_ref().map(|c| c.stats()).unwrap_or_default();
+    let finished = Utc::now();
+    let result = report::finish(
+        &cfg, run_id, started, finished, &catalogs, outcome, &written, &api,
+    );
+    if let Some(conn) = sim {
+        conn.close().await;
+    }
+    result
+}
+
+/// The failure a caught panic becomes.
+fn internal_failure(payload: &(dyn std::any::Any + Send)) -> Failure {
+    Failure::new(
+        ExitStatus::Internal,
+        format!(
+            "internal error: {} (a bug: please report it with this line)",
+            panic_message(payload)
+        ),
+    )
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
+}
+
+/// The part of a run that talks to the API, every wait of it ending at once when `stop` fires.
+/// What it learns (client, catalogs, partitions written) lands in the `&mut` slots, so that the
+/// manifest tells the truth however the body ends.
+async fn run_body(
+    cfg: &Config,
+    run_id: &str,
+    started: DateTime<Utc>,
+    done: Vec<pipeline::PartitionRecord>,
+    stop: &shutdown::RunStop,
+    bars: bool,
+    written: &mut Vec<pipeline::PartitionRecord>,
+    catalogs_out: &mut pipeline::Catalogs,
+    client_out: &mut Option<Arc<ApiClient>>,
+    conn_out: &mut Option<Connection>,
+) -> Result<pipeline::RunOutcome, Failure> {
+    let conn = stop.until("starting the source", connect(cfg)).await?;
+    let client = conn.client.clone();
+    let endpoints = conn.endpoints.clone();
+    *client_out = Some(client.clone());
+    *conn_out = Some(conn);
     tracing::info!(
         job = %cfg.job_name,
         window.from = %pipeline::iso_ms(cfg.window.from),
         window.to = %pipeline::iso_ms(cfg.window.to),
         as_of = %pipeline::iso_ms(cfg.as_of),
-        api = %conn.endpoints.api_base,
+        api = %endpoints.api_base,
         "Starting run {run_id} of job '{}'", cfg.job_name
     );
-    conn.client
-        .authenticate()
-        .await
-        .map_err(|e| auth_failure(&e, &conn.endpoints))?;
-    let client = conn.client.clone();
-    let catalogs = report::load_catalogs(&client).await?;
+    failpoint::hit("run-before-token");
+    stop.until("getting a token", async {
+        client
+            .authenticate()
+            .await
+            .map_err(|e| auth_failure(&e, &endpoints))
+    })
+    .await?;
+    let catalogs = stop
+        .until("reading the catalogs", report::load_catalogs(&client))
+        .await?;
+    *catalogs_out = catalogs.clone();
+    failpoint::hit("run-after-catalogs");
 
-    let mut written = done.clone();
     let mut checkpoint = |parts: &[pipeline::PartitionRecord]| {
-        written = parts.to_vec();
-        report::update_index(&cfg, run_id, parts)?;
-        report::checkpoint(&cfg, run_id, started, parts)
+        *written = parts.to_vec();
+        report::update_index(cfg, run_id, parts)?;
+        report::checkpoint(cfg, run_id, started, parts)
     };
     let total_days = (cfg.window.days().len() + cfg.lookback.len()) as u64;
     let bar = progress::Progress::new(total_days, bars);
     let outcome = pipeline::audit(
-        &cfg,
+        cfg,
         client.clone(),
         &catalogs,
         run_id,
-        &cancel,
+        stop.token(),
         done,
         &mut checkpoint,
         &bar,
     )
     .await;
     bar.finish();
-    let finished = Utc::now();
-    let result = report::finish(
-        &cfg, run_id, started, finished, &catalogs, outcome, &written,
-    )?;
-    conn.close().await;
-    Ok(result)
+    outcome
 }
 
 /// The job's name before its file is read: the file stem, as `Config::build` defaults it.
@@ -334,6 +460,17 @@ async fn simulate_command(
         Some(s) => config::parse_instant(s, timezone).map_err(|e| usage(format!("--now: {e}")))?,
         None => Utc::now(),
     };
+    for (flag, rate) in [
+        ("--error-rate-5xx", cmd.error_rate_5xx),
+        ("--rate-429", cmd.rate_429),
+        ("--drop-connection-rate", cmd.drop_connection_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(usage(format!(
+                "{flag} must be a share between 0 and 1, not {rate}"
+            )));
+        }
+    }
     let sim_cfg = simulator::SimConfig {
         seed: cmd.seed,
         conversations_per_day: cmd.conversations_per_day,
@@ -347,6 +484,12 @@ async fn simulate_command(
         faults: simulator::FaultProfile {
             slow_details_ms: cmd.slow_details_ms,
             slow_lookup_ms: cmd.slow_lookup_ms,
+            slow_token_ms: cmd.slow_token_ms,
+            error_rate_5xx: cmd.error_rate_5xx,
+            rate_429: cmd.rate_429,
+            drop_connection_rate: cmd.drop_connection_rate,
+            token_ttl_override_secs: cmd.token_ttl_secs,
+            seed: cmd.fault_seed,
             short_pages_rate: cmd.short_pages_rate,
             ..Default::default()
         },

@@ -17,8 +17,9 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::LogFormat;
 use crate::exit::Failure;
 
-/// The run every line belongs to (one run per process); `None` until known.
-static CONTEXT: Mutex<(Option<String>, Option<String>)> = Mutex::new((None, None));
+/// The run every line belongs to (one run per process): run id, job, output directory; `None` until known.
+type Context = (Option<String>, Option<String>, Option<String>);
+static CONTEXT: Mutex<Context> = Mutex::new((None, None, None));
 static FORMAT: Mutex<Option<LogFormat>> = Mutex::new(None);
 
 /// Names the run and job that every later JSON line carries.
@@ -30,6 +31,11 @@ pub fn set_run(run_id: Option<&str>, job: Option<&str>) {
     if let Some(j) = job {
         c.1 = Some(j.to_string());
     }
+}
+
+/// Names the output directory, which the fatal line of a failed run then reports.
+pub fn set_output(dir: &std::path::Path) {
+    CONTEXT.lock().unwrap_or_else(|e| e.into_inner()).2 = Some(dir.display().to_string());
 }
 
 /// Installs the global subscriber. `quiet` lowers the default level to `warn`.
@@ -65,6 +71,9 @@ pub fn fatal(failure: &Failure) {
         line.insert("status".into(), failure.status.as_str().into());
         line.insert("exit_code".into(), failure.status.code().into());
         add_context(&mut line);
+        if let Some(dir) = CONTEXT.lock().unwrap_or_else(|e| e.into_inner()).2.clone() {
+            line.insert("output_dir".into(), dir.into());
+        }
         // Written directly: a fatal line must appear whatever RUST_LOG filters.
         eprintln!("{}", Value::Object(line));
     } else {

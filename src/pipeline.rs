@@ -29,6 +29,8 @@ use crate::sink;
 
 /// The details query refuses `pageNumber × pageSize` beyond this many results.
 pub const QUERY_RESULT_CAP: u64 = 100_000;
+mod journaled;
+
 pub use crate::catalog::{is_unresolved, unresolved, Catalogs, Unresolved, DEFAULT_CODE_ID};
 
 /// Lookup counters for the summary (contract §3).
@@ -209,6 +211,8 @@ struct DayState {
     conversations: u64,
     legs: u64,
     is_final: bool,
+    /// Settled lookups of this day, kept until its partition is in place.
+    journal: Option<sink::journal::LookupJournal>,
 }
 
 impl DayState {
@@ -228,6 +232,7 @@ impl DayState {
             conversations: 0,
             legs: 0,
             is_final: true,
+            journal: None,
         }
     }
 }
@@ -270,8 +275,9 @@ async fn write_chunk(
     let lookups = tokio::select! {
         biased;
         _ = cancel.cancelled() => return Ok(false),
-        r = enrich(client, &chunk, &plan, cfg.concurrency, progress) => r,
-    };
+        r = journaled::enrich(client, &chunk, &plan, cfg.concurrency, progress, &mut st.journal) => r,
+    }
+    .map_err(|e| output_failure(st.date, e))?;
     let (conv_rows, leg_rows) = build_rows(cfg, catalogs, &chunk, &plan, &lookups, &mut st.stats);
     st.is_final &= !conv_rows.iter().any(|r| {
         matches!(
@@ -368,14 +374,19 @@ pub async fn audit(
     // The data lake's horizon decides which days the jobs API may serve, and in auto mode whether to use it.
     let availability = match cfg.mode {
         Mode::Query => None,
-        Mode::Jobs | Mode::Auto => {
-            Some(crate::jobs::data_availability(&client).await.map_err(|e| {
+        Mode::Jobs | Mode::Auto => Some(tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(Failure::new(
+                ExitStatus::Interrupted,
+                "stopped while reading the jobs data availability",
+            )),
+            r = crate::jobs::data_availability(&client) => r.map_err(|e| {
                 Failure::new(
                     status_of(&e),
                     format!("cannot read the jobs data availability: {e}"),
                 )
-            })?)
-        }
+            })?,
+        }),
     };
     let todo: Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>, bool)> = todo
         .into_iter()
@@ -431,7 +442,7 @@ pub async fn audit(
                     all_sent = false;
                     break;
                 }
-                crate::failpoints::fetch_day(&cfg.output_dir, date);
+                crate::failpoint::hit("fetch-day");
                 // Not raced against `cancel`: the jobs path deletes its jobs on cancellation first.
                 let done = if jobs {
                     let this = match ahead.take() {
@@ -459,6 +470,7 @@ pub async fn audit(
             }
         }))
     };
+    let fingerprint = crate::report::fingerprint(cfg);
     let ctx = ChunkCtx {
         cfg,
         catalogs,
@@ -499,7 +511,21 @@ pub async fn audit(
                     cfg.formats,
                 )
                 .map_err(|e| output_failure(date, e))?;
-                day = Some(DayState::new(date, start, end, writer));
+                let mut st = DayState::new(date, start, end, writer);
+                if cfg.lookup != LookupMode::Off {
+                    let j = sink::journal::LookupJournal::open(
+                        &cfg.output_dir,
+                        date,
+                        &iso_ms(cfg.as_of),
+                        &fingerprint,
+                    )
+                    .map_err(|e| output_failure(date, e))?;
+                    if !j.is_empty() {
+                        tracing::info!(date = %date, lookups = j.len(), "Reusing {} settled lookups of date={date} from an interrupted run", j.len());
+                    }
+                    st.journal = Some(j);
+                }
+                day = Some(st);
             }
             Some(Msg::Rows(rows)) => {
                 let st = day.as_mut().expect("rows follow their day");
@@ -530,6 +556,7 @@ pub async fn audit(
                 st.stats.dropped_outside_window = meta.dropped_outside;
                 st.stats.dropped_duplicates = meta.dropped_duplicates;
                 let date = st.date;
+                let journal = st.journal.take();
                 let files = st.writer.finish().map_err(|e| output_failure(date, e))?;
                 let record = PartitionRecord {
                     date,
@@ -559,6 +586,12 @@ pub async fn audit(
                 );
                 partitions.push(record);
                 checkpoint(&partitions)?;
+                if let Some(j) = journal {
+                    // The day is recorded: its journal has served.
+                    if let Err(e) = j.remove() {
+                        tracing::warn!(date = %date, error = %e, "cannot remove the lookup journal");
+                    }
+                }
                 progress.day_finished();
             }
         }
@@ -599,6 +632,7 @@ pub(crate) fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
         ApiError::Forbidden { .. } => {
             " (the OAuth client's role needs analytics:conversationDetail:view or analytics:agentConversationDetail:view)"
         }
+        ApiError::Unauthorized { .. } => crate::report::UNAUTHORIZED_HINT,
         _ => "",
     };
     Failure::new(
@@ -858,6 +892,26 @@ pub async fn enrich(
     concurrency: usize,
     progress: &crate::progress::Progress,
 ) -> Vec<Option<Result<Conversation, ApiError>>> {
+    enrich_each(
+        client,
+        conversations,
+        plan,
+        concurrency,
+        progress,
+        &mut |_, _| {},
+    )
+    .await
+}
+
+/// [`enrich`], telling `answered` about each answer as it arrives.
+async fn enrich_each(
+    client: &ApiClient,
+    conversations: &[Fetched],
+    plan: &[Plan],
+    concurrency: usize,
+    progress: &crate::progress::Progress,
+    answered: &mut dyn FnMut(&str, &Result<Conversation, ApiError>),
+) -> Vec<Option<Result<Conversation, ApiError>>> {
     progress.lookups_planned(plan.iter().filter(|p| **p == Plan::Lookup).count() as u64);
     let mut out: Vec<Option<Result<Conversation, ApiError>>> =
         (0..conversations.len()).map(|_| None).collect();
@@ -871,6 +925,7 @@ pub async fn enrich(
         .buffered(concurrency);
     while let Some((i, r)) = results.next().await {
         progress.lookup_done();
+        answered(&conversations[i].id, &r);
         out[i] = Some(r);
     }
     out

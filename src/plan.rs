@@ -10,18 +10,24 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use tokio_util::sync::CancellationToken;
 
 use crate::cli::PlanCmd;
-use crate::config::{Config, Env};
+use crate::config::{Config, Env, Mode};
 use crate::exit::{ExitStatus, Failure};
+
+/// Status polls assumed per async job: at the default first wait of 1 s, doubling, a job done in ~7 s.
+const JOB_POLLS: u64 = 3;
+/// Rows per page of a job's results (`JobsOptions::page_size`).
+const JOBS_PAGE: u64 = 1000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DayPlan {
     pub date: NaiveDate,
+    /// `query` (details-query pages) or `jobs` (an async details job).
+    pub via: &'static str,
     /// `totalHits` of the day's interval.
     pub total_hits: u64,
-    /// Details-query pages the run will request.
+    /// Details requests for the day: query pages, or a job's submit, polls and result pages.
     pub pages: u64,
     /// Lookups estimated for the day.
     pub lookups: u64,
@@ -181,11 +187,28 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
     let ps = u64::from(cfg.page_size);
     let mut days = Vec::new();
     let mut budget = cfg.lookup_budget;
-    let cancel = CancellationToken::new();
-    for (date, start, end) in cfg.window.days() {
-        if cancel.is_cancelled() {
-            break;
+    let window_days = cfg.window.days();
+    // Which days the run reads through the async jobs API: the pipeline's own rule.
+    let availability = match cfg.mode {
+        Mode::Query => None,
+        Mode::Jobs | Mode::Auto => {
+            Some(crate::jobs::data_availability(client).await.map_err(|e| {
+                Failure::new(
+                    ExitStatus::ApiUnavailable,
+                    format!("cannot read the jobs data availability: {e}"),
+                )
+            })?)
         }
+    };
+    for (date, start, end) in window_days.iter().copied() {
+        let by_jobs = match cfg.mode {
+            Mode::Query => false,
+            Mode::Jobs => true,
+            Mode::Auto => {
+                window_days.len() >= crate::pipeline::AUTO_JOBS_MIN_DAYS
+                    && availability.is_some_and(|a| end <= a)
+            }
+        };
         let q = crate::pipeline::build_query(&cfg.filters, start, end, 1, 1);
         let resp = client
             .details_query(&q)
@@ -198,8 +221,13 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
                 cfg.query_result_cap
             ));
         }
-        // A full last page makes the run ask for one more, which comes back empty.
-        let pages = (total / ps + 1).max(1);
+        let pages = if by_jobs {
+            // Submit, status polls, result pages of JOBS_PAGE rows.
+            1 + JOB_POLLS + total.div_ceil(JOBS_PAGE).max(1)
+        } else {
+            // A full last page makes the run ask for one more, which comes back empty.
+            total / ps + 1
+        };
         let mut lookups = if cfg.lookup == crate::classify::LookupMode::Off {
             0
         } else {
@@ -211,6 +239,7 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
         }
         days.push(DayPlan {
             date,
+            via: if by_jobs { "jobs" } else { "query" },
             total_hits: total,
             pages,
             lookups,
@@ -220,10 +249,8 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
     let lookups = days.iter().map(|d| d.lookups).sum();
     let requests = setup_requests + days.iter().map(DayPlan::requests).sum::<u64>();
     let rpm = cfg.client.requests_per_minute;
-    if !matches!(cfg.mode, crate::config::Mode::Query)
-        && cfg.window.days().len() >= crate::pipeline::AUTO_JOBS_MIN_DAYS
-    {
-        notes.push("the run may read historical days through the async jobs API: its requests (submit, polls, result pages) are counted here as query pages".to_string());
+    if days.iter().any(|d| d.via == "jobs") {
+        notes.push(format!("days read through the async jobs API count a submit, {JOB_POLLS} status polls (a job done within about 7 s) and result pages of {JOBS_PAGE} rows; slower jobs poll more"));
     }
     Ok(Plan {
         job: cfg.job_name.clone(),
@@ -272,15 +299,15 @@ pub fn render_text(p: &Plan) -> String {
         p.days.len(),
         p.mode
     ));
-    s.push_str("date          conversations   pages   lookups\n");
+    s.push_str("date        via    conversations  details  lookups\n");
     for d in &p.days {
         s.push_str(&format!(
-            "{}  {:>13}  {:>6}  {:>8}\n",
-            d.date, d.total_hits, d.pages, d.lookups
+            "{}  {:<5}  {:>13}  {:>7}  {:>7}\n",
+            d.date, d.via, d.total_hits, d.pages, d.lookups
         ));
     }
     s.push_str(&format!(
-        "\nconversations  {}\nlookups        {} (rate {:.3} per conversation, from {})\nrequests       {} ({} setup, {} details pages, {} lookups; retries aside)\ntime           {} at {} requests/min\n",
+        "\nconversations  {}\nlookups        {} (rate {:.3} per conversation, from {})\nrequests       {} ({} setup, {} details, {} lookups; retries aside)\ntime           {} at {} requests/min\n",
         p.conversations,
         p.lookups,
         p.lookup_rate,

@@ -130,6 +130,9 @@ pub async fn load_catalogs(client: &ApiClient) -> Result<Catalogs, Failure> {
     })
 }
 
+/// What a 401 that survived a fresh token means (not a missing role permission).
+pub const UNAUTHORIZED_HINT: &str = " (the API refused a fresh token: the OAuth client may have been deleted or disabled, its secret rotated, or the token issued for another region)";
+
 /// One id → name listing; a refusal is an authentication error naming the missing permission.
 async fn load_catalog(
     client: &ApiClient,
@@ -143,10 +146,11 @@ async fn load_catalog(
             ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => ExitStatus::Auth,
             _ => ExitStatus::ApiUnavailable,
         };
-        let hint = if status == ExitStatus::Auth {
-            format!(" (the OAuth client's role needs {permission})")
-        } else {
-            String::new()
+        // Only a 403 is about roles; a 401 means the token itself was refused.
+        let hint = match e {
+            ApiError::Forbidden { .. } => format!(" (the OAuth client's role needs {permission})"),
+            ApiError::Unauthorized { .. } => UNAUTHORIZED_HINT.to_string(),
+            _ => String::new(),
         };
         Failure::new(status, format!("cannot read the {what} catalog: {e}{hint}"))
     })?;
@@ -409,6 +413,7 @@ pub fn finish(
     catalogs: &Catalogs,
     outcome: Result<RunOutcome, Failure>,
     partial: &[crate::pipeline::PartitionRecord],
+    api_so_far: &crate::api::ApiStatsSnapshot,
 ) -> Result<RunResult, Failure> {
     let dir = &cfg.output_dir;
     let out_err = |e: anyhow::Error| {
@@ -421,8 +426,11 @@ pub fn finish(
         Ok(o) => (o.status, None, Some(o)),
         Err(f) => (f.status, Some(f.message.clone()), None),
     };
-    let empty = crate::pipeline::LookupStats::default();
-    let empty_api = crate::api::ApiStatsSnapshot::default();
+    // A failed run's lookups are those of the partitions it finished.
+    let mut partial_stats = crate::pipeline::PartitionStats::default();
+    for p in partial {
+        partial_stats.add(&p.stats);
+    }
     let mut files = Vec::new();
     if let Some(o) = o {
         let s = summary(cfg, o, catalogs);
@@ -476,8 +484,10 @@ pub fn finish(
         resumed_days: o.map(|o| o.resumed_days).unwrap_or(0),
         healed_days: cfg.lookback.iter().map(|d| d.to_string()).collect(),
         peak_rss_kb: peak_rss_kb(),
-        lookups: o.map(|o| &o.totals.lookups).unwrap_or(&empty),
-        api: o.map(|o| &o.api).unwrap_or(&empty_api),
+        lookups: o
+            .map(|o| &o.totals.lookups)
+            .unwrap_or(&partial_stats.lookups),
+        api: o.map(|o| &o.api).unwrap_or(api_so_far),
         error,
     };
     write_json(dir, MANIFEST_FILE, &manifest).map_err(out_err)?;
@@ -538,6 +548,8 @@ const RESUMABLE: &[&str] = &[
     "running",
     "interrupted",
     "terminated",
+    "timed_out",
+    "internal_error",
     "api_unavailable",
     "output_error",
     "auth_error",

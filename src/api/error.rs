@@ -4,7 +4,8 @@ use std::time::Duration;
 
 /// A failed request. Variants are decisions (retry, re-authenticate, report), not dependency names.
 /// Messages never contain tokens or secrets: they carry the platform's `code` and `message` only.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ApiError {
     /// 400: the request is wrong and retrying will not help.
     #[error("{op}: bad request ({code}): {message}")]
@@ -52,6 +53,9 @@ pub enum ApiError {
     /// A success status whose body is not what the API documents.
     #[error("{op}: unreadable response: {detail}")]
     Decode { op: String, detail: String },
+    /// The body was larger than `max_response_mb`; reading stopped there.
+    #[error("{op}: unreadable response: body over the {limit_mb} MiB limit (max_response_mb)")]
+    TooLarge { op: String, limit_mb: u64 },
     /// The token endpoint refused the client credentials.
     #[error("authentication failed ({error}): {description}")]
     Auth { error: String, description: String },
@@ -88,6 +92,9 @@ impl ApiError {
             ApiError::Timeout { .. } => "timed out until retries ran out".into(),
             ApiError::Connect { .. } => "connection failed until retries ran out".into(),
             ApiError::Decode { detail, .. } => format!("unreadable response: {detail}"),
+            ApiError::TooLarge { limit_mb, .. } => {
+                format!("unreadable response: over the {limit_mb} MiB limit")
+            }
             ApiError::BadRequest { code, .. } => format!("bad request (400 {code})"),
             ApiError::Unauthorized { code, .. } => format!("unauthorized (401 {code})"),
             ApiError::Auth { error, .. } => format!("authentication failed ({error})"),

@@ -8,6 +8,7 @@
 pub mod error;
 pub mod jobs;
 pub mod rate_limit;
+pub mod redact;
 pub mod retry;
 pub mod wire;
 
@@ -46,6 +47,8 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Largest response body read; beyond it the request fails as unreadable.
+    pub max_body_bytes: u64,
 }
 
 impl Default for ClientOptions {
@@ -55,6 +58,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            max_body_bytes: 64 << 20,
         }
     }
 }
@@ -121,6 +125,7 @@ pub struct ApiClient {
     limiter: Limiter,
     retry: RetryPolicy,
     stats: Arc<ApiStats>,
+    max_body_bytes: u64,
 }
 
 /// Installs the TLS crypto provider once per process (reqwest is built without a default one so that
@@ -151,12 +156,14 @@ impl ApiClient {
                 endpoints.login_base.clone(),
                 stats.clone(),
                 opts.retry.clone(),
-            ),
+            )
+            .with_limits(opts.request_timeout, opts.max_body_bytes),
             http,
             endpoints,
             limiter: Limiter::new(opts.requests_per_minute),
             retry: opts.retry.clone(),
             stats,
+            max_body_bytes: opts.max_body_bytes,
         })
     }
 
@@ -274,7 +281,7 @@ impl ApiClient {
                 req = req.json(b);
             }
             let err = match req.send().await {
-                Ok(resp) => match self.read(op, resp).await {
+                Ok(resp) => match self.read(op, resp, &token).await {
                     Ok(v) => return Ok(v),
                     Err(e) => e,
                 },
@@ -325,6 +332,7 @@ impl ApiClient {
         &self,
         op: &'static str,
         resp: reqwest::Response,
+        token: &crate::auth::Token,
     ) -> Result<T, ApiError> {
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -333,17 +341,19 @@ impl ApiClient {
             header_u64(&headers, "inin-ratelimit-count"),
             header_u64(&headers, "inin-ratelimit-reset"),
         );
-        let bytes = resp.bytes().await.map_err(|e| transport_error(op, &e))?;
+        let bytes = read_body(op, resp, self.max_body_bytes).await?;
+        let clean = |text: &str| self.auth.redact(text, Some(token));
         if status.is_success() {
             // An empty success body (a 204 from a DELETE) decodes as JSON `null`, which `()` accepts
             // and every documented response struct still refuses.
             let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            // serde quotes the offending value: it may be anything the server sent.
             return serde_json::from_slice(body).map_err(|e| ApiError::Decode {
                 op: op.to_string(),
-                detail: e.to_string(),
+                detail: clean(&e.to_string()),
             });
         }
-        Err(status_error(op, status, &headers, &bytes))
+        Err(status_error(op, status, &headers, &bytes, &clean))
     }
 }
 
@@ -358,6 +368,29 @@ fn encode_segment(s: &str) -> String {
         }
     }
     out
+}
+
+/// Reads a body chunk by chunk, failing as soon as it passes `limit` bytes (never buffered whole).
+pub(crate) async fn read_body(
+    op: &str,
+    mut resp: reqwest::Response,
+    limit: u64,
+) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::TooLarge {
+        op: op.to_string(),
+        limit_mb: limit.div_ceil(1 << 20),
+    };
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(op, &e))? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
@@ -382,17 +415,21 @@ pub(crate) fn transport_error(op: &str, e: &reqwest::Error) -> ApiError {
     }
 }
 
+/// The error for a non-success answer; `clean` redacts and shortens whatever text the server sent.
 pub(crate) fn status_error(
     op: &str,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
+    clean: &dyn Fn(&str) -> String,
 ) -> ApiError {
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
-    let code = parsed
-        .code
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("unknown").to_string());
-    let message = parsed.message.unwrap_or_default();
+    let code = clean(
+        &parsed
+            .code
+            .unwrap_or_else(|| status.canonical_reason().unwrap_or("unknown").to_string()),
+    );
+    let message = clean(&parsed.message.unwrap_or_default());
     let op = op.to_string();
     match status.as_u16() {
         400 => ApiError::BadRequest { op, code, message },
@@ -425,11 +462,15 @@ mod tests {
         assert_eq!(encode_segment("../x y"), "..%2Fx%20y");
     }
 
+    fn plain(s: &str) -> String {
+        s.to_string()
+    }
+
     #[test]
     fn error_bodies_map_to_variants() {
         let h = HeaderMap::new();
         let body = br#"{"message":"You are missing the following permission(s): analytics:conversationDetail:view","code":"missing.permissions","status":403}"#;
-        match status_error("q", StatusCode::FORBIDDEN, &h, body) {
+        match status_error("q", StatusCode::FORBIDDEN, &h, body, &plain) {
             ApiError::Forbidden { code, message, .. } => {
                 assert_eq!(code, "missing.permissions");
                 assert!(message.contains("analytics:conversationDetail:view"));
@@ -439,16 +480,16 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("inin-ratelimit-reset", "12".parse().unwrap());
         assert!(matches!(
-            status_error("q", StatusCode::TOO_MANY_REQUESTS, &h, b"{}"),
+            status_error("q", StatusCode::TOO_MANY_REQUESTS, &h, b"{}", &plain),
             ApiError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(12)
         ));
         h.insert("retry-after", "3".parse().unwrap());
         assert!(matches!(
-            status_error("q", StatusCode::TOO_MANY_REQUESTS, &h, b"not json"),
+            status_error("q", StatusCode::TOO_MANY_REQUESTS, &h, b"not json", &plain),
             ApiError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(3)
         ));
         assert!(matches!(
-            status_error("q", StatusCode::BAD_GATEWAY, &h, b""),
+            status_error("q", StatusCode::BAD_GATEWAY, &h, b"", &plain),
             ApiError::Status { status: 502, .. }
         ));
     }

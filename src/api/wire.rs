@@ -170,7 +170,7 @@ pub enum MetricName {
 }
 
 /// `Conversation` from `GET /api/v2/conversations/{conversationId}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Conversation {
     pub id: String,
@@ -178,7 +178,7 @@ pub struct Conversation {
     pub participants: Vec<ConversationParticipant>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationParticipant {
     pub id: String,
@@ -196,7 +196,7 @@ pub struct ConversationParticipant {
     pub wrapup: Option<Wrapup>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Wrapup {
     #[serde(default)]

@@ -212,3 +212,34 @@ fn flags_override_the_job_file() {
     assert!(cfg.formats.csv && !cfg.formats.parquet);
     assert!(matches!(cfg.source, Source::Simulator { seed: 9, .. }));
 }
+
+#[test]
+fn max_runtime_and_body_limit_are_read_and_checked() {
+    let cfg = Config::build(RawJob::default(), &sim_args(), &SIM_ENV, now()).unwrap();
+    assert_eq!(cfg.max_runtime, Some(DEFAULT_MAX_RUNTIME));
+    assert_eq!(cfg.client.max_body_bytes, 64 << 20);
+    let raw = RawJob {
+        max_runtime: Some("90m".into()),
+        max_response_mb: Some(2),
+        ..RawJob::default()
+    };
+    let cfg = Config::build(raw, &sim_args(), &SIM_ENV, now()).unwrap();
+    assert_eq!(cfg.max_runtime, Some(Duration::from_secs(5400)));
+    assert_eq!(cfg.client.max_body_bytes, 2 << 20);
+    let args = RunArgs {
+        max_runtime: Some("0".into()),
+        ..sim_args()
+    };
+    let cfg = Config::build(RawJob::default(), &args, &SIM_ENV, now()).unwrap();
+    assert_eq!(cfg.max_runtime, None, "0 is no limit");
+    let raw = RawJob {
+        max_runtime: Some("soon".into()),
+        max_response_mb: Some(0),
+        ..RawJob::default()
+    };
+    let e = build_err(raw, sim_args(), &SIM_ENV);
+    assert!(
+        e.contains("max_runtime 'soon'") && e.contains("max_response_mb"),
+        "{e}"
+    );
+}

@@ -3,8 +3,9 @@
 //! A [`FaultProfile`] says how often each fault happens. Whether a given request is faulted is decided by a
 //! ChaCha RNG seeded from `(profile.seed, n)`, where `n` counts the authenticated `/api/v2/*` requests since
 //! the profile was installed, so a failing run replays exactly when its requests arrive in the same order.
-//! `/oauth/token` is never faulted (only [`FaultProfile::token_ttl_override_secs`] touches auth) and neither
-//! is a request without a valid token: authentication answers first.
+//! `/oauth/token` is never faulted (only [`FaultProfile::token_ttl_override_secs`] and
+//! [`FaultProfile::slow_token_ms`] touch auth) and neither is a request without a valid token:
+//! authentication answers first.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,6 +34,8 @@ pub struct FaultProfile {
     pub slow_details_ms: u64,
     /// Extra latency for `GET /api/v2/conversations/{id}` only.
     pub slow_lookup_ms: u64,
+    /// Latency of `POST /oauth/token`; a very large value is a login host that hangs.
+    pub slow_token_ms: u64,
     /// Tokens issued while set expire this many seconds after issue. `expires_in` still advertises
     /// [`super::SimConfig::token_ttl_secs`]: the early expiry is silent, like a revoked token, so a client
     /// must cope with 401 `credentials.expired`.

@@ -263,6 +263,13 @@ impl SimHandle {
             .collect()
     }
 
+    /// Requests that have arrived so far, answered or not (a hung request is counted at once).
+    pub fn requests_started(&self) -> u64 {
+        self.shared
+            .started
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Every request served so far.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.shared.log.lock().expect("log").clone()

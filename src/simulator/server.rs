@@ -92,6 +92,8 @@ pub(crate) struct Shared {
     faults: RwLock<Arc<FaultProfile>>,
     /// Authenticated `/api/v2/*` requests since the fault profile was installed.
     fault_counter: AtomicU64,
+    /// Every request on arrival (the log has them only once answered): tests wait on a hung one.
+    pub(crate) started: AtomicU64,
     pub(crate) asked_pages: super::faults::AskedPages,
 }
 
@@ -110,6 +112,7 @@ impl Shared {
             jobs: Jobs::default(),
             faults: RwLock::new(Arc::new(cfg.faults.clone())),
             fault_counter: AtomicU64::new(0),
+            started: AtomicU64::new(0),
             asked_pages: Default::default(),
             cfg,
         }
@@ -472,6 +475,7 @@ async fn break_body(resp: Response, fault: Injected) -> Response {
 }
 
 async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+    s.started.fetch_add(1, Ordering::SeqCst);
     let corr = Uuid::new_v4();
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
@@ -582,6 +586,10 @@ fn oauth_error(error: &str, description: &str) -> Response {
 }
 
 async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let slow = s.faults().slow_token_ms;
+    if slow > 0 {
+        tokio::time::sleep(StdDuration::from_millis(slow)).await;
+    }
     let creds = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

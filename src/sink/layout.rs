@@ -94,6 +94,7 @@ pub(crate) fn commit_staged(
 pub(crate) fn swap_into_place(staged: &Path, final_dir: &Path, trash: &Path) -> anyhow::Result<()> {
     let out_dir = atomic::parent_dir(final_dir);
     remove_dir_if_exists(trash)?;
+    crate::failpoint::hit("swap-before-renames");
     let had_old = match fs::rename(final_dir, trash) {
         Ok(()) => true,
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
@@ -101,6 +102,7 @@ pub(crate) fn swap_into_place(staged: &Path, final_dir: &Path, trash: &Path) -> 
             return Err(e).with_context(|| format!("cannot move aside {}", final_dir.display()))
         }
     };
+    crate::failpoint::hit("swap-between-renames");
     if let Err(e) = fs::rename(staged, final_dir) {
         if had_old {
             // Put the previous partition back so the failure changes nothing.
@@ -109,6 +111,7 @@ pub(crate) fn swap_into_place(staged: &Path, final_dir: &Path, trash: &Path) -> 
         return Err(e).with_context(|| format!("cannot move {} into place", staged.display()));
     }
     atomic::sync_dir(out_dir)?;
+    crate::failpoint::hit("swap-after-renames");
     if had_old {
         if let Err(e) = fs::remove_dir_all(trash) {
             // The new partition is in place; the next run's cleanup retries.

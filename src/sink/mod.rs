@@ -11,6 +11,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod journal;
 pub mod layout;
 pub mod migrate;
 pub mod parquet;

@@ -25,19 +25,34 @@ async fn a_dying_fetching_task_fails_the_run_and_names_the_day() {
     let sim = sim(5, 40).await;
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
-    // Keyed by output directory: other tests in this process never trip it.
-    fail::cfg(
-        "fetch-day",
-        &format!("return({}@2026-11-18)", out.display()),
-    )
-    .unwrap();
-    let cmd = run_cmd("2026-11-17", "2026-11-20", &out);
-    let err = run_in_process(&cmd, &sim)
-        .await
-        .expect_err("a dead fetching task is a failed run");
-    assert_eq!(err.status.code(), 4, "{err}");
-    assert!(err.message.contains("date=2026-11-18"), "{err}");
-    assert!(err.message.contains("panicked"), "{err}");
+    let mut env = env_for(&sim);
+    // The fetching task panics as it starts its second day.
+    env.push((
+        wrapup_audit::failpoint::VAR.into(),
+        "fetch-day@2:panic".into(),
+    ));
+    let o = run_bin(
+        &[
+            "run",
+            "--from",
+            "2026-11-17",
+            "--to",
+            "2026-11-20",
+            "--as-of",
+            &as_of().to_rfc3339(),
+            "--requests-per-minute",
+            "0",
+            "--output-dir",
+            out.to_str().unwrap(),
+        ],
+        &env,
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("date=2026-11-18") && err.contains("panicked"),
+        "{err}"
+    );
     let m = manifest(&out);
     assert_eq!(m["exit_code"].as_u64(), Some(4), "{m}");
     assert!(
@@ -57,10 +72,10 @@ fn out_of_range_numbers_are_usage_errors() {
         ("query_result_cap = 50\n", "query_result_cap"),
         ("settle_minutes = 9223372036854775807\n", "settle_minutes"),
         (
-            "request_timeout_secs = 18446744073709551615\n",
+            "request_timeout_secs = 9223372036854775807\n",
             "request_timeout_secs",
         ),
-        ("jobs_poll_ms = 18446744073709551615\n", "jobs_poll_ms"),
+        ("jobs_poll_ms = 9223372036854775807\n", "jobs_poll_ms"),
         ("max_retries = 4294967295\n", "max_retries"),
     ];
     for (i, (text, key)) in cases.iter().enumerate() {

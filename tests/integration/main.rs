@@ -5,8 +5,10 @@ mod support;
 
 mod backfill;
 mod cli;
+mod crash;
 mod docs;
 mod e2e;
+mod errors;
 mod faults;
 mod integrity;
 mod jobs;
@@ -15,3 +17,4 @@ mod operate;
 mod operators;
 mod ranking;
 mod sample_output;
+mod stops;

@@ -269,6 +269,10 @@ async fn fatal_errors_are_json_lines_too() {
         assert_eq!(l["job"], "adhoc", "{l}");
     }
     assert_eq!(lines.last().unwrap()["exit_code"], 3);
+    assert_eq!(
+        lines.last().unwrap()["output_dir"],
+        out.display().to_string()
+    );
     sim.shutdown().await;
 }
 
@@ -609,7 +613,7 @@ async fn the_plan_is_within_2_percent_of_the_run() {
         plan.lookup_rate_source
     );
     // The plan fetched no details: one probe per day plus the catalogs.
-    assert_eq!(plan.probe_requests, plan.setup_requests - 1 + 3);
+    assert_eq!(plan.probe_requests, plan.setup_requests + 3);
 
     let run = run_in_process(&cmd, &sim).await.unwrap().outcome.unwrap();
     let close = |planned: u64, made: u64, what: &str, within: f64| {
@@ -676,6 +680,36 @@ async fn the_plan_is_within_2_percent_of_the_run() {
         "{text}"
     );
     assert!(text.contains("shard=1"), "{text}");
+
+    // Through the async jobs API: a submit, polls and result pages per day (polled quickly here).
+    let job = tmp.path().join("jobs.toml");
+    std::fs::write(&job, "mode = \"jobs\"\njobs_poll_ms = 10\n").unwrap();
+    let mut jobs_cmd = run_cmd("2026-11-17", "2026-11-20", &out);
+    jobs_cmd.job = Some(job.clone());
+    jobs_cmd.force = true;
+    let plan_cmd = wrapup_audit::cli::PlanCmd {
+        run: run_cmd("2026-11-17", "2026-11-20", &out),
+        lookup_rate: None,
+        monthly_allowance: None,
+        shards: 1,
+        json: false,
+    };
+    let mut plan_cmd = plan_cmd;
+    plan_cmd.run.job = Some(job);
+    let plan = wrapup_audit::plan::plan(&plan_cmd, &env_for(&sim), chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(plan.days.iter().all(|d| d.via == "jobs"));
+    let run = run_in_process(&jobs_cmd, &sim)
+        .await
+        .unwrap()
+        .outcome
+        .unwrap();
+    assert!(run
+        .api
+        .requests_by_endpoint
+        .contains_key("details_job_submit"));
+    close(plan.requests, run.api.requests, "requests (jobs)", 0.02);
     sim.shutdown().await;
 }
 
@@ -848,4 +882,73 @@ fn the_airflow_dag_maps_exit_codes_and_its_command_lines_parse() {
             "{status:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_pause_is_a_bar_state_and_one_log_line() {
+    use std::io::Read;
+    let script = Path::new("/usr/bin/script");
+    if !script.exists() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI needs util-linux's script for the pty test"
+        );
+        return;
+    }
+    // The embedded simulator enforcing a small quota: the run soon pauses until its window resets.
+    let tmp = tempfile::tempdir().unwrap();
+    let job = tmp.path().join("quota.toml");
+    std::fs::write(
+        &job,
+        "requests_per_minute = 0\n[simulator]\nconversations_per_day = 200\nquota_per_minute = 40\n",
+    )
+    .unwrap();
+    let args = run_args(&tmp.path().join("o"), &["--job", job.to_str().unwrap()]);
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_wrapup-audit").to_string())
+        .chain(args)
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let shell = format!("stty cols 160 rows 40; exec {}", quoted.join(" "));
+    let screen = tokio::task::spawn_blocking(move || {
+        let mut child = std::process::Command::new("/usr/bin/script")
+            .args(["-qec", &shell, "/dev/null"])
+            .env("TERM", "xterm")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let mut screen = String::new();
+        let mut buf = [0u8; 4096];
+        let deadline = std::time::Instant::now() + Duration::from_secs(50);
+        // Read until the bar has shown the pause counting down through two different seconds.
+        let countdowns = |s: &str| {
+            let mut seen: Vec<&str> = s
+                .match_indices("paused for the API quota, resumes in ")
+                .filter_map(|(i, m)| s[i + m.len()..].split(' ').next())
+                .collect();
+            seen.sort();
+            seen.dedup();
+            seen.len()
+        };
+        while std::time::Instant::now() < deadline && countdowns(&screen) < 2 {
+            match out.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => screen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        screen
+    })
+    .await
+    .unwrap();
+    assert!(
+        screen.contains("paused for the API quota, resumes in "),
+        "the pause never showed on the bars:\n{screen}"
+    );
+    assert_eq!(
+        screen.matches("Pausing ").count(),
+        1,
+        "one log line per pause, however many requests wait:\n{screen}"
+    );
 }

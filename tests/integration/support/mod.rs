@@ -132,3 +132,125 @@ pub fn part_file(out: &Path, format: &str, table: &str, date: &str) -> PathBuf {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Starts the real binary with a clean environment plus `env`; stderr is captured.
+pub fn spawn_bin(args: &[&str], env: &[(String, String)]) -> std::process::Child {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wrapup-audit"));
+    c.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    if let Ok(path) = std::env::var("PATH") {
+        c.env("PATH", path);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.spawn().expect("binary starts")
+}
+
+/// Polls `cond` (bounded: 60 s) while `child` runs; fails if the child ends first.
+pub fn wait_until(what: &str, child: &mut std::process::Child, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !cond() {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("the run ended ({status}) before {what}:\n{err}");
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never happened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Waits at most `limit` for `child` to end; kills it and fails the test if it does not.
+pub fn wait_at_most(
+    child: std::process::Child,
+    limit: std::time::Duration,
+) -> (Option<i32>, String, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let mut child = child;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            return (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+                started.elapsed(),
+            );
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "still running {limit:?} later; killed. stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Sends a signal (`-TERM`, `-INT`, `-KILL`) to `child`.
+pub fn send_signal(child: &std::process::Child, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig} failed");
+}
+
+/// `manifest.json` of `out`, parsed.
+pub fn manifest(out: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(out.join("manifest.json"))
+        .unwrap_or_else(|e| panic!("no manifest in {}: {e}", out.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every partition file of `out` (any file under a `date=` folder, at any depth), path → bytes.
+pub fn partition_bytes(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, m: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            if rel.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                walk(base, &p, m);
+            } else if rel.contains("date=") {
+                m.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut m = BTreeMap::new();
+    walk(out, out, &mut m);
+    m
+}
+
+/// Asserts that two output folders hold byte-identical partitions.
+#[track_caller]
+pub fn assert_same_partitions(a: &Path, b: &Path) {
+    let (x, y) = (partition_bytes(a), partition_bytes(b));
+    assert_eq!(
+        x.keys().collect::<Vec<_>>(),
+        y.keys().collect::<Vec<_>>(),
+        "partition files differ"
+    );
+    for (k, v) in &x {
+        assert!(
+            v == &y[k],
+            "{k} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
