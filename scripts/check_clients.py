@@ -48,6 +48,10 @@ CONVERSATIONS = [
     ("handle_ms", "i64", False),
     ("lookup", "str", False),
     ("ended_minutes_before_as_of", "i64", True),
+    ("reportable_code", "str", True),
+    ("queue_wrapup_prompt", "str", True),
+    ("queue_acw_timeout_ms", "i64", True),
+    ("config_mismatch", "str", True),
 ]
 LEGS = [
     ("conversation_id", "str", False),
@@ -72,8 +76,33 @@ LEGS = [
     ("handle_ms", "i64", False),
     ("talk_ms", "i64", False),
     ("detail", "str", True),
+    ("reportable_code", "str", True),
+    ("queue_wrapup_prompt", "str", True),
+    ("queue_acw_timeout_ms", "i64", True),
+    ("config_mismatch", "str", True),
 ]
-TABLES = {"conversations": CONVERSATIONS, "legs": LEGS}
+COMPLIANCE = [
+    ("user_id", "str", True),
+    ("agent_name", "str", True),
+    ("queue_id", "str", True),
+    ("queue_name", "str", True),
+    ("media_type", "str", True),
+    ("queue_wrapup_prompt", "str", True),
+    ("queue_acw_timeout_ms", "i64", True),
+    ("legs", "i64", False),
+    ("owed", "i64", False),
+    ("with_code", "i64", False),
+    ("gaps", "i64", False),
+    ("timeout", "i64", False),
+    ("missing", "i64", False),
+    ("unknown", "i64", False),
+    ("gap_rate", "f64", True),
+    ("timeout_rate", "f64", True),
+    ("acw_ms", "i64", False),
+    ("timeout_acw_ms", "i64", False),
+    ("config_mismatches", "i64", False),
+]
+TABLES = {"conversations": CONVERSATIONS, "legs": LEGS, "compliance": COMPLIANCE}
 
 # Catalog files of a run, in catalogs/: file -> header.
 CATALOGS_DIR = "catalogs"
@@ -103,6 +132,7 @@ ARROW_TYPES = {
     "i32": [pa.int32()],
     "i64": [pa.int64()],
     "bool": [pa.bool_()],
+    "f64": [pa.float64()],
 }
 DUCK_PARQUET_TYPES = {
     "str": {"VARCHAR"},
@@ -110,6 +140,7 @@ DUCK_PARQUET_TYPES = {
     "i32": {"INTEGER"},
     "i64": {"BIGINT"},
     "bool": {"BOOLEAN"},
+    "f64": {"DOUBLE"},
 }
 # CSV has no types; the sniffer must still land on the right family.
 DUCK_CSV_TYPES = {
@@ -118,6 +149,7 @@ DUCK_CSV_TYPES = {
     "i32": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT"},
     "i64": {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT"},
     "bool": {"BOOLEAN"},
+    "f64": {"DOUBLE", "FLOAT"},
 }
 
 
@@ -179,10 +211,16 @@ def main(out):
     formats = set(manifest.get("formats", "csv,parquet").split(","))
     timezone = manifest["window"]["timezone"]
     parts = {p["date"]: p for p in manifest["partitions"]}
+    def table_rows(p, t):
+        # conversations and legs have their own counts; other tables count in their file entries.
+        if isinstance(p.get(t), int):
+            return p[t]
+        return next((f["rows"] for f in p["files"] if f"/{t}/" in f["path"]), 0)
+
     expected_rows = {
-        t: sum(p[t] for p in manifest["partitions"]) for t in TABLES
+        t: sum(table_rows(p, t) for p in manifest["partitions"]) for t in TABLES
     }
-    per_day = {t: {d: p[t] for d, p in parts.items()} for t in TABLES}
+    per_day = {t: {d: table_rows(p, t) for d, p in parts.items()} for t in TABLES}
     c = Checker()
     con = duckdb.connect()
 
@@ -330,7 +368,7 @@ def main(out):
                     return problem
                 # The partition column arrives as a category; the checks below compare strings.
                 df["date"] = df["date"].astype(str)
-                want_dtype = {"str": "string", "i32": "Int32", "i64": "Int64", "bool": "boolean"}
+                want_dtype = {"str": "string", "i32": "Int32", "i64": "Int64", "bool": "boolean", "f64": "Float64"}
                 bad = []
                 for n, k, _ in spec:
                     dt = df[n].dtype
@@ -354,7 +392,7 @@ def main(out):
                 problem = diff_columns(df.columns, cols + ["date"])
                 if problem:
                     return problem
-                want = {"str": pl.String, "i32": pl.Int32, "i64": pl.Int64, "bool": pl.Boolean}
+                want = {"str": pl.String, "i32": pl.Int32, "i64": pl.Int64, "bool": pl.Boolean, "f64": pl.Float64}
                 bad = []
                 for n, k, _ in spec:
                     dt = df.schema[n]
@@ -424,7 +462,7 @@ def main(out):
 
             def pandas_csv(files=files, spec=spec, cols=cols, table=table, want_rows=want_rows):
                 ts_cols = [n for n, k, _ in spec if k == "ts"]
-                want_dtype = {"str": "string", "i32": "Int64", "i64": "Int64", "bool": "boolean"}
+                want_dtype = {"str": "string", "i32": "Int64", "i64": "Int64", "bool": "boolean", "f64": "Float64"}
                 parts_, bad = [], []
                 for path in files:
                     rel = os.path.relpath(path, out)
@@ -464,6 +502,7 @@ def main(out):
     key_cols = {
         "conversations": ["conversation_id", "classification", "lookup", "agent_legs", "date"],
         "legs": ["conversation_id", "participant_id", "label", "acw_ms", "date"],
+        "compliance": ["user_id", "queue_id", "media_type", "owed", "gaps", "date"],
     }
     both = {"csv", "parquet"} <= formats
     for table in TABLES if both else []:
@@ -478,6 +517,8 @@ def main(out):
             right = b[k].astype(str).sort_values(k).reset_index(drop=True)
             if not left.equals(right):
                 return f"CSV and Parquet rows differ in {k}"
+            if "conversation_start" not in a.columns:
+                return None
             same_start = (a.sort_values(k)["conversation_start"].reset_index(drop=True)
                           == b.sort_values(k)["conversation_start"].reset_index(drop=True)).all()
             return None if same_start else "conversation_start differs between CSV and Parquet"
@@ -493,6 +534,8 @@ def main(out):
             df = any_frame(table)
             if df is None:
                 return "an earlier check failed to read the files"
+            if "conversation_start" not in df.columns:
+                continue
             local = df["conversation_start"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d")
             wrong = df[local != df["date"].astype(str)]
             if len(wrong):
@@ -502,6 +545,28 @@ def main(out):
         return "; ".join(bad) or None
 
     c.check(f"date partition = conversation_start day in {timezone}", date_is_start_day)
+
+    def compliance_adds_up():
+        comp = any_frame("compliance")
+        legs = any_frame("legs")
+        if comp is None or legs is None:
+            return "an earlier check failed to read the files"
+        per_day = comp.groupby(comp["date"].astype(str))["legs"].sum().astype(int).to_dict()
+        want = legs.groupby(legs["date"].astype(str)).size().astype(int).to_dict()
+        if per_day != want:
+            return f"compliance legs per day {per_day}, legs rows per day {want}"
+        bad = comp[comp["gaps"] != comp["timeout"] + comp["missing"] + comp["unknown"]]
+        if len(bad):
+            return f"{len(bad)} rows whose gaps are not timeout + missing + unknown"
+        with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+            total = json.load(f)["compliance"]["total"]
+        in_run = comp[comp["date"].astype(str).isin(set(parts))]
+        for k in ("owed", "with_code", "gaps", "timeout", "missing", "acw_ms", "timeout_acw_ms"):
+            if int(in_run[k].sum()) != total[k]:
+                return f"compliance {k} sums to {int(in_run[k].sum())}, summary.json says {total[k]}"
+        return None
+
+    c.check("compliance: legs per day = legs rows, gaps add up, totals = summary.json", compliance_adds_up)
 
     def labels_in_contract():
         conv = any_frame("conversations")

@@ -21,6 +21,8 @@ pub struct Catalogs {
     pub codes: HashMap<String, String>,
     pub queues: HashMap<String, String>,
     pub users: HashMap<String, String>,
+    /// Queue id → its after-call-work settings, as the queue listing returned them.
+    pub queue_acw: HashMap<String, crate::acw::AcwSettings>,
 }
 
 /// The name of an id no catalog knows.
@@ -52,6 +54,14 @@ impl Catalogs {
             .get(id)
             .cloned()
             .unwrap_or_else(|| unresolved(id))
+    }
+
+    /// The configured wrap-up prompt and ACW timeout of a queue, when the listing gave them.
+    pub fn queue_acw(&self, id: Option<&str>) -> (Option<String>, Option<i64>) {
+        match id.and_then(|q| self.queue_acw.get(q)) {
+            Some(a) => (a.wrapup_prompt.clone(), a.timeout_ms),
+            None => (None, None),
+        }
     }
 
     /// The display name of a user by the name rule.
@@ -94,6 +104,7 @@ mod tests {
             codes: map("code-1", "Sales"),
             queues: map("q-1", "Billing"),
             users: map("u-1", "Ada Lovelace"),
+            queue_acw: HashMap::new(),
         }
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::exit::{ExitStatus, Failure};
 use crate::report::RunResult;
-use crate::summary_html::{conversation_kind, Kind};
+use crate::summary::{conversation_kind, Kind};
 
 /// What an operator (or a scheduler) needs to know about a run once it ended.
 #[derive(Debug, Clone, Default)]

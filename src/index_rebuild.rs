@@ -114,6 +114,8 @@ pub fn rebuild(out: &Path) -> BTreeMap<NaiveDate, IndexEntry> {
                 run_id: REBUILT.to_string(),
                 as_of: "unknown".to_string(),
                 conversations,
+                // Not recorded in the files; the day's next run writes it again.
+                compliance: None,
             },
         );
     }
@@ -146,8 +148,8 @@ mod tests {
         open[2].conversation_id = "c-3".into();
         open[1].classification = crate::record::ConversationLabel::TooRecent;
         let legs = leg::fixture();
-        crate::sink::write_partition(out, "r1", d1, &done, &legs, Formats::CSV).unwrap();
-        crate::sink::write_partition(out, "r1", d2, &open, &legs, Formats::PARQUET).unwrap();
+        crate::sink::write_partition(out, "r1", d1, &done, &legs, &[], Formats::CSV).unwrap();
+        crate::sink::write_partition(out, "r1", d2, &open, &legs, &[], Formats::PARQUET).unwrap();
         let index = rebuild(out);
         assert_eq!(
             index

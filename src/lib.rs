@@ -5,6 +5,7 @@
 //! (talking to Genesys), `classify` and `reason` (the contract), `pipeline` (one run), `record` and
 //! `sink` (the files), `report` (summary and manifest), `simulator` (the offline org).
 
+pub mod acw;
 pub mod api;
 pub mod auth;
 pub mod catalog;
@@ -12,6 +13,7 @@ pub mod check;
 pub mod classify;
 pub mod cli;
 pub mod closing;
+pub mod compliance;
 pub mod config;
 pub mod exit;
 pub mod explain;
@@ -33,7 +35,7 @@ pub mod shutdown;
 pub mod simulator;
 pub mod sink;
 pub mod spill;
-pub mod summary_html;
+pub mod summary;
 pub mod task;
 
 use std::sync::Arc;
@@ -200,7 +202,7 @@ async fn audit_run(
         };
         cfg.lookback = report::days_to_heal(&cfg);
         if !cfg.lookback.is_empty() {
-            tracing::info!(days = ?cfg.lookback, "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
+            tracing::info!(days = %serde_json::to_string(&cfg.lookback).unwrap_or_default(), "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
         }
         done
     }));

@@ -80,6 +80,9 @@ pub struct PartitionStats {
     /// Names that fell back to `(unresolved) <id>`.
     #[serde(default)]
     pub unresolved: Unresolved,
+    /// Owed, coded and missing legs per agent, queue and media (issue 13).
+    #[serde(default)]
+    pub compliance: crate::compliance::DayCompliance,
     /// Rows the details query returned that fell outside the day or repeated an earlier row.
     pub dropped_outside_window: u64,
     pub dropped_duplicates: u64,
@@ -107,6 +110,7 @@ impl PartitionStats {
         }
         add_counts(&mut self.missing_by_agent, &o.missing_by_agent);
         self.unresolved.add(&o.unresolved);
+        self.compliance.add(&o.compliance);
         self.dropped_outside_window += o.dropped_outside_window;
         self.dropped_duplicates += o.dropped_duplicates;
     }
@@ -556,6 +560,10 @@ pub async fn audit(
                 st.stats.dropped_outside_window = meta.dropped_outside;
                 st.stats.dropped_duplicates = meta.dropped_duplicates;
                 let date = st.date;
+                let compliance = crate::compliance::table_rows(&st.stats.compliance, catalogs);
+                st.writer
+                    .write_compliance(&compliance)
+                    .map_err(|e| output_failure(date, e))?;
                 let journal = st.journal.take();
                 let files = st.writer.finish().map_err(|e| output_failure(date, e))?;
                 let record = PartitionRecord {
@@ -1019,6 +1027,10 @@ pub fn build_rows(
                 handle_ms: ev.handle_ms,
                 talk_ms: ev.talk_ms,
                 detail: None,
+                reportable_code: None,
+                queue_wrapup_prompt: None,
+                queue_acw_timeout_ms: None,
+                config_mismatch: None,
             };
             if ev
                 .code
@@ -1072,6 +1084,7 @@ pub fn build_rows(
                     .to_string(),
                 );
             }
+            crate::acw::annotate_leg(&mut leg, catalogs);
             legs_out.push(leg);
         }
         // A failed lookup counts only where it left a leg `lookup_failed`; all-null legs that could
@@ -1171,6 +1184,9 @@ pub fn build_rows(
             }
         }
         *pstats.labels.entry(label.as_str().to_string()).or_default() += 1;
+        for l in &legs_out {
+            pstats.compliance.count(l, label);
+        }
         let media = c.media.clone();
         let queue = c.queue.clone();
         for (map, key) in [
@@ -1186,7 +1202,7 @@ pub fn build_rows(
         let queue_name = queue.as_deref().map(|q| catalogs.queue_name(q));
         pstats.unresolved.queues +=
             u64::from(is_unresolved(queue.as_deref(), queue_name.as_deref()));
-        conv_rows.push(ConversationRow {
+        let mut row = ConversationRow {
             conversation_id: c.id.clone(),
             conversation_start: c.start,
             conversation_end: c.end,
@@ -1204,7 +1220,13 @@ pub fn build_rows(
             handle_ms: legs_out.iter().map(|l| l.handle_ms).sum(),
             lookup: lookup_status,
             ended_minutes_before_as_of: cl.ended_minutes_before_as_of,
-        });
+            reportable_code: None,
+            queue_wrapup_prompt: None,
+            queue_acw_timeout_ms: None,
+            config_mismatch: None,
+        };
+        crate::acw::annotate_conversation(&mut row, &legs_out, catalogs);
+        conv_rows.push(row);
         leg_rows.extend(legs_out);
     }
     (conv_rows, leg_rows)

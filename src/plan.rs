@@ -344,8 +344,10 @@ pub fn render_text(p: &Plan) -> String {
                 sh.output_dir.display()
             ));
         }
-        s.push_str("Kubernetes: an Indexed Job with completions = shards; shard i runs with --from/--to of row i (JOB_COMPLETION_INDEX).\n");
-        s.push_str("Airflow: one task per row in a task group, each with its own connection.\n");
+        s.push_str("Kubernetes: an Indexed Job, row i for JOB_COMPLETION_INDEX=i (jobs/kubernetes/backfill-indexed-job.yaml).\n");
+        s.push_str(
+            "Airflow: a task group with one task per row (jobs/airflow/wrapup_audit_dag.py).\n",
+        );
     }
     for n in &p.notes {
         s.push_str(&format!("note: {n}\n"));

@@ -14,7 +14,6 @@ use crate::api::{ApiClient, ApiError};
 use crate::config::{Config, Source};
 use crate::exit::{ExitStatus, Failure};
 use crate::pipeline::{iso_ms, Catalogs, RunOutcome};
-use crate::record::ConversationLabel;
 use crate::sink;
 
 pub const LOCK_FILE: &str = ".wrapup-audit.lock";
@@ -102,46 +101,62 @@ impl OutputLock {
 
 /// Reads the wrap-up code, queue and user catalogs once per run.
 pub async fn load_catalogs(client: &ApiClient) -> Result<Catalogs, Failure> {
+    let named = |entities: Vec<crate::api::wire::NamedEntity>| -> HashMap<String, String> {
+        entities
+            .into_iter()
+            .filter_map(|c| c.name.map(|n| (c.id, n)))
+            .collect()
+    };
+    // Codes, queues, users: the order operators see failures in.
+    let codes = load_catalog(
+        client,
+        "wrapup_codes",
+        "/api/v2/routing/wrapupcodes",
+        "wrap-up code",
+        "routing:wrapupCode:view",
+    )
+    .await?;
+    let queues = load_catalog(
+        client,
+        "queues",
+        "/api/v2/routing/queues",
+        "queue",
+        "routing:queue:view",
+    )
+    .await?;
+    let users = load_catalog(
+        client,
+        "users",
+        "/api/v2/users",
+        "user",
+        "directory:user:view",
+    )
+    .await?;
+    // The queue listing carries each queue's ACW settings: no extra request.
+    let queue_acw = queues
+        .iter()
+        .filter_map(|q| q.acw_settings.clone().map(|a| (q.id.clone(), a)))
+        .collect();
     Ok(Catalogs {
-        codes: load_catalog(
-            client,
-            "wrapup_codes",
-            "/api/v2/routing/wrapupcodes",
-            "wrap-up code",
-            "routing:wrapupCode:view",
-        )
-        .await?,
-        queues: load_catalog(
-            client,
-            "queues",
-            "/api/v2/routing/queues",
-            "queue",
-            "routing:queue:view",
-        )
-        .await?,
-        users: load_catalog(
-            client,
-            "users",
-            "/api/v2/users",
-            "user",
-            "directory:user:view",
-        )
-        .await?,
+        codes: named(codes),
+        queues: named(queues),
+        users: named(users),
+        queue_acw,
     })
 }
 
 /// What a 401 that survived a fresh token means (not a missing role permission).
 pub const UNAUTHORIZED_HINT: &str = " (the API refused a fresh token: the OAuth client may have been deleted or disabled, its secret rotated, or the token issued for another region)";
 
-/// One id → name listing; a refusal is an authentication error naming the missing permission.
+/// One listing; a refusal is an authentication error naming the missing permission.
 async fn load_catalog(
     client: &ApiClient,
     op: &'static str,
     path: &str,
     what: &str,
     permission: &str,
-) -> Result<HashMap<String, String>, Failure> {
-    let entities = client.list_all(op, path, 100).await.map_err(|e| {
+) -> Result<Vec<crate::api::wire::NamedEntity>, Failure> {
+    client.list_all(op, path, 100).await.map_err(|e| {
         let status = match e {
             ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => ExitStatus::Auth,
             _ => ExitStatus::ApiUnavailable,
@@ -153,56 +168,7 @@ async fn load_catalog(
             _ => String::new(),
         };
         Failure::new(status, format!("cannot read the {what} catalog: {e}{hint}"))
-    })?;
-    Ok(entities
-        .into_iter()
-        .filter_map(|c| c.name.map(|n| (c.id, n)))
-        .collect())
-}
-
-/// The share of every label, for `summary.json`.
-#[derive(Debug, Serialize)]
-pub struct LabelShare {
-    pub label: &'static str,
-    pub conversations: u64,
-    pub share: f64,
-    pub null_by_design: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Summary {
-    pub run_id: String,
-    pub job: String,
-    pub window_from: String,
-    pub window_to: String,
-    pub timezone: String,
-    pub as_of: String,
-    pub status: &'static str,
-    pub conversations: u64,
-    pub legs: u64,
-    pub labels: Vec<LabelShare>,
-    pub leg_labels: BTreeMap<String, u64>,
-    pub by_day: BTreeMap<String, BTreeMap<String, u64>>,
-    pub lookups: crate::pipeline::LookupStats,
-    pub api: crate::api::ApiStatsSnapshot,
-    pub dropped_outside_window: u64,
-    pub dropped_duplicates: u64,
-    /// Conversation labels per last queue id (`(none)` without one); empty until the pipeline
-    /// collects it.
-    pub by_queue: BTreeMap<String, BTreeMap<String, u64>>,
-    /// Conversation labels per media type (`(none)` without one); empty until collected.
-    pub by_media: BTreeMap<String, BTreeMap<String, u64>>,
-    /// Agents with the most `missing` legs, most first; empty until collected.
-    pub top_missing_agents: Vec<AgentMissing>,
-    /// Name cells written as `(unresolved) <id>`, per catalog (both tables counted).
-    pub unresolved: crate::pipeline::Unresolved,
-}
-
-/// One agent (user id, else participant id) and how many of their legs are `missing`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AgentMissing {
-    pub agent: String,
-    pub missing: u64,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -252,114 +218,6 @@ pub struct RunResult {
     pub status: ExitStatus,
     pub output_dir: PathBuf,
     pub outcome: Option<RunOutcome>,
-}
-
-fn summary(cfg: &Config, o: &RunOutcome, catalogs: &Catalogs) -> Summary {
-    let total = o.conversations.max(1) as f64;
-    Summary {
-        run_id: o.run_id.clone(),
-        job: cfg.job_name.clone(),
-        window_from: iso_ms(cfg.window.from),
-        window_to: iso_ms(cfg.window.to),
-        timezone: cfg.window.timezone.to_string(),
-        as_of: iso_ms(cfg.as_of),
-        status: o.status.as_str(),
-        conversations: o.conversations,
-        legs: o.legs,
-        labels: ConversationLabel::ALL
-            .iter()
-            .map(|l| {
-                let n = o.totals.labels.get(l.as_str()).copied().unwrap_or(0);
-                LabelShare {
-                    label: l.as_str(),
-                    conversations: n,
-                    share: (n as f64 / total * 10_000.0).round() / 10_000.0,
-                    null_by_design: l.null_by_design(),
-                }
-            })
-            .collect(),
-        leg_labels: o.totals.leg_labels.clone(),
-        by_day: o
-            .partitions
-            .iter()
-            .map(|p| (p.date.to_string(), p.stats.labels.clone()))
-            .collect(),
-        lookups: o.totals.lookups.clone(),
-        api: o.api.clone(),
-        dropped_outside_window: o.totals.dropped_outside_window,
-        dropped_duplicates: o.totals.dropped_duplicates,
-        // Names for people; the short id keeps two queues of the same name apart.
-        by_queue: o
-            .totals
-            .by_queue
-            .iter()
-            .map(|(id, labels)| (display_name(id, catalogs.queues.get(id)), labels.clone()))
-            .collect(),
-        by_media: o.totals.by_media.clone(),
-        top_missing_agents: crate::summary_html::top_missing_agents(
-            &o.totals
-                .missing_by_agent
-                .iter()
-                .map(|(id, n)| (display_name(id, catalogs.users.get(id)), *n))
-                .collect(),
-            20,
-        ),
-        unresolved: o.totals.unresolved.clone(),
-    }
-}
-
-fn summary_markdown(s: &Summary) -> String {
-    let mut md = String::new();
-    md.push_str(&format!("# Wrap-up audit: {}\n\n", s.job));
-    md.push_str(&format!(
-        "Window {} to {} ({}), as of {}. Run `{}`, status **{}**.\n\n",
-        s.window_from, s.window_to, s.timezone, s.as_of, s.run_id, s.status
-    ));
-    md.push_str(&format!(
-        "{} conversations, {} agent legs.\n\n",
-        s.conversations, s.legs
-    ));
-    md.push_str(
-        "| classification | conversations | share | null by design |\n|---|---:|---:|---|\n",
-    );
-    for l in s.labels.iter().filter(|l| l.conversations > 0) {
-        md.push_str(&format!(
-            "| {} | {} | {:.1} % | {} |\n",
-            l.label,
-            l.conversations,
-            l.share * 100.0,
-            if l.null_by_design { "yes" } else { "no" }
-        ));
-    }
-    md.push_str("\n## By day\n\n| date | conversations | missing | lookup_failed | unexplained | final |\n|---|---:|---:|---:|---:|---|\n");
-    for (day, labels) in &s.by_day {
-        let n: u64 = labels.values().sum();
-        let g = |k: &str| labels.get(k).copied().unwrap_or(0);
-        let is_final = g("in_progress") + g("too_recent") == 0;
-        md.push_str(&format!(
-            "| {day} | {n} | {} | {} | {} | {} |\n",
-            g("missing"),
-            g("lookup_failed"),
-            g("unexplained"),
-            if is_final { "yes" } else { "no" }
-        ));
-    }
-    let lk = &s.lookups;
-    md.push_str(&format!(
-        "\n## Lookups\n\n{} conversations needed a lookup; {} were made, {} skipped by the budget, {} with lookups off, {} failed ({} transient).\n",
-        lk.needed, lk.made, lk.over_budget, lk.disabled, lk.failed, lk.failed_transient
-    ));
-    let u = &s.unresolved;
-    md.push_str(&format!(
-        "\n## Names\n\n{} wrap-up code, {} queue and {} user names were not in the catalogs and read `(unresolved) <id>`.\n",
-        u.codes, u.queues, u.users
-    ));
-    let a = &s.api;
-    md.push_str(&format!(
-        "\n## API\n\n{} requests ({} retries, {} rate-limited, {} server errors, {} transport errors), {} token requests.\n",
-        a.requests, a.retries, a.rate_limited, a.server_errors, a.transport_errors, a.token_requests
-    ));
-    md
 }
 
 /// Writes a run-level text file atomically; its path in the manifest is relative to the output.
@@ -433,12 +291,12 @@ pub fn finish(
     }
     let mut files = Vec::new();
     if let Some(o) = o {
-        let s = summary(cfg, o, catalogs);
+        let s = crate::summary::build(cfg, o, catalogs, &read_index(dir));
         files.push(write_json(dir, SUMMARY_JSON, &s).map_err(out_err)?);
-        files.push(write_text(dir, SUMMARY_MD, &summary_markdown(&s)).map_err(out_err)?);
-        files.push(
-            write_text(dir, SUMMARY_HTML, &crate::summary_html::render(&s)).map_err(out_err)?,
-        );
+        let md = crate::summary::render::markdown(&s);
+        files.push(write_text(dir, SUMMARY_MD, &md).map_err(out_err)?);
+        let html = crate::summary::render::html(&s);
+        files.push(write_text(dir, SUMMARY_HTML, &html).map_err(out_err)?);
         for (name, header, map) in [
             (
                 CODES_FILE,
@@ -628,6 +486,10 @@ pub struct IndexEntry {
     pub run_id: String,
     pub as_of: String,
     pub conversations: u64,
+    /// The day's compliance counts (owed, coded, timeout, missing legs…), for the summary's trend.
+    /// Absent in entries older runs wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<crate::compliance::Counts>,
 }
 
 /// `partitions.json`: date → the latest run's word on that partition.
@@ -666,6 +528,7 @@ pub fn update_index(
                 run_id: run_id.to_string(),
                 as_of: iso_ms(cfg.as_of),
                 conversations: p.conversations,
+                compliance: Some(p.stats.compliance.total),
             },
         );
     }
@@ -705,12 +568,4 @@ pub fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// `Name (1234abcd)` for a resolved id, the id itself otherwise.
-fn display_name(id: &str, name: Option<&String>) -> String {
-    match name {
-        Some(n) => format!("{n} ({})", id.get(..8).unwrap_or(id)),
-        None => id.to_string(),
-    }
 }

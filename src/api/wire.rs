@@ -223,6 +223,9 @@ pub struct NamedEntity {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
+    /// Queues only: the queue's after-call-work settings.
+    #[serde(default, rename = "acwSettings")]
+    pub acw_settings: Option<crate::acw::AcwSettings>,
 }
 
 /// `AsyncConversationQuery`, the body of `POST /api/v2/analytics/conversations/details/jobs`.

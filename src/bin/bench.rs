@@ -172,7 +172,7 @@ fn ingest() {
     );
     let built = t.elapsed();
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 19).unwrap();
-    wrapup_audit::sink::write_partition(out.path(), "bench", date, &rows, &legs, cfg.formats)
+    wrapup_audit::sink::write_partition(out.path(), "bench", date, &rows, &legs, &[], cfg.formats)
         .unwrap();
     let total = t.elapsed();
     let n = rows.len() as f64;

@@ -16,6 +16,7 @@ use super::model::{
     ApiLeg, ApiWrapup, LegTruth, LookupOutcome, Meta, SimConversation, SimFlow, SimMetric,
     SimParticipant, SimSegment, SimSession, Str,
 };
+use crate::acw::Mismatch;
 use crate::record::LegLabel;
 
 /// The platform's fixed "Default Wrap-up Code" id, present in every org.
@@ -93,6 +94,38 @@ const CODE_NAMES: &[&str] = &[
 pub struct Queue {
     pub id: Uuid,
     pub name: Str,
+    /// `acwSettings.wrapupPrompt` as the queue listing spells it.
+    pub acw_prompt: &'static str,
+    /// `acwSettings.timeoutMs`, for the timed prompts.
+    pub acw_timeout_ms: Option<i64>,
+}
+
+/// ACW settings of the queues by index (cycled): every prompt appears in an org of five queues or more.
+const QUEUE_ACW: &[(&str, Option<i64>)] = &[
+    ("MANDATORY", None),
+    ("OPTIONAL", None),
+    ("MANDATORY_TIMEOUT", Some(60_000)),
+    ("AGENT_REQUESTED", Some(120_000)),
+    ("MANDATORY_FORCED_TIMEOUT", Some(30_000)),
+    ("MANDATORY", None),
+];
+
+/// Prompts under which a code is required.
+const MANDATORY_PROMPTS: &[&str] = &["MANDATORY", "MANDATORY_TIMEOUT", "MANDATORY_FORCED_TIMEOUT"];
+/// Prompts under which a leg may go without a code (or without ACW).
+const OPTIONAL_PROMPTS: &[&str] = &["OPTIONAL", "AGENT_REQUESTED"];
+/// Prompts whose ACW ends on a timer.
+const TIMED_PROMPTS: &[&str] = &["MANDATORY_TIMEOUT", "MANDATORY_FORCED_TIMEOUT"];
+
+/// The participant's `wrapupPrompt` spelling of a queue prompt.
+fn participant_prompt(queue_prompt: &str) -> &'static str {
+    match queue_prompt {
+        "OPTIONAL" => "optional",
+        "MANDATORY_TIMEOUT" => "timeout",
+        "MANDATORY_FORCED_TIMEOUT" => "forcedTimeout",
+        "AGENT_REQUESTED" => "agentRequested",
+        _ => "mandatory",
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +230,8 @@ impl Org {
                     Some(n) => Str::from(*n),
                     None => Str::from(format!("Queue {}", i + 1)),
                 },
+                acw_prompt: QUEUE_ACW[i % QUEUE_ACW.len()].0,
+                acw_timeout_ms: QUEUE_ACW[i % QUEUE_ACW.len()].1,
             })
             .collect();
         let agents: Vec<Agent> = (0..agents.max(2) as usize)
@@ -308,6 +343,9 @@ pub const SCENARIO_WEIGHTS: &[(&str, u32)] = &[
     ("purged", 2),
     ("other_division", 2),
     ("user_direct", 3),
+    ("drift_no_wrapup_phase", 1),
+    ("drift_required_on_optional", 1),
+    ("drift_timeout_untimed", 1),
 ];
 
 /// Names of the clock-anchored scenarios.
@@ -350,6 +388,10 @@ struct LegSpec {
     final_label: LegLabel,
     analytics_label: LegLabel,
     api: ApiLeg,
+    /// Queue prompts this leg is consistent with (empty: any); the queue is picked to match.
+    accepts: &'static [&'static str],
+    /// Set by the drift scenarios, which put the leg on a queue it is not consistent with.
+    mismatch: Option<crate::acw::Mismatch>,
 }
 
 fn api(required: bool, prompt: &'static str, skipped: bool) -> ApiLeg {
@@ -488,9 +530,43 @@ impl Gen<'_> {
         t0: DateTime<Utc>,
         legs: Vec<LegSpec>,
     ) -> SimConversation {
-        let media = self.media();
+        let wanted: Vec<&str> = MANDATORY_PROMPTS
+            .iter()
+            .chain(OPTIONAL_PROMPTS)
+            .copied()
+            .filter(|p| {
+                legs.iter()
+                    .all(|l| l.accepts.is_empty() || l.accepts.contains(p))
+            })
+            .collect();
+        let queue = self.queue_with(&wanted);
+        self.routed_in(scenario, t0, legs, queue)
+    }
+
+    /// A queue whose prompt is one of `prompts` (any queue when the org has none such).
+    fn queue_with(&mut self, prompts: &[&str]) -> Queue {
         let org = self.org;
-        let queue = self.pick(&org.queues).clone();
+        let fitting: Vec<&Queue> = org
+            .queues
+            .iter()
+            .filter(|q| prompts.contains(&q.acw_prompt))
+            .collect();
+        if fitting.is_empty() {
+            self.pick(&org.queues).clone()
+        } else {
+            (*self.pick(&fitting)).clone()
+        }
+    }
+
+    /// [`Self::routed`] on a given queue.
+    fn routed_in(
+        &mut self,
+        scenario: &'static str,
+        t0: DateTime<Utc>,
+        legs: Vec<LegSpec>,
+        queue: Queue,
+    ) -> SimConversation {
+        let media = self.media();
         let ivr = media == "voice" && self.rng.random_bool(0.8);
         let agent_ix = self.agents(legs.len());
         let cust_name = if media == "voice" || media == "message" {
@@ -568,6 +644,11 @@ impl Gen<'_> {
             s.peer_id = Some(cs.session_id);
             let mut api = leg.api.clone();
             api.queue_id = leg_queue;
+            // The participant shows the prompt of the queue that governed it; drift legs keep their
+            // own, and a direct leg had no queue.
+            if leg.mismatch.is_none() && !leg.direct {
+                api.wrapup_prompt = participant_prompt(queue.acw_prompt);
+            }
             let mut code_at = None;
             match leg.plan {
                 Plan::Rona => {
@@ -658,6 +739,7 @@ impl Gen<'_> {
                 final_label: leg.final_label,
                 analytics_label: leg.analytics_label,
                 code_at,
+                mismatch: leg.mismatch,
             });
             parts.push(p);
         }
@@ -814,6 +896,8 @@ impl Gen<'_> {
             final_label: LegLabel::Coded,
             analytics_label: LegLabel::Coded,
             api: api(prompt != "optional", prompt, false),
+            accepts: &[],
+            mismatch: None,
         }
     }
 
@@ -827,6 +911,8 @@ impl Gen<'_> {
             final_label: LegLabel::Timeout,
             analytics_label: LegLabel::Timeout,
             api: api(true, "timeout", false),
+            accepts: TIMED_PROMPTS,
+            mismatch: None,
         }
     }
 
@@ -837,19 +923,8 @@ impl Gen<'_> {
             final_label: LegLabel::NotConnected,
             analytics_label: LegLabel::NotConnected,
             api: api(false, "mandatory", false),
-        }
-    }
-
-    /// A connected leg with no wrap-up segment and no ACW.
-    fn no_phase_leg(&self) -> LegSpec {
-        LegSpec {
-            direct: false,
-            plan: Plan::Answered {
-                wrap: Wrap::NoPhase,
-            },
-            final_label: LegLabel::NoWrapupPhase,
-            analytics_label: LegLabel::NoWrapupPhase,
-            api: api(false, "optional", false),
+            accepts: &[],
+            mismatch: None,
         }
     }
 
@@ -864,6 +939,8 @@ impl Gen<'_> {
             final_label: LegLabel::Skipped,
             analytics_label: LegLabel::Skipped,
             api: api(false, "agentRequested", true),
+            accepts: OPTIONAL_PROMPTS,
+            mismatch: None,
         }
     }
 
@@ -880,6 +957,27 @@ impl Gen<'_> {
             final_label,
             analytics_label: LegLabel::NeedsLookup,
             api: api_leg,
+            accepts: match final_label {
+                LegLabel::Missing | LegLabel::Recovered => MANDATORY_PROMPTS,
+                LegLabel::NotRequired => OPTIONAL_PROMPTS,
+                _ => &[],
+            },
+            mismatch: None,
+        }
+    }
+
+    /// A connected leg with no wrap-up phase at all.
+    fn no_phase_leg(&self) -> LegSpec {
+        LegSpec {
+            direct: false,
+            plan: Plan::Answered {
+                wrap: Wrap::NoPhase,
+            },
+            final_label: LegLabel::NoWrapupPhase,
+            analytics_label: LegLabel::NoWrapupPhase,
+            api: api(false, "optional", false),
+            accepts: OPTIONAL_PROMPTS,
+            mismatch: None,
         }
     }
 
@@ -917,8 +1015,10 @@ impl Gen<'_> {
             }
             "transfer_coded_to_user" => {
                 let a = self.coded_leg();
+                // A transfer to a user directly: no queue, so it does not choose the queue either.
                 let b = LegSpec {
                     direct: true,
+                    accepts: &[],
                     ..self.no_phase_leg()
                 };
                 self.routed(name, t0, vec![a, b])
@@ -977,6 +1077,25 @@ impl Gen<'_> {
                 c
             }
             "user_direct" => self.user_direct(name, t0),
+            // Drift: the leg's outcome disagrees with its queue's configured prompt.
+            "drift_no_wrapup_phase" => {
+                let mut l = self.no_phase_leg();
+                l.mismatch = Some(Mismatch::NotAskedOnMandatoryQueue);
+                let q = self.queue_with(MANDATORY_PROMPTS);
+                self.routed_in(name, t0, vec![l], q)
+            }
+            "drift_required_on_optional" => {
+                let mut l = self.lookup_leg(LegLabel::Missing, api(true, "mandatory", false));
+                l.mismatch = Some(Mismatch::RequiredOnOptionalQueue);
+                let q = self.queue_with(&["OPTIONAL"]);
+                self.routed_in(name, t0, vec![l], q)
+            }
+            "drift_timeout_untimed" => {
+                let mut l = self.timeout_leg();
+                l.mismatch = Some(Mismatch::TimeoutWithoutTimedPrompt);
+                let q = self.queue_with(&["MANDATORY", "OPTIONAL"]);
+                self.routed_in(name, t0, vec![l], q)
+            }
             other => panic!("unknown scenario {other}"),
         }
     }
@@ -1063,6 +1182,7 @@ impl Gen<'_> {
                 final_label: LegLabel::System,
                 analytics_label: LegLabel::System,
                 code_at,
+                mismatch: None,
             });
             return self.conversation(name, "outbound", vec![p]);
         }
@@ -1110,6 +1230,7 @@ impl Gen<'_> {
             final_label: LegLabel::System,
             analytics_label: LegLabel::System,
             code_at,
+            mismatch: None,
         });
         self.conversation(name, "outbound", vec![customer_with(customer, cs), p])
     }
@@ -1154,6 +1275,7 @@ impl Gen<'_> {
             final_label: label,
             analytics_label: label,
             code_at,
+            mismatch: None,
         });
         let mut ext = {
             let ph = self.phone();

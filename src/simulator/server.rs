@@ -904,7 +904,13 @@ async fn queues(
     qs.sort_by(|a, b| a.name.cmp(&b.name));
     let entities = qs
         .into_iter()
-        .map(|q| json!({ "id": q.id, "name": q.name, "division": division(&s), "selfUri": format!("{base}/{}", q.id) }))
+        .map(|q| {
+            let mut acw = json!({ "wrapupPrompt": q.acw_prompt });
+            if let Some(t) = q.acw_timeout_ms {
+                acw["timeoutMs"] = json!(t);
+            }
+            json!({ "id": q.id, "name": q.name, "division": division(&s), "acwSettings": acw, "selfUri": format!("{base}/{}", q.id) })
+        })
         .collect();
     respond_listing(listing(&params, base, entities, 500), corr)
 }

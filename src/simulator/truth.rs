@@ -35,6 +35,58 @@ pub struct TruthLeg {
     pub label: LegLabel,
     /// Label with enrichment disabled (`unexplained` where a lookup would be needed).
     pub label_without_lookup: LegLabel,
+    /// The queue the generator routed the leg through (none for direct calls).
+    pub queue_id: Option<String>,
+    pub media_type: String,
+    /// The `tAcw` the generator wrote for the leg.
+    pub acw_ms: i64,
+    /// The expected-vs-actual flag a drift scenario built in (default run).
+    pub mismatch: Option<crate::acw::Mismatch>,
+    /// The code the leg carries in a default run (coded, system, timeout and recovered legs).
+    pub code: Option<String>,
+}
+
+/// The code a leg with `label` shows: the one the scenario gave it, when the label carries one.
+fn code_of(p: &super::model::SimParticipant, label: LegLabel) -> Option<String> {
+    let carries = matches!(
+        label,
+        LegLabel::Coded | LegLabel::System | LegLabel::Timeout | LegLabel::Recovered
+    );
+    p.api
+        .as_ref()
+        .and_then(|a| a.wrapup.as_ref())
+        .filter(|_| carries)
+        .map(|w| w.code.to_string())
+}
+
+/// What the generator wrote for a leg: its queue, media and ACW time; for a live conversation only
+/// what analytics shows at `live_at` (segments started, metrics emitted).
+fn leg_facts(
+    p: &super::model::SimParticipant,
+    live_at: Option<DateTime<Utc>>,
+) -> (Option<String>, String, i64) {
+    let shown = |t: DateTime<Utc>| live_at.is_none_or(|now| t <= now);
+    let queue = p
+        .sessions
+        .iter()
+        .flat_map(|s| s.segments.iter())
+        .filter(|g| shown(g.segment_start))
+        .filter_map(|g| g.queue_id)
+        .next_back()
+        .map(|q| q.to_string());
+    let media = p
+        .sessions
+        .first()
+        .map(|s| s.media_type.to_string())
+        .unwrap_or_default();
+    let acw = p
+        .sessions
+        .iter()
+        .flat_map(|s| s.metrics.iter())
+        .filter(|m| m.name == "tAcw" && shown(m.emit_date))
+        .map(|m| m.value)
+        .sum();
+    (queue, media, acw)
 }
 
 /// Severity order of §2 step 4, most severe first.
@@ -141,11 +193,17 @@ pub(crate) fn truth_for(
                     }
                     _ => LegLabel::Pending,
                 };
+                let (queue_id, media_type, acw_ms) = leg_facts(p, Some(now));
                 TruthLeg {
+                    code: code_of(p, label),
                     participant_id: p.participant_id.to_string(),
                     user_id: p.user_id.map(|u| u.to_string()).unwrap_or_default(),
                     label,
                     label_without_lookup: label,
+                    queue_id,
+                    media_type,
+                    acw_ms,
+                    mismatch: None,
                 }
             })
             .collect();
@@ -188,12 +246,20 @@ pub(crate) fn truth_for(
         .iter()
         .map(|(p, t)| {
             let without = unexplained_if_lookup(t.analytics_label);
+            // A guarded conversation is never looked up, so its legs keep their analytics-only labels.
+            let label = if guarded { without } else { t.final_label };
+            let (queue_id, media_type, acw_ms) = leg_facts(p, None);
             TruthLeg {
+                code: code_of(p, label),
                 participant_id: p.participant_id.to_string(),
                 user_id: p.user_id.map(|u| u.to_string()).unwrap_or_default(),
-                // A guarded conversation is never looked up, so its legs keep their analytics-only labels.
-                label: if guarded { without } else { t.final_label },
+                label,
                 label_without_lookup: without,
+                queue_id,
+                media_type,
+                acw_ms,
+                // The drift shows only where the leg reached the label the scenario built it for.
+                mismatch: t.mismatch.filter(|_| label == t.final_label),
             }
         })
         .collect();

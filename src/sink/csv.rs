@@ -51,6 +51,10 @@ pub(crate) fn append_conversations<W: Write>(
             r.handle_ms.to_string().into(),
             r.lookup.as_str().into(),
             opt_int(r.ended_minutes_before_as_of),
+            opt_str(r.reportable_code.as_deref()),
+            opt_str(r.queue_wrapup_prompt.as_deref()),
+            opt_int(r.queue_acw_timeout_ms),
+            opt_str(r.config_mismatch.map(|m| m.as_str())),
         ];
         wtr.write_record(record.iter().map(|f| f.as_bytes()))?;
     }
@@ -95,6 +99,10 @@ pub(crate) fn append_legs<W: Write>(
             r.handle_ms.to_string().into(),
             r.talk_ms.to_string().into(),
             opt_str(r.detail.as_deref()),
+            opt_str(r.reportable_code.as_deref()),
+            opt_str(r.queue_wrapup_prompt.as_deref()),
+            opt_int(r.queue_acw_timeout_ms),
+            opt_str(r.config_mismatch.map(|m| m.as_str())),
         ];
         wtr.write_record(record.iter().map(|f| f.as_bytes()))?;
     }
@@ -170,11 +178,12 @@ mod tests {
         let expected = concat!(
             "conversation_id,conversation_start,conversation_end,media_type,originating_direction,",
             "queue_id,queue_name,agent_legs,classification,reason,wrapup_code_id,wrapup_code_name,",
-            "code_source,acw_ms,handle_ms,lookup,ended_minutes_before_as_of\n",
+            "code_source,acw_ms,handle_ms,lookup,ended_minutes_before_as_of,reportable_code,",
+            "queue_wrapup_prompt,queue_acw_timeout_ms,config_mismatch\n",
             "c-1,2026-11-20T08:15:00.000Z,2026-11-20T08:20:30.123Z,voice,inbound,q-1,\"Sales, EU\",",
             "2,coded,\"Agent said \"\"done\"\", then left,\nlater\",code-1,\"Sales, Won\",analytics,",
-            "1500,300000,not_needed,42\n",
-            "c-2,2026-11-20T23:59:59.999Z,,,,,,0,in_progress,Still running.,,,,0,0,disabled,\n",
+            "1500,300000,not_needed,42,code-1,MANDATORY_TIMEOUT,60000,timeout_without_timed_prompt\n",
+            "c-2,2026-11-20T23:59:59.999Z,,,,,,0,in_progress,Still running.,,,,0,0,disabled,,,,,\n",
         );
         assert_eq!(text, expected);
         assert!(!text.starts_with('\u{feff}'));
@@ -188,11 +197,13 @@ mod tests {
             "conversation_id,conversation_start,participant_id,user_id,agent_name,purpose,media_type,",
             "queue_id,queue_name,connected,label,analytics_wrapup_code,lookup_wrapup_code,",
             "wrapup_code_name,wrapup_required,wrapup_prompt,wrapup_skipped,acw_skipped,acw_ms,",
-            "handle_ms,talk_ms,detail\n",
+            "handle_ms,talk_ms,detail,reportable_code,queue_wrapup_prompt,queue_acw_timeout_ms,",
+            "config_mismatch\n",
             "c-1,2026-11-20T08:15:00.000Z,p-1,u-1,\"Zoë \"\"Z\"\" Ng\",agent,voice,q-1,(unresolved) q-1,",
             "true,coded,code-1,,\"Sales, Won\",",
-            "true,MANDATORY_TIMEOUT,false,false,1500,300000,200000,\"=HYPERLINK(\"\"x\"\")\"\n",
-            "c-2,2026-11-20T23:59:59.999Z,p-2,,,user,,,,false,not_connected,,,,,,,true,0,0,0,\n",
+            "true,MANDATORY_TIMEOUT,false,false,1500,300000,200000,\"=HYPERLINK(\"\"x\"\")\",",
+            "code-1,MANDATORY_TIMEOUT,60000,timeout_without_timed_prompt\n",
+            "c-2,2026-11-20T23:59:59.999Z,p-2,,,user,,,,false,not_connected,,,,,,,true,0,0,0,,,,,\n",
         );
         assert_eq!(text, expected);
     }
@@ -232,6 +243,14 @@ mod tests {
                 (!rec[16].is_empty()).then(|| rec[16].parse::<i64>().unwrap()),
                 r.ended_minutes_before_as_of
             );
+            assert_eq!(rec[17], r.reportable_code.clone().unwrap_or_default());
+            assert_eq!(rec[18], r.queue_wrapup_prompt.clone().unwrap_or_default());
+            assert_eq!(
+                rec[19],
+                r.queue_acw_timeout_ms
+                    .map_or(String::new(), |v| v.to_string())
+            );
+            assert_eq!(rec[20], r.config_mismatch.map_or("", |m| m.as_str()));
         }
     }
 
@@ -268,6 +287,12 @@ mod tests {
                 r.handle_ms.to_string(),
                 r.talk_ms.to_string(),
                 opt(&r.detail),
+                opt(&r.reportable_code),
+                opt(&r.queue_wrapup_prompt),
+                r.queue_acw_timeout_ms
+                    .map_or(String::new(), |v| v.to_string()),
+                r.config_mismatch
+                    .map_or(String::new(), |m| m.as_str().to_string()),
             ];
             assert_eq!(rec, &expected);
         }

@@ -10,6 +10,7 @@
 //! [`cleanup_stale_staging`] and [`write_partition`]; or deciding which rows belong to which day.
 
 pub mod atomic;
+pub mod compliance;
 pub mod csv;
 pub mod journal;
 pub mod layout;
@@ -61,6 +62,10 @@ pub const CONVERSATION_COLUMNS: &[&str] = &[
     "handle_ms",
     "lookup",
     "ended_minutes_before_as_of",
+    "reportable_code",
+    "queue_wrapup_prompt",
+    "queue_acw_timeout_ms",
+    "config_mismatch",
 ];
 
 /// Columns of `legs.{csv,parquet}`, in file order (= field order of [`LegRow`]).
@@ -87,6 +92,33 @@ pub const LEG_COLUMNS: &[&str] = &[
     "handle_ms",
     "talk_ms",
     "detail",
+    "reportable_code",
+    "queue_wrapup_prompt",
+    "queue_acw_timeout_ms",
+    "config_mismatch",
+];
+
+/// Columns of `compliance.{csv,parquet}`, in file order (see [`crate::compliance::ComplianceRow`]).
+pub const COMPLIANCE_COLUMNS: &[&str] = &[
+    "user_id",
+    "agent_name",
+    "queue_id",
+    "queue_name",
+    "media_type",
+    "queue_wrapup_prompt",
+    "queue_acw_timeout_ms",
+    "legs",
+    "owed",
+    "with_code",
+    "gaps",
+    "timeout",
+    "missing",
+    "unknown",
+    "gap_rate",
+    "timeout_rate",
+    "acw_ms",
+    "timeout_acw_ms",
+    "config_mismatches",
 ];
 
 /// Prefix of a run's staging directory under the output directory (hidden from Hive readers).
@@ -220,18 +252,21 @@ impl fmt::Display for Formats {
 pub enum Table {
     Conversations,
     Legs,
+    /// Per day, agent, queue and media: legs that owed a code and what became of them.
+    Compliance,
 }
 
 impl Table {
     /// Every table of a partition, in write order. A new table is one more variant here (and its
     /// columns and encoders); roots, staging and cleanup follow from this list.
-    pub const ALL: &'static [Table] = &[Table::Conversations, Table::Legs];
+    pub const ALL: &'static [Table] = &[Table::Conversations, Table::Legs, Table::Compliance];
 
     /// Columns in file order.
     pub fn columns(self) -> &'static [&'static str] {
         match self {
             Table::Conversations => CONVERSATION_COLUMNS,
             Table::Legs => LEG_COLUMNS,
+            Table::Compliance => COMPLIANCE_COLUMNS,
         }
     }
 
@@ -240,6 +275,7 @@ impl Table {
         match self {
             Table::Conversations => "conversations",
             Table::Legs => "legs",
+            Table::Compliance => "compliance",
         }
     }
 
@@ -282,11 +318,13 @@ pub fn write_partition(
     date: NaiveDate,
     conversations: &[ConversationRow],
     legs: &[LegRow],
+    compliance: &[crate::compliance::ComplianceRow],
     formats: Formats,
 ) -> anyhow::Result<PartitionFiles> {
     let rows = [
         (Table::Conversations, conversations.len() as u64),
         (Table::Legs, legs.len() as u64),
+        (Table::Compliance, compliance.len() as u64),
     ];
     write_partition_with(
         out_dir,
@@ -301,6 +339,8 @@ pub fn write_partition(
                 write_conversations_parquet(w, conversations)
             }
             (Table::Legs, Format::Parquet) => write_legs_parquet(w, legs),
+            (Table::Compliance, Format::Csv) => self::compliance::write_csv(w, compliance),
+            (Table::Compliance, Format::Parquet) => self::compliance::write_parquet(w, compliance),
         },
     )
 }
@@ -398,6 +438,7 @@ mod tests {
 
     const CONV_CSV: &str = "csv/conversations/date=2026-11-20/conversations.csv";
     const LEGS_CSV: &str = "csv/legs/date=2026-11-20/legs.csv";
+    const COMP_CSV: &str = "csv/compliance/date=2026-11-20/compliance.csv";
 
     /// Sorted relative paths of the files under `dir`.
     fn files(dir: &Path) -> Vec<String> {
@@ -459,8 +500,16 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let convs = conversation::fixture();
         let legs = leg::fixture();
-        let written =
-            write_partition(out.path(), "run1", day(), &convs, &legs[..1], Formats::BOTH).unwrap();
+        let written = write_partition(
+            out.path(),
+            "run1",
+            day(),
+            &convs,
+            &legs[..1],
+            &[],
+            Formats::BOTH,
+        )
+        .unwrap();
 
         assert_eq!(written.date, day());
         let paths: Vec<_> = written.files.iter().map(|f| f.path.clone()).collect();
@@ -471,11 +520,13 @@ mod tests {
                 "parquet/conversations/date=2026-11-20/conversations.parquet",
                 "csv/legs/date=2026-11-20/legs.csv",
                 "parquet/legs/date=2026-11-20/legs.parquet",
+                "csv/compliance/date=2026-11-20/compliance.csv",
+                "parquet/compliance/date=2026-11-20/compliance.parquet",
             ]
             .map(PathBuf::from)
         );
         let rows: Vec<_> = written.files.iter().map(|f| f.rows).collect();
-        assert_eq!(rows, [2, 2, 1, 1]);
+        assert_eq!(rows, [2, 2, 1, 1, 0, 0]);
         for f in &written.files {
             assert_eq!(
                 fs::metadata(out.path().join(&f.path)).unwrap().len(),
@@ -488,6 +539,9 @@ mod tests {
             tree(out.path()),
             [
                 "csv/",
+                "csv/compliance/",
+                "csv/compliance/date=2026-11-20/",
+                "csv/compliance/date=2026-11-20/compliance.csv",
                 "csv/conversations/",
                 "csv/conversations/date=2026-11-20/",
                 "csv/conversations/date=2026-11-20/conversations.csv",
@@ -495,6 +549,9 @@ mod tests {
                 "csv/legs/date=2026-11-20/",
                 "csv/legs/date=2026-11-20/legs.csv",
                 "parquet/",
+                "parquet/compliance/",
+                "parquet/compliance/date=2026-11-20/",
+                "parquet/compliance/date=2026-11-20/compliance.parquet",
                 "parquet/conversations/",
                 "parquet/conversations/date=2026-11-20/",
                 "parquet/conversations/date=2026-11-20/conversations.parquet",
@@ -509,26 +566,47 @@ mod tests {
     fn rerun_replaces_partition() {
         let out = tempfile::tempdir().unwrap();
         let convs = conversation::fixture();
-        write_partition(out.path(), "run1", day(), &convs, &[], Formats::CSV).unwrap();
-        write_partition(out.path(), "run2", day(), &convs[1..], &[], Formats::CSV).unwrap();
+        write_partition(out.path(), "run1", day(), &convs, &[], &[], Formats::CSV).unwrap();
+        write_partition(
+            out.path(),
+            "run2",
+            day(),
+            &convs[1..],
+            &[],
+            &[],
+            Formats::CSV,
+        )
+        .unwrap();
         assert_eq!(
             fs::read(out.path().join(CONV_CSV)).unwrap(),
             csv_of(&convs[1..])
         );
-        assert_eq!(files(out.path()), [CONV_CSV, LEGS_CSV]);
+        assert_eq!(files(out.path()), [COMP_CSV, CONV_CSV, LEGS_CSV]);
     }
 
     #[test]
     fn switching_formats_removes_stale_files() {
         let out = tempfile::tempdir().unwrap();
         let convs = conversation::fixture();
-        write_partition(out.path(), "run1", day(), &convs, &[], Formats::BOTH).unwrap();
-        write_partition(out.path(), "run2", day(), &convs, &[], Formats::PARQUET).unwrap();
+        write_partition(out.path(), "run1", day(), &convs, &[], &[], Formats::BOTH).unwrap();
+        write_partition(
+            out.path(),
+            "run2",
+            day(),
+            &convs,
+            &[],
+            &[],
+            Formats::PARQUET,
+        )
+        .unwrap();
         // A format not chosen has no folder at all.
         assert_eq!(
             tree(out.path()),
             [
                 "parquet/",
+                "parquet/compliance/",
+                "parquet/compliance/date=2026-11-20/",
+                "parquet/compliance/date=2026-11-20/compliance.parquet",
                 "parquet/conversations/",
                 "parquet/conversations/date=2026-11-20/",
                 "parquet/conversations/date=2026-11-20/conversations.parquet",
@@ -544,11 +622,13 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let convs = conversation::fixture();
         let next = day().succ_opt().unwrap();
-        write_partition(out.path(), "run1", day(), &convs, &[], Formats::CSV).unwrap();
-        write_partition(out.path(), "run1", next, &[], &[], Formats::CSV).unwrap();
+        write_partition(out.path(), "run1", day(), &convs, &[], &[], Formats::CSV).unwrap();
+        write_partition(out.path(), "run1", next, &[], &[], &[], Formats::CSV).unwrap();
         assert_eq!(
             files(out.path()),
             [
+                COMP_CSV,
+                "csv/compliance/date=2026-11-21/compliance.csv",
                 CONV_CSV,
                 "csv/conversations/date=2026-11-21/conversations.csv",
                 LEGS_CSV,
@@ -562,7 +642,7 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let convs = conversation::fixture();
         let legs = leg::fixture();
-        write_partition(out.path(), "run1", day(), &convs, &legs, Formats::BOTH).unwrap();
+        write_partition(out.path(), "run1", day(), &convs, &legs, &[], Formats::BOTH).unwrap();
         let before = tree(out.path());
         let csv_before = fs::read(out.path().join(CONV_CSV)).unwrap();
 
@@ -619,7 +699,7 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         for bad in ["", "..", "a/b", "../x", "a\\b"] {
             assert!(
-                write_partition(out.path(), bad, day(), &[], &[], Formats::CSV).is_err(),
+                write_partition(out.path(), bad, day(), &[], &[], &[], Formats::CSV).is_err(),
                 "{bad:?} accepted"
             );
         }
@@ -630,7 +710,7 @@ mod tests {
     fn cleanup_removes_leftovers_of_killed_runs_only() {
         let out = tempfile::tempdir().unwrap();
         let o = out.path();
-        write_partition(o, "run1", day(), &[], &[], Formats::CSV).unwrap();
+        write_partition(o, "run1", day(), &[], &[], &[], Formats::CSV).unwrap();
         fs::create_dir_all(o.join(".staging-dead/date=2026-11-21")).unwrap();
         fs::write(o.join(".staging-dead/date=2026-11-21/legs.csv"), "x").unwrap();
         fs::create_dir_all(o.join(".trash-dead-2026-11-19")).unwrap();
@@ -667,7 +747,13 @@ mod tests {
         );
         assert_eq!(
             files(o),
-            [CONV_CSV, LEGS_CSV, "notes.tmp-draft", "summary.json"]
+            [
+                COMP_CSV,
+                CONV_CSV,
+                LEGS_CSV,
+                "notes.tmp-draft",
+                "summary.json"
+            ]
         );
         assert!(cleanup_stale_staging(&o.join("missing"))
             .unwrap()
@@ -679,7 +765,7 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let o = out.path();
         let rows = conversation::fixture();
-        write_partition(o, "run1", day(), &rows, &leg::fixture(), Formats::CSV).unwrap();
+        write_partition(o, "run1", day(), &rows, &leg::fixture(), &[], Formats::CSV).unwrap();
         let before = fs::read(o.join(CONV_CSV)).unwrap();
         // A kill after the first rename of run2's swap of csv/conversations: the old day moved
         // aside, the new one complete in staging, no csv/conversations/date=2026-11-20.
@@ -709,7 +795,7 @@ mod tests {
             before,
             "the only complete copy is back under its name"
         );
-        assert_eq!(files(o), [CONV_CSV, LEGS_CSV]);
+        assert_eq!(files(o), [COMP_CSV, CONV_CSV, LEGS_CSV]);
     }
 
     #[test]

@@ -29,7 +29,9 @@ pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// Version of the column layout; bump when a column changes type or meaning.
 /// 2: `queue_name` and `agent_name` added; `wrapup_code_name` is null only without a code.
-pub const SCHEMA_VERSION: &str = "2";
+/// 3: `reportable_code`, `queue_wrapup_prompt`, `queue_acw_timeout_ms`, `config_mismatch`; the
+/// `compliance` table.
+pub const SCHEMA_VERSION: &str = "3";
 
 /// File metadata key holding the crate version that wrote the file.
 pub const VERSION_KEY: &str = "wrapup_audit_version";
@@ -61,6 +63,10 @@ pub fn conversations_schema() -> SchemaRef {
         Field::new("handle_ms", Int64, false),
         Field::new("lookup", Utf8, false),
         Field::new("ended_minutes_before_as_of", Int64, true),
+        Field::new("reportable_code", Utf8, true),
+        Field::new("queue_wrapup_prompt", Utf8, true),
+        Field::new("queue_acw_timeout_ms", Int64, true),
+        Field::new("config_mismatch", Utf8, true),
     ]))
 }
 
@@ -90,6 +96,10 @@ pub fn legs_schema() -> SchemaRef {
         Field::new("handle_ms", Int64, false),
         Field::new("talk_ms", Int64, false),
         Field::new("detail", Utf8, true),
+        Field::new("reportable_code", Utf8, true),
+        Field::new("queue_wrapup_prompt", Utf8, true),
+        Field::new("queue_acw_timeout_ms", Int64, true),
+        Field::new("config_mismatch", Utf8, true),
     ]))
 }
 
@@ -117,6 +127,10 @@ pub fn conversations_batch(rows: &[ConversationRow]) -> anyhow::Result<RecordBat
         int64s(rows, |r| Some(r.handle_ms)),
         strings(rows, |r| Some(r.lookup.as_str())),
         int64s(rows, |r| r.ended_minutes_before_as_of),
+        strings(rows, |r| r.reportable_code.as_deref()),
+        strings(rows, |r| r.queue_wrapup_prompt.as_deref()),
+        int64s(rows, |r| r.queue_acw_timeout_ms),
+        strings(rows, |r| r.config_mismatch.map(|m| m.as_str())),
     ];
     RecordBatch::try_new(conversations_schema(), columns).context("building conversations batch")
 }
@@ -146,6 +160,10 @@ pub fn legs_batch(rows: &[LegRow]) -> anyhow::Result<RecordBatch> {
         int64s(rows, |r| Some(r.handle_ms)),
         int64s(rows, |r| Some(r.talk_ms)),
         strings(rows, |r| r.detail.as_deref()),
+        strings(rows, |r| r.reportable_code.as_deref()),
+        strings(rows, |r| r.queue_wrapup_prompt.as_deref()),
+        int64s(rows, |r| r.queue_acw_timeout_ms),
+        strings(rows, |r| r.config_mismatch.map(|m| m.as_str())),
     ];
     RecordBatch::try_new(legs_schema(), columns).context("building legs batch")
 }
@@ -324,6 +342,12 @@ mod tests {
             strs(batch, "lookup"),
             i64s(batch, "ended_minutes_before_as_of"),
         );
+        let (rep, qp, qt, mm) = (
+            strs(batch, "reportable_code"),
+            strs(batch, "queue_wrapup_prompt"),
+            i64s(batch, "queue_acw_timeout_ms"),
+            strs(batch, "config_mismatch"),
+        );
         let sources = [CodeSource::Analytics, CodeSource::ConversationApi];
         let lookups = [
             LookupStatus::NotNeeded,
@@ -357,6 +381,12 @@ mod tests {
                     lookup[i].as_deref().unwrap(),
                 ),
                 ended_minutes_before_as_of: ended[i],
+                reportable_code: rep[i].clone(),
+                queue_wrapup_prompt: qp[i].clone(),
+                queue_acw_timeout_ms: qt[i],
+                config_mismatch: mm[i]
+                    .as_deref()
+                    .map(|m| crate::acw::Mismatch::parse(m).unwrap()),
             })
             .collect()
     }
@@ -408,6 +438,12 @@ mod tests {
             i64s(batch, "talk_ms"),
             s("detail"),
         );
+        let (rep, qp, qt, mm) = (
+            strs(batch, "reportable_code"),
+            strs(batch, "queue_wrapup_prompt"),
+            i64s(batch, "queue_acw_timeout_ms"),
+            strs(batch, "config_mismatch"),
+        );
         (0..batch.num_rows())
             .map(|i| LegRow {
                 conversation_id: ids[i].clone().unwrap(),
@@ -432,6 +468,12 @@ mod tests {
                 handle_ms: handle[i].unwrap(),
                 talk_ms: talk[i].unwrap(),
                 detail: detail[i].clone(),
+                reportable_code: rep[i].clone(),
+                queue_wrapup_prompt: qp[i].clone(),
+                queue_acw_timeout_ms: qt[i],
+                config_mismatch: mm[i]
+                    .as_deref()
+                    .map(|m| crate::acw::Mismatch::parse(m).unwrap()),
             })
             .collect()
     }

@@ -16,6 +16,7 @@ use super::{
     remove_dir_if_exists, staged_table_dir, staging_paths, FileInfo, Format, Formats,
     PartitionFiles, Table,
 };
+use crate::compliance::ComplianceRow;
 use crate::record::{ConversationRow, LegRow};
 
 /// One table's open file in one format.
@@ -34,6 +35,7 @@ pub struct PartitionWriter {
     files: Vec<(Table, Format, Open)>,
     conversations: u64,
     legs: u64,
+    compliance: u64,
     finished: bool,
 }
 
@@ -58,6 +60,7 @@ impl PartitionWriter {
             files: Vec::new(),
             conversations: 0,
             legs: 0,
+            compliance: 0,
             finished: false,
         };
         remove_dir_if_exists(&w.staged)?;
@@ -80,6 +83,7 @@ impl PartitionWriter {
                         let schema = match table {
                             Table::Conversations => super::conversations_schema(),
                             Table::Legs => super::legs_schema(),
+                            Table::Compliance => super::compliance::compliance_schema(),
                         };
                         Open::Parquet(ArrowWriter::try_new(
                             file,
@@ -120,6 +124,21 @@ impl PartitionWriter {
         Ok(())
     }
 
+    /// Writes the day's `compliance` rows (once, when the day's legs are all counted).
+    pub fn write_compliance(&mut self, rows: &[ComplianceRow]) -> anyhow::Result<()> {
+        for (table, _, open) in &mut self.files {
+            match (table, open) {
+                (Table::Compliance, Open::Csv(w)) => super::compliance::append_csv(w, rows)?,
+                (Table::Compliance, Open::Parquet(w)) if !rows.is_empty() => {
+                    w.write(&super::compliance::compliance_batch(rows)?)?
+                }
+                _ => {}
+            }
+        }
+        self.compliance += rows.len() as u64;
+        Ok(())
+    }
+
     /// Closes, syncs and commits every file, then swaps the partition into place.
     pub fn finish(mut self) -> anyhow::Result<PartitionFiles> {
         let part_name = partition_dir_name(self.date);
@@ -136,6 +155,7 @@ impl PartitionWriter {
             let rows = match table {
                 Table::Conversations => self.conversations,
                 Table::Legs => self.legs,
+                Table::Compliance => self.compliance,
             };
             infos.push(FileInfo {
                 path: partition_file(format, table, self.date),
@@ -184,13 +204,14 @@ mod tests {
         let legs: Vec<LegRow> = leg::fixture();
         assert!(legs.len() >= 2);
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        super::super::write_partition(a.path(), "r1", day, &convs, &legs, Formats::BOTH).unwrap();
+        super::super::write_partition(a.path(), "r1", day, &convs, &legs, &[], Formats::BOTH)
+            .unwrap();
         let mut w = PartitionWriter::create(b.path(), "r1", day, Formats::BOTH).unwrap();
         w.append(&convs[..3], &legs[..1]).unwrap();
         w.append(&[], &[]).unwrap();
         w.append(&convs[3..], &legs[1..]).unwrap();
         let files = w.finish().unwrap();
-        assert_eq!(files.files.len(), 4);
+        assert_eq!(files.files.len(), 6);
         for (table, format) in [
             (Table::Conversations, Format::Csv),
             (Table::Legs, Format::Csv),
@@ -229,7 +250,7 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let rows = conversation::many(3);
-        super::super::write_partition(dir.path(), "r1", day, &rows[..1], &[], Formats::CSV)
+        super::super::write_partition(dir.path(), "r1", day, &rows[..1], &[], &[], Formats::CSV)
             .unwrap();
         let conv_csv = partition_file(Format::Csv, Table::Conversations, day);
         let before = fs::read(dir.path().join(&conv_csv)).unwrap();

@@ -31,6 +31,10 @@ pub mod conversation {
                 handle_ms: 300_000,
                 lookup: LookupStatus::NotNeeded,
                 ended_minutes_before_as_of: Some(42),
+                reportable_code: Some("code-1".into()),
+                queue_wrapup_prompt: Some("MANDATORY_TIMEOUT".into()),
+                queue_acw_timeout_ms: Some(60_000),
+                config_mismatch: Some(crate::acw::Mismatch::TimeoutWithoutTimedPrompt),
             },
             ConversationRow {
                 conversation_id: "c-2".into(),
@@ -50,6 +54,10 @@ pub mod conversation {
                 handle_ms: 0,
                 lookup: LookupStatus::Disabled,
                 ended_minutes_before_as_of: None,
+                reportable_code: None,
+                queue_wrapup_prompt: None,
+                queue_acw_timeout_ms: None,
+                config_mismatch: None,
             },
         ]
     }
@@ -77,6 +85,10 @@ pub mod conversation {
                 handle_ms: 2 * i as i64,
                 lookup: LookupStatus::Done,
                 ended_minutes_before_as_of: (i % 3 != 0).then_some(i as i64),
+                reportable_code: None,
+                queue_wrapup_prompt: None,
+                queue_acw_timeout_ms: None,
+                config_mismatch: None,
             })
             .collect()
     }
@@ -112,6 +124,10 @@ pub mod leg {
                 handle_ms: 300_000,
                 talk_ms: 200_000,
                 detail: Some("=HYPERLINK(\"x\")".into()),
+                reportable_code: Some("code-1".into()),
+                queue_wrapup_prompt: Some("MANDATORY_TIMEOUT".into()),
+                queue_acw_timeout_ms: Some(60_000),
+                config_mismatch: Some(crate::acw::Mismatch::TimeoutWithoutTimedPrompt),
             },
             LegRow {
                 conversation_id: "c-2".into(),
@@ -136,6 +152,10 @@ pub mod leg {
                 handle_ms: 0,
                 talk_ms: 0,
                 detail: None,
+                reportable_code: None,
+                queue_wrapup_prompt: None,
+                queue_acw_timeout_ms: None,
+                config_mismatch: None,
             },
         ]
     }

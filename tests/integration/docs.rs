@@ -1,6 +1,6 @@
 //! The column reference stays true: docs/columns.md lists every column of both tables, in order.
 
-use wrapup_audit::sink::{CONVERSATION_COLUMNS, LEG_COLUMNS};
+use wrapup_audit::sink::{COMPLIANCE_COLUMNS, CONVERSATION_COLUMNS, LEG_COLUMNS};
 
 /// The backticked first cells of the table under the heading that starts with `heading`.
 fn documented(doc: &str, heading: &str) -> Vec<String> {
@@ -23,6 +23,7 @@ fn column_reference_matches_the_files() {
     .unwrap();
     assert_eq!(documented(&doc, "conversations"), CONVERSATION_COLUMNS);
     assert_eq!(documented(&doc, "legs"), LEG_COLUMNS);
+    assert_eq!(documented(&doc, "compliance"), COMPLIANCE_COLUMNS);
 }
 
 #[test]

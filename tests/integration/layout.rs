@@ -8,6 +8,8 @@ use crate::support::*;
 /// `date=D/<table>.<format>` and the catalogs at the top, manifest paths to match.
 fn make_legacy(out: &Path) {
     for format in ["csv", "parquet"] {
+        // The old layout had no compliance table.
+        std::fs::remove_dir_all(out.join(format).join("compliance")).unwrap();
         for table in ["conversations", "legs"] {
             let root = out.join(format).join(table);
             for day in std::fs::read_dir(&root).unwrap() {

@@ -10,6 +10,7 @@ mod docs;
 mod e2e;
 mod errors;
 mod faults;
+mod insight;
 mod integrity;
 mod jobs;
 mod layout;

@@ -218,6 +218,50 @@ async fn the_closing_line_names_the_reports_and_counts() {
         summary["conversations"].as_u64().unwrap()
     );
     assert!(last["gaps"].is_u64() && last["gap_rate"].is_f64(), "{last}");
+
+    // The next night, healing the day that was not final: its days are a JSON array too, and no
+    // field anywhere is a collection flattened into a string.
+    let o = bin(
+        vec![
+            "run".into(),
+            "--output-dir".into(),
+            out.display().to_string(),
+            "--as-of".into(),
+            "2026-11-22T00:20:00Z".into(),
+            "--from".into(),
+            "2026-11-21".into(),
+            "--to".into(),
+            "2026-11-22".into(),
+            "--lookback-days".into(),
+            "2".into(),
+            "--requests-per-minute".into(),
+            "0".into(),
+            "--log-format".into(),
+            "json".into(),
+        ],
+        env_for(&sim),
+    )
+    .await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let lines = json_lines(&err);
+    let healing = lines
+        .iter()
+        .find(|l| l["message"].as_str().unwrap().starts_with("Re-auditing"))
+        .unwrap_or_else(|| panic!("no lookback line:\n{err}"));
+    assert_eq!(
+        healing["days"],
+        serde_json::json!(["2026-11-20"]),
+        "{healing}"
+    );
+    for l in &lines {
+        for (k, v) in l.as_object().unwrap() {
+            let flattened = v
+                .as_str()
+                .is_some_and(|s| s.starts_with('[') || s.starts_with('{'));
+            assert!(!flattened, "{k} is a collection in a string: {l}");
+        }
+    }
     sim.shutdown().await;
 }
 
@@ -481,10 +525,12 @@ async fn metrics_reach_the_textfile_and_the_pushgateway_and_survive_a_failure() 
         value(&file, "wrapup_audit_lookups_made", None),
         last["lookups"].as_f64()
     );
-    assert_eq!(
-        value(&file, "wrapup_audit_gap_ratio", None),
-        last["gap_rate"].as_f64()
+    // serde_json's default float parsing may differ from the exact value in the last bit.
+    let (got, want) = (
+        value(&file, "wrapup_audit_gap_ratio", None).unwrap(),
+        last["gap_rate"].as_f64().unwrap(),
     );
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
     for metric in [
         "wrapup_audit_api_rate_limited",
         "wrapup_audit_api_retries",
@@ -951,4 +997,57 @@ async fn a_quota_pause_is_a_bar_state_and_one_log_line() {
         1,
         "one log line per pause, however many requests wait:\n{screen}"
     );
+}
+
+#[test]
+fn the_indexed_backfill_job_runs_one_parsable_command_per_shard() {
+    use clap::Parser;
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&repo_file("jobs/kubernetes/backfill-indexed-job.yaml")).unwrap();
+    assert_eq!(doc["spec"]["completionMode"], "Indexed");
+    let completions = doc["spec"]["completions"].as_u64().unwrap();
+    let script = doc["spec"]["template"]["spec"]["containers"][0]["args"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rules = doc["spec"]["podFailurePolicy"]["rules"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(
+        rules[0]["onExitCodes"]["values"],
+        serde_yaml::from_str::<serde_yaml::Value>("[2, 3, 5, 6, 7]").unwrap()
+    );
+    // Each index through the real shell, with `wrapup-audit` replaced by a printer of its arguments.
+    let tmp = tempfile::tempdir().unwrap();
+    for i in 0..completions {
+        let secrets = tmp.path().join(format!("shard-{i}"));
+        std::fs::create_dir_all(&secrets).unwrap();
+        for v in [
+            "GENESYS_CLIENT_ID",
+            "GENESYS_CLIENT_SECRET",
+            "GENESYS_REGION",
+        ] {
+            std::fs::write(secrets.join(v), format!("{v}-{i}")).unwrap();
+        }
+        let shell = script
+            .replace("/secrets/", &format!("{}/", tmp.path().display()))
+            .replace("exec wrapup-audit ", "printf '%s\\n' wrapup-audit ");
+        let o = std::process::Command::new("/bin/sh")
+            .args(["-c", &shell])
+            .env("JOB_COMPLETION_INDEX", i.to_string())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let args: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(String::from)
+            .collect();
+        if let Err(e) = wrapup_audit::cli::Cli::try_parse_from(&args) {
+            panic!("shard {i}: {args:?}: {e}");
+        }
+        assert!(
+            args.contains(&format!("/reports/wrapup/shard={i}")),
+            "{args:?}"
+        );
+    }
 }
