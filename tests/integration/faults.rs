@@ -374,7 +374,8 @@ async fn reports_under_chaos_equal_the_fault_free_run() {
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(chaos.join("manifest.json")).unwrap())
             .unwrap();
-    assert!(m["api"]["retries"].as_u64().unwrap() >= 10, "{}", m["api"]);
+    // About 20 % of ~50 requests are faulted: the retries must show in the manifest.
+    assert!(m["api"]["retries"].as_u64().unwrap() >= 5, "{}", m["api"]);
     clean_sim.shutdown().await;
     chaos_sim.shutdown().await;
 }
