@@ -103,7 +103,7 @@ pub enum CodeNameSource {
     Catalog,
     /// A system disposition (`ININ-*`, `OUTBOUND-*`): the literal is its own name.
     SystemLiteral,
-    /// The platform's built-in default code, named even when the listing omits it.
+    /// The platform's built-in default code (named even when the listing omits it).
     DefaultCode,
     /// Not in the catalog; the Conversations API sent the name with the code.
     ConversationApi,
@@ -124,12 +124,13 @@ impl CodeNameSource {
 
     /// The source of `name` written for `code`, by the same rule that chose it.
     pub fn of(catalogs: &Catalogs, code: &str, name: Option<&str>) -> CodeNameSource {
+        // The default code is the platform's own, listed or not.
         if classify::is_system_code(code) {
             CodeNameSource::SystemLiteral
-        } else if catalogs.codes.contains_key(code) {
-            CodeNameSource::Catalog
         } else if code == DEFAULT_CODE_ID {
             CodeNameSource::DefaultCode
+        } else if catalogs.codes.contains_key(code) {
+            CodeNameSource::Catalog
         } else if name.is_some_and(|n| !crate::catalog::is_unresolved(Some(code), Some(n))) {
             CodeNameSource::ConversationApi
         } else {

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::acw::CodeNameSource;
 use crate::api::wire::AnalyticsConversation;
 use crate::api::ApiError;
 use crate::cli::{ExplainCmd, RunCmd};
@@ -51,6 +52,13 @@ pub struct LegExplanation {
     pub wrapup_required: Option<bool>,
     pub wrapup_prompt: Option<String>,
     pub wrapup_skipped: Option<bool>,
+    /// Where `wrapup_code_name` came from (catalog, system literal, default code, API, unresolved).
+    pub wrapup_code_name_source: Option<&'static str>,
+    pub reportable_code: Option<String>,
+    /// The queue's configured `acwSettings` (queue listing).
+    pub queue_wrapup_prompt: Option<String>,
+    pub queue_acw_timeout_ms: Option<i64>,
+    pub config_mismatch: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -65,7 +73,11 @@ pub struct Explanation {
     pub lookup: &'static str,
     pub wrapup_code_id: Option<String>,
     pub wrapup_code_name: Option<String>,
+    pub wrapup_code_name_source: Option<&'static str>,
     pub code_source: Option<&'static str>,
+    pub reportable_code: Option<String>,
+    pub queue_wrapup_prompt: Option<String>,
+    pub queue_acw_timeout_ms: Option<i64>,
     pub legs: Vec<LegExplanation>,
 }
 
@@ -74,9 +86,13 @@ pub fn explanation(
     c: &AnalyticsConversation,
     row: &ConversationRow,
     legs: &[LegRow],
+    catalogs: &crate::catalog::Catalogs,
     as_of: DateTime<Utc>,
     settle: i64,
 ) -> Explanation {
+    let source = |code: Option<&str>, name: Option<&str>| {
+        code.map(|c| CodeNameSource::of(catalogs, c, name).as_str())
+    };
     let legs = legs
         .iter()
         .map(|l| {
@@ -114,6 +130,16 @@ pub fn explanation(
                 wrapup_required: l.wrapup_required,
                 wrapup_prompt: l.wrapup_prompt.clone(),
                 wrapup_skipped: l.wrapup_skipped,
+                wrapup_code_name_source: source(
+                    l.lookup_wrapup_code
+                        .as_deref()
+                        .or(l.analytics_wrapup_code.as_deref()),
+                    l.wrapup_code_name.as_deref(),
+                ),
+                reportable_code: l.reportable_code.clone(),
+                queue_wrapup_prompt: l.queue_wrapup_prompt.clone(),
+                queue_acw_timeout_ms: l.queue_acw_timeout_ms,
+                config_mismatch: l.config_mismatch.map(|m| m.as_str()),
             }
         })
         .collect();
@@ -128,7 +154,14 @@ pub fn explanation(
         lookup: row.lookup.as_str(),
         wrapup_code_id: row.wrapup_code_id.clone(),
         wrapup_code_name: row.wrapup_code_name.clone(),
+        wrapup_code_name_source: source(
+            row.wrapup_code_id.as_deref(),
+            row.wrapup_code_name.as_deref(),
+        ),
         code_source: row.code_source.map(|s| s.as_str()),
+        reportable_code: row.reportable_code.clone(),
+        queue_wrapup_prompt: row.queue_wrapup_prompt.clone(),
+        queue_acw_timeout_ms: row.queue_acw_timeout_ms,
         legs,
     }
 }
@@ -156,10 +189,16 @@ pub fn render_text(e: &Explanation) -> String {
     ));
     if let Some(code) = &e.wrapup_code_id {
         s.push_str(&format!(
-            "  wrap-up code:   {} ({}) from {}\n",
+            "  wrap-up code:   {} ({}; name from the {}) from {}; {}\n",
             code,
             opt(&e.wrapup_code_name),
-            opt(&e.code_source)
+            opt(&e.wrapup_code_name_source),
+            opt(&e.code_source),
+            if e.reportable_code.is_some() {
+                "reportable as a contact reason"
+            } else {
+                "not reportable (reportable_code is null)"
+            }
         ));
     }
     if e.legs.is_empty() {
@@ -213,11 +252,37 @@ pub fn render_text(e: &Explanation) -> String {
         }
         if let Some(n) = &l.wrapup_code_name {
             s.push_str(&format!(
-                "    code name:         {n} (wrap-up code catalog)\n"
+                "    code name:         {n} ({}){}\n",
+                opt(&l.wrapup_code_name_source),
+                if l.reportable_code.is_some() {
+                    ", reportable"
+                } else {
+                    ", not reportable"
+                }
+            ));
+        }
+        s.push_str(&format!(
+            "    queue setting:     {}\n",
+            queue_setting(&l.queue_wrapup_prompt, l.queue_acw_timeout_ms)
+        ));
+        if let Some(m) = l.config_mismatch {
+            s.push_str(&format!(
+                "    expected vs actual: {m}: the label disagrees with the queue's setting (the label stands)\n"
             ));
         }
     }
     s
+}
+
+/// The queue's configured ACW settings, as the leg's evidence line shows them.
+fn queue_setting(prompt: &Option<String>, timeout_ms: Option<i64>) -> String {
+    match (prompt, timeout_ms) {
+        (Some(p), Some(t)) => {
+            format!("acwSettings.wrapupPrompt {p}, timeoutMs {t} (queue listing)")
+        }
+        (Some(p), None) => format!("acwSettings.wrapupPrompt {p} (queue listing)"),
+        (None, _) => "- (no queue, or the queue listing has no acwSettings)".to_string(),
+    }
 }
 
 /// A conversation id must look like a UUID before anything is requested.
@@ -303,6 +368,7 @@ pub async fn explain_with(
         &c,
         &rows[0],
         &legs,
+        &catalogs,
         cfg.as_of,
         cfg.settle_minutes,
     ))

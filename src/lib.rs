@@ -35,6 +35,7 @@ pub mod shutdown;
 pub mod simulator;
 pub mod sink;
 pub mod spill;
+pub mod store;
 pub mod summary;
 pub mod task;
 
@@ -172,12 +173,20 @@ pub async fn run_command_with(
     );
     // Every log line from here on, a configuration error's included, names the run.
     logging::set_run(Some(&run_id), job_stem(cmd).as_deref());
-    let cfg = load_config(cmd, env, now)?;
+    let mut cfg = load_config(cmd, env, now)?;
     logging::set_run(None, Some(&cfg.job_name));
     logging::set_output(&cfg.output_dir);
-    let result = audit_run(cfg.clone(), &run_id, started, cancel, bars).await;
+    // An object-store destination is checked and locked before any Genesys request; the run then
+    // writes into a local staging folder (cfg.output_dir from here on) and publishes from it.
+    let remote = store::run::RemoteRun::start(&mut cfg, &run_id).await?;
+    let result = audit_run(cfg.clone(), &run_id, started, cancel, bars, remote.as_ref()).await;
     // Quality gates, metrics and the closing line see every run that got this far.
-    closing::conclude(&cfg, &run_id, started, result).await
+    let result = closing::conclude(&cfg, &run_id, started, result).await;
+    match remote {
+        // The run files (manifest last) go to the store whatever the outcome, then the lock.
+        Some(r) => r.finish(&cfg.output_dir, result).await,
+        None => result,
+    }
 }
 
 /// The audit itself: lock, resume, source, catalogs, the pipeline, and the run-level files.
@@ -187,12 +196,20 @@ async fn audit_run(
     started: DateTime<Utc>,
     cancel: CancellationToken,
     bars: bool,
+    remote: Option<&store::run::RemoteRun>,
 ) -> Result<report::RunResult, Failure> {
     let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
+    if let Some(r) = remote {
+        r.prepare(&cfg.output_dir).await?;
+    }
     let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         failpoint::hit("run-after-lock");
+        let present = |p: &std::path::Path| match remote {
+            Some(r) => r.has(p),
+            None => cfg.output_dir.join(p).is_file(),
+        };
         // An unfinished run of the same job continues where it stopped, with its own clock.
-        let done = match report::resumable(&cfg) {
+        let done = match report::resumable_with(&cfg, &present) {
             Some((as_of, done)) => {
                 tracing::info!(days = done.len(), as_of = %pipeline::iso_ms(as_of), "Resuming an unfinished run of this job ({} days already written)", done.len());
                 cfg.as_of = as_of;
@@ -236,6 +253,7 @@ async fn audit_run(
         done,
         &stop,
         bars,
+        remote,
         &mut written,
         &mut catalogs,
         &mut client,
@@ -296,6 +314,7 @@ async fn run_body(
     done: Vec<pipeline::PartitionRecord>,
     stop: &shutdown::RunStop,
     bars: bool,
+    remote: Option<&store::run::RemoteRun>,
     written: &mut Vec<pipeline::PartitionRecord>,
     catalogs_out: &mut pipeline::Catalogs,
     client_out: &mut Option<Arc<ApiClient>>,
@@ -331,7 +350,11 @@ async fn run_body(
     let mut checkpoint = |parts: &[pipeline::PartitionRecord]| {
         *written = parts.to_vec();
         report::update_index(cfg, run_id, parts)?;
-        report::checkpoint(cfg, run_id, started, parts)
+        report::checkpoint(cfg, run_id, started, parts)?;
+        match remote {
+            Some(r) => r.publish_checkpoint(&cfg.output_dir, parts),
+            None => Ok(()),
+        }
     };
     let total_days = (cfg.window.days().len() + cfg.lookback.len()) as u64;
     let bar = progress::Progress::new(total_days, bars);

@@ -45,7 +45,7 @@ pub fn init(format: LogFormat, quiet: bool) {
     let user = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_string());
     // HTTP internals stay at warn even under RUST_LOG=trace: their traces could carry headers.
     let filter = EnvFilter::try_new(format!(
-        "{user},hyper=warn,hyper_util=warn,reqwest=warn,h2=warn,rustls=warn"
+        "{user},hyper=warn,hyper_util=warn,reqwest=warn,h2=warn,rustls=warn,object_store=warn"
     ))
     .unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()

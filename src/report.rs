@@ -416,6 +416,15 @@ const RESUMABLE: &[&str] = &[
 /// If the output directory holds an unfinished run of the same job, returns its `as_of` and the
 /// partitions it finished whose files are all still present. `--force` skips this.
 pub fn resumable(cfg: &Config) -> Option<(DateTime<Utc>, Vec<crate::pipeline::PartitionRecord>)> {
+    resumable_with(cfg, &|p| cfg.output_dir.join(p).is_file())
+}
+
+/// [`resumable`] with the check whether a file (relative to the output) is present passed in:
+/// for an object store, the listing of the bucket rather than the local staging folder.
+pub fn resumable_with(
+    cfg: &Config,
+    present: &dyn Fn(&Path) -> bool,
+) -> Option<(DateTime<Utc>, Vec<crate::pipeline::PartitionRecord>)> {
     let path = cfg.output_dir.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&path).ok()?;
     let prev: PreviousManifest = match serde_json::from_str(&text) {
@@ -438,11 +447,7 @@ pub fn resumable(cfg: &Config) -> Option<(DateTime<Utc>, Vec<crate::pipeline::Pa
     let done = prev
         .partitions
         .into_iter()
-        .filter(|p| {
-            p.files
-                .iter()
-                .all(|f| cfg.output_dir.join(&f.path).is_file())
-        })
+        .filter(|p| p.files.iter().all(|f| present(&f.path)))
         .collect();
     Some((as_of, done))
 }

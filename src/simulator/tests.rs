@@ -678,7 +678,7 @@ async fn wrapup_code_listing_pages() {
 }
 
 #[tokio::test]
-async fn a_large_day_generates_quickly() {
+async fn a_large_day_generates_completely() {
     let sim = start(SimConfig {
         conversations_per_day: 100_000,
         ..SimConfig::default()
@@ -686,13 +686,10 @@ async fn a_large_day_generates_quickly() {
     .await
     .unwrap();
     let now = sim.now();
-    let t = std::time::Instant::now();
+    // Generation speed is a benchmark figure (docs/benchmarks.md), not a timed test: a loaded CI
+    // machine made a wall-clock bound here flaky. This checks a large day generates completely.
     let truth = sim.ground_truth(now - Duration::days(1), now - Duration::hours(12), 15, now);
-    let took = t.elapsed();
-    eprintln!("100k-conversation day: {took:?}");
     assert!(truth.len() > 30_000, "{}", truth.len());
-    // Generous bound: unoptimised test builds are several times slower than release.
-    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     sim.shutdown().await;
 }
 

@@ -321,3 +321,109 @@ pub fn findings(
     out.truncate(MAX_FINDINGS);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::render::tests::summary;
+    use crate::summary::TrendDay;
+
+    fn examples() -> BTreeMap<String, Vec<String>> {
+        [
+            ("gap|queue|q-1", vec!["c-1", "c-2"]),
+            ("gap|agent|u-1", vec!["c-1"]),
+            ("timeout|queue|q-1", vec!["c-2"]),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
+        .collect()
+    }
+
+    #[test]
+    fn findings_name_queue_agents_mismatch_trend_and_timeouts_in_order() {
+        let mut s = summary();
+        s.trend.push(TrendDay {
+            date: "2026-11-20".into(),
+            in_window: true,
+            is_final: true,
+            owed: 50,
+            gaps: 20,
+            timeout: 5,
+            gap_rate: Some(0.4),
+            timeout_rate: Some(0.1),
+        });
+        let f = findings(&s, &examples(), Formats::BOTH);
+        let kinds: Vec<&str> = f.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "queue_gaps",
+                "agent_gaps",
+                "config_mismatch",
+                "trend",
+                "timeout_acw"
+            ]
+        );
+        // The queue: its name, rate with denominator, configured prompt, ids and a query over it.
+        assert_eq!(
+            f[0].title,
+            "Queue Sales <b>&\": 37.5 % of owed legs got no code (30 of 80)"
+        );
+        assert!(f[0].detail.contains("configured prompt MANDATORY"));
+        assert_eq!(f[0].conversation_ids, ["c-1", "c-2"]);
+        let q = f[0].query.as_deref().unwrap();
+        assert!(q.contains("read_parquet('parquet/legs/*/*.parquet', hive_partitioning = true)"));
+        assert!(q.contains("queue_id = 'q-1'"));
+        // Agents ranked by rate, the worst first, with their denominators.
+        assert!(
+            f[1].title.contains("Ana Costa 50.0 % (5 of 10)"),
+            "{}",
+            f[1].title
+        );
+        assert!(f[1].title.find("Ana Costa") < f[1].title.find("Bruno"));
+        assert!(f[1]
+            .query
+            .as_deref()
+            .unwrap()
+            .contains("user_id IN ('u-1', 'u-2')"));
+        // Mismatch: the group, its advice, its ids.
+        assert!(f[2]
+            .title
+            .starts_with("2 legs on queue Sales (configured MANDATORY) timed out"));
+        assert_eq!(f[2].action, Mismatch::TimeoutWithoutTimedPrompt.advice());
+        assert_eq!(f[2].conversation_ids, ["c-9"]);
+        // Trend: the last day against the earlier ones, owed-weighted (14 of 90 = 15.6 %).
+        assert_eq!(
+            f[3].title,
+            "Gap rate rose: 40.0 % on 2026-11-20 against 15.6 % over the 2 earlier days"
+        );
+        assert!(f[3]
+            .query
+            .as_deref()
+            .unwrap()
+            .contains("date = '2026-11-20'"));
+        assert!(f[4].title.starts_with("Timeouts inflated ACW by 10 min"));
+        assert_eq!(f[4].conversation_ids, ["c-2"]);
+    }
+
+    #[test]
+    fn a_clean_run_says_so_and_csv_only_queries_read_csv() {
+        let mut s = summary();
+        s.compliance = Default::default();
+        s.config_mismatches.clear();
+        s.trend.clear();
+        let f = findings(&s, &BTreeMap::new(), Formats::CSV);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind, "no_gaps");
+        let s = summary();
+        let f = findings(&s, &examples(), Formats::CSV);
+        assert!(f[0]
+            .query
+            .as_deref()
+            .unwrap()
+            .contains("read_csv('csv/legs/*/*.csv'"));
+        assert!(f.len() <= MAX_FINDINGS);
+        // Names with quotes cannot break out of the SQL string.
+        assert_eq!(sql_str("it's"), "'it''s'");
+    }
+}

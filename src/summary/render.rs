@@ -440,4 +440,4 @@ fn counts(pairs: &[(&str, u64)]) -> std::collections::BTreeMap<String, u64> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

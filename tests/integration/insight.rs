@@ -393,3 +393,63 @@ async fn queue_settings_mismatch_flags_and_reportable_codes_follow_the_scenarios
     assert_eq!(listed, flagged);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_names_the_source_of_each_code_name_and_the_queue_setting() {
+    let sim = sim(17, 300).await;
+    let env = env_for(&sim);
+    let mut run = wrapup_audit::cli::RunCmd::from_job(Default::default());
+    run.job = None;
+    run.as_of = Some(as_of().to_rfc3339());
+    let cfg = wrapup_audit::load_config(&run, &env, Utc::now()).unwrap();
+    let conn = wrapup_audit::connect(&cfg).await.unwrap();
+    let truth = sim.ground_truth(utc("2026-11-19T00:00:00Z"), as_of(), 15, as_of());
+    let queues: HashMap<String, &'static str> = sim
+        .queues()
+        .iter()
+        .map(|q| (q.id.to_string(), q.acw_prompt))
+        .collect();
+    let default = wrapup_audit::catalog::DEFAULT_CODE_ID;
+    // One single-leg conversation of each kind: (what the leg must show, how to find it).
+    type Pick = fn(&wrapup_audit::simulator::TruthLeg) -> bool;
+    let cases: [(&str, Pick); 4] = [
+        ("(wrap-up code catalog), reportable", |l| {
+            l.label.as_str() == "coded"
+                && l.code.as_deref() != Some(wrapup_audit::catalog::DEFAULT_CODE_ID)
+        }),
+        ("(system literal), not reportable", |l| {
+            l.label.as_str() == "timeout"
+        }),
+        ("(built-in default code), not reportable", |l| {
+            l.code.as_deref() == Some(wrapup_audit::catalog::DEFAULT_CODE_ID)
+        }),
+        ("expected vs actual: timeout_without_timed_prompt", |l| {
+            l.mismatch.map(|m| m.as_str()) == Some("timeout_without_timed_prompt")
+        }),
+    ];
+    for (want, pick) in cases {
+        let t = truth
+            .iter()
+            .find(|t| t.legs.len() == 1 && pick(&t.legs[0]) && t.label.as_str() != "too_recent")
+            .unwrap_or_else(|| panic!("no conversation for {want}"));
+        let e = wrapup_audit::explain::explain_with(&cfg, &conn, &t.conversation_id)
+            .await
+            .unwrap();
+        let text = wrapup_audit::explain::render_text(&e);
+        assert!(text.contains(want), "{want}:\n{text}");
+        let leg = &t.legs[0];
+        if let Some(q) = &leg.queue_id {
+            let line = format!("queue setting:     acwSettings.wrapupPrompt {}", queues[q]);
+            assert!(text.contains(&line), "{line}:\n{text}");
+        }
+        if leg.code.as_deref() == Some(default) {
+            assert_eq!(
+                e.legs[0].wrapup_code_name_source,
+                Some("built-in default code")
+            );
+            assert_eq!(e.legs[0].reportable_code, None);
+        }
+    }
+    conn.close().await;
+    sim.shutdown().await;
+}

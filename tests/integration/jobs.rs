@@ -123,4 +123,11 @@ fn kubernetes_cronjob_is_well_formed() {
     if let Err(e) = Cli::try_parse_from(&args) {
         panic!("{args:?}: {e}");
     }
+    // Reports go where analysts read them: object storage, with its credentials from a Secret.
+    let out = args.iter().position(|a| a == "--output-dir").unwrap();
+    assert!(args[out + 1].starts_with("s3://"), "{}", args[out + 1]);
+    assert_eq!(
+        container["envFrom"][1]["secretRef"]["name"],
+        "wrapup-audit-s3"
+    );
 }

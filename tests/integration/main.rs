@@ -17,5 +17,7 @@ mod layout;
 mod operate;
 mod operators;
 mod ranking;
+mod s3;
 mod sample_output;
 mod stops;
+mod summary_page;

@@ -1,0 +1,95 @@
+//! The object-store side of one run, in the order `run_command` needs it: open, probe and lock the
+//! destination before any Genesys request; mirror its run state into the local staging folder;
+//! publish each finished day from the checkpoint; publish the run files and release the lock.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::lock::RemoteLock;
+use super::publish::block_on;
+use super::Remote;
+use crate::config::Config;
+use crate::exit::Failure;
+use crate::pipeline::PartitionRecord;
+use crate::report::RunResult;
+
+pub struct RemoteRun {
+    pub remote: Remote,
+    lock: Option<RemoteLock>,
+    existing: std::sync::Mutex<HashSet<String>>,
+}
+
+impl RemoteRun {
+    /// For an object-store `output_dir`: checks the destination, takes its lock and points
+    /// `cfg.output_dir` at the local staging folder. `None` for a local folder.
+    pub async fn start(cfg: &mut Config, run_id: &str) -> Result<Option<RemoteRun>, Failure> {
+        if !super::is_remote(&cfg.output_dir) {
+            return Ok(None);
+        }
+        let url = cfg.output_dir.to_string_lossy().into_owned();
+        let remote = Remote::open(&url)?;
+        remote.probe().await?;
+        let lock = remote.lock(run_id).await?;
+        cfg.output_dir = remote.staging_dir();
+        tracing::info!(
+            staging = %cfg.output_dir.display(),
+            "Writing to {} (staged locally one day at a time)",
+            remote.display
+        );
+        Ok(Some(RemoteRun {
+            remote,
+            lock: Some(lock),
+            existing: std::sync::Mutex::new(HashSet::new()),
+        }))
+    }
+
+    /// Under the local lock: the staging folder gets the store's manifest and index, and the run
+    /// learns which files the store already has (a resumed run skips days whose files are there).
+    pub async fn prepare(&self, local: &Path) -> Result<(), Failure> {
+        self.remote.pull_state(local).await?;
+        let existing = self.remote.existing().await?;
+        *self.existing.lock().unwrap_or_else(|e| e.into_inner()) = existing;
+        Ok(())
+    }
+
+    /// Whether the store holds `rel` (a path relative to the output root).
+    pub fn has(&self, rel: &Path) -> bool {
+        let key: Vec<_> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        self.existing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&key.join("/"))
+    }
+
+    /// After the local checkpoint of a finished day: publish it (the last of `parts`).
+    pub fn publish_checkpoint(
+        &self,
+        local: &Path,
+        parts: &[PartitionRecord],
+    ) -> Result<(), Failure> {
+        match parts.last() {
+            Some(p) => block_on(self.remote.publish_partition(local, p)),
+            None => Ok(()),
+        }
+    }
+
+    /// Publishes the run files (manifest last) and releases the lock, whatever the run's outcome;
+    /// the result then names the store rather than the staging folder.
+    pub async fn finish(
+        mut self,
+        local: &Path,
+        result: Result<RunResult, Failure>,
+    ) -> Result<RunResult, Failure> {
+        let published = self.remote.publish_run_files(local).await;
+        if let Some(lock) = self.lock.take() {
+            lock.release().await;
+        }
+        let mut result = result?;
+        published?;
+        result.output_dir = PathBuf::from(&self.remote.display);
+        Ok(result)
+    }
+}

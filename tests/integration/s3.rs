@@ -1,0 +1,512 @@
+//! Object-storage output against a real S3-compatible server: moto's server, started here on
+//! 127.0.0.1:0 from the venv `.ci/run` makes (`WRAPUP_TEST_PYTHON`, else
+//! `target/client-check-venv/bin/python`). Without it the tests skip, except under `CI=true`, where
+//! they fail. GCS and Azure take the same `object_store` calls; no emulator for them is installed.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use object_store::{aws::AmazonS3Builder, ObjectStore, ObjectStoreExt};
+
+use crate::support::*;
+
+const KEY_ID: &str = "AKIATESTKEYNEVERLOGGED";
+const SECRET: &str = "s3cr3t-value-that-must-never-reach-a-log";
+const AS_OF: &str = "2026-11-21T00:20:00Z";
+
+/// The venv's python with moto, or `None` (skip) outside CI.
+fn python() -> Option<PathBuf> {
+    let candidate = std::env::var_os("WRAPUP_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/client-check-venv/bin/python")
+        });
+    let ok = Command::new(&candidate)
+        .args(["-c", "import moto.server, boto3, pyarrow"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        return Some(candidate);
+    }
+    let msg = format!(
+        "no python with moto[server], boto3 and pyarrow at {} (run `bash scripts/check_clients.sh --setup` and set WRAPUP_TEST_PYTHON)",
+        candidate.display()
+    );
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
+    eprintln!("skipping the S3 test: {msg}");
+    None
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/integration/py")
+        .join(name)
+}
+
+/// A moto server process; stopped (stdin closed, then killed) when dropped.
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Moto {
+    fn start(python: &Path, auth: bool, buckets: &[&str]) -> Moto {
+        let mut c = Command::new(python);
+        c.arg(script("moto_s3.py"));
+        if auth {
+            c.arg("--auth");
+        }
+        let mut child = c
+            .args(buckets)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("moto did not start: {line:?}"));
+        Moto { child, port }
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn store(&self, bucket: &str) -> Arc<dyn ObjectStore> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Arc::new(
+            AmazonS3Builder::new()
+                .with_bucket_name(bucket)
+                .with_endpoint(self.endpoint())
+                .with_region("us-east-1")
+                .with_access_key_id(KEY_ID)
+                .with_secret_access_key(SECRET)
+                .with_allow_http(true)
+                .build()
+                .unwrap(),
+        )
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Environment of a run against `sim` writing to `moto`.
+fn s3_env(
+    sim: &wrapup_audit::simulator::SimHandle,
+    moto: &Moto,
+    staging: &Path,
+) -> Vec<(String, String)> {
+    let mut env = env_for(sim);
+    env.extend([
+        ("AWS_ACCESS_KEY_ID".into(), KEY_ID.into()),
+        ("AWS_SECRET_ACCESS_KEY".into(), SECRET.into()),
+        ("AWS_REGION".into(), "us-east-1".into()),
+        ("AWS_ENDPOINT_URL".into(), moto.endpoint()),
+        (
+            "WRAPUP_AUDIT_STAGING_DIR".into(),
+            staging.display().to_string(),
+        ),
+        ("RUST_LOG".into(), "trace".into()),
+    ]);
+    env
+}
+
+fn args<'a>(from: &'a str, to: &'a str, out: &'a str, rpm: &'a str) -> Vec<&'a str> {
+    vec![
+        "run",
+        "--from",
+        from,
+        "--to",
+        to,
+        "--as-of",
+        AS_OF,
+        "--output-dir",
+        out,
+        "--requests-per-minute",
+        rpm,
+    ]
+}
+
+/// Every object under `prefix`: relative key → bytes.
+async fn objects(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &str,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let p = object_store::path::Path::from(prefix);
+    let metas: Vec<_> = store.list(Some(&p)).try_collect().await.unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for m in metas {
+        let bytes = store.get(&m.location).await.unwrap().bytes().await.unwrap();
+        let rel = m.location.as_ref()[prefix.len()..]
+            .trim_start_matches('/')
+            .to_string();
+        out.insert(rel, bytes.to_vec());
+    }
+    out
+}
+
+/// Every file under a local output, relative path → bytes (the lock left out).
+fn local_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if !p.file_name().unwrap().to_string_lossy().starts_with('.') {
+                let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn partition_keys(m: &std::collections::BTreeMap<String, Vec<u8>>) -> Vec<&String> {
+    m.keys()
+        .filter(|k| k.starts_with("csv/") || k.starts_with("parquet/"))
+        .collect()
+}
+
+fn no_secrets(what: &str, text: &str) {
+    assert!(!text.contains(SECRET), "the secret key reached {what}");
+    assert!(!text.contains(KEY_ID), "the access key id reached {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_job_into_s3_reads_back_by_root_path() {
+    let Some(py) = python() else { return };
+    let moto = Moto::start(&py, false, &["lake"]);
+    let sim = sim(41, 60).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let env = s3_env(&sim, &moto, &tmp.path().join("staging"));
+    let local = tmp.path().join("local");
+    let local_s = local.to_str().unwrap().to_string();
+
+    let (o, l) = {
+        let env = env.clone();
+        tokio::task::spawn_blocking(move || {
+            let o = run_bin(
+                &args("2026-11-18", "2026-11-21", "s3://lake/reports/wrapup", "0"),
+                &env,
+            );
+            let l = run_bin(&args("2026-11-18", "2026-11-21", &local_s, "0"), &env);
+            (o, l)
+        })
+        .await
+        .unwrap()
+    };
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(l.status.code(), Some(0), "{}", stderr(&l));
+    no_secrets("the log", &err);
+
+    // The bucket holds exactly what a local run writes: same keys, same partition bytes, no
+    // staging, temporary or lock objects left.
+    let store = moto.store("lake");
+    let remote = objects(&store, "reports/wrapup").await;
+    let here = local_files(&local);
+    assert_eq!(
+        remote.keys().collect::<Vec<_>>(),
+        here.keys().collect::<Vec<_>>()
+    );
+    for k in partition_keys(&here) {
+        assert!(
+            remote[k] == here[k],
+            "{k} differs between S3 and the local run"
+        );
+    }
+    for (k, v) in &remote {
+        no_secrets(k, &String::from_utf8_lossy(v));
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(&remote["manifest.json"]).unwrap();
+    assert_eq!(manifest["status"], "success");
+
+    // Memory: writing to S3 stays within the local run's peak + 64 MB.
+    let local_manifest: serde_json::Value = serde_json::from_slice(&here["manifest.json"]).unwrap();
+    if let (Some(s3), Some(disk)) = (
+        manifest["peak_rss_kb"].as_u64(),
+        local_manifest["peak_rss_kb"].as_u64(),
+    ) {
+        assert!(
+            s3 <= disk + 64 * 1024,
+            "peak RSS {s3} KiB writing to S3, {disk} KiB locally"
+        );
+    }
+
+    // An analyst's reader opens each root by its path alone.
+    let read = Command::new(&py)
+        .arg(script("read_s3.py"))
+        .args([moto.endpoint().as_str(), "lake/reports/wrapup"])
+        .env("AWS_ACCESS_KEY_ID", KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&read.stdout).unwrap();
+    let sum = |t: &str| -> u64 {
+        manifest["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[t].as_u64().unwrap())
+            .sum()
+    };
+    for f in ["parquet", "csv"] {
+        assert_eq!(
+            got[format!("{f}/conversations")],
+            sum("conversations"),
+            "{f}"
+        );
+        assert_eq!(got[format!("{f}/legs")], sum("legs"), "{f}");
+        assert_eq!(
+            got["dates"][format!("{f}/conversations")],
+            serde_json::json!(["2026-11-18", "2026-11-19", "2026-11-20"])
+        );
+    }
+
+    // A rerun with only Parquet replaces each day whole: the CSV objects of the window go.
+    let env2 = env.clone();
+    let o = tokio::task::spawn_blocking(move || {
+        let mut a = args("2026-11-18", "2026-11-21", "s3://lake/reports/wrapup", "0");
+        a.extend(["--format", "parquet"]);
+        run_bin(&a, &env2)
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let after = objects(&store, "reports/wrapup").await;
+    assert!(
+        after.keys().all(|k| !k.starts_with("csv/")),
+        "{:?}",
+        after.keys()
+    );
+    assert_eq!(
+        after.keys().filter(|k| k.starts_with("parquet/")).count(),
+        3 * wrapup_audit::sink::Table::ALL.len()
+    );
+    sim.shutdown().await;
+}
+
+/// Polls the bucket (bounded) until `key` exists, while `child` still runs.
+async fn wait_for_object(store: &Arc<dyn ObjectStore>, key: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let path = object_store::path::Path::from(key);
+    while store.head(&path).await.is_err() {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before {key} appeared"
+        );
+        assert!(Instant::now() < deadline, "{key} never appeared");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_run_resumes_and_the_lock_keeps_a_second_run_out() {
+    let Some(py) = python() else { return };
+    let moto = Moto::start(&py, false, &["lake"]);
+    let sim = sim(42, 60).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut env = s3_env(&sim, &moto, &tmp.path().join("staging"));
+    env.push(("WRAPUP_AUDIT_LOCK_LEASE_SECS".into(), "3".into()));
+    let url = "s3://lake/w";
+    let store = moto.store("lake");
+
+    // Slowed by the limiter so it is still writing when the second run starts and when killed.
+    let mut first = {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_wrapup-audit"));
+        c.args(args("2026-11-15", "2026-11-20", url, "900"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_clear()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Ok(path) = std::env::var("PATH") {
+            c.env("PATH", path);
+        }
+        c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        c.spawn().unwrap()
+    };
+    wait_for_object(
+        &store,
+        "w/parquet/legs/date=2026-11-15/legs.parquet",
+        &mut first,
+    )
+    .await;
+
+    // A second run finds the lock held and leaves.
+    let env2 = env.clone();
+    let second = tokio::task::spawn_blocking(move || {
+        run_bin(&args("2026-11-15", "2026-11-20", url, "0"), &env2)
+    })
+    .await
+    .unwrap();
+    let err = stderr(&second);
+    assert_eq!(second.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains("another run holds the lock on s3://lake/w"),
+        "{err}"
+    );
+
+    // Killed in the middle of a later day.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let left = objects(&store, "w").await;
+    let manifest: serde_json::Value = serde_json::from_slice(&left["manifest.json"]).unwrap();
+    assert_eq!(manifest["status"], "running");
+    let listed: Vec<String> = manifest["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            p["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["path"].as_str().unwrap().to_string())
+        })
+        .collect();
+    // Every object of a day is complete (Parquet ends with its footer), and the manifest never
+    // lists a file the bucket lacks.
+    for k in partition_keys(&left) {
+        if k.ends_with(".parquet") {
+            assert!(left[k].ends_with(b"PAR1"), "{k} is incomplete");
+        }
+    }
+    for p in &listed {
+        assert!(
+            left.contains_key(p),
+            "manifest lists {p} but the bucket lacks it"
+        );
+    }
+
+    // The dead run's lock expires with its lease; then a rerun takes it over and resumes.
+    let lock: serde_json::Value = serde_json::from_slice(&left["_wrapup-audit.lock"]).unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(lock["expires_at"].as_str().unwrap()).unwrap();
+    let wait = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(200)).await;
+    let env3 = env.clone();
+    let local = tmp.path().join("clean");
+    let local_s = local.to_str().unwrap().to_string();
+    let (o, clean) = tokio::task::spawn_blocking(move || {
+        (
+            run_bin(&args("2026-11-15", "2026-11-20", url, "0"), &env3),
+            run_bin(&args("2026-11-15", "2026-11-20", &local_s, "0"), &env3),
+        )
+    })
+    .await
+    .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    assert!(err.contains("Took over an expired lock"), "{err}");
+    assert!(err.contains("Resuming"), "{err}");
+    assert!(err.contains("Skipping date=2026-11-15"), "{err}");
+    no_secrets("the log", &err);
+
+    let remote = objects(&store, "w").await;
+    let here = local_files(&local);
+    assert_eq!(partition_keys(&remote), partition_keys(&here));
+    for k in partition_keys(&here) {
+        assert!(remote[k] == here[k], "{k} differs from a clean run");
+    }
+    assert!(
+        !remote.contains_key("_wrapup-audit.lock"),
+        "the lock is released"
+    );
+    let m: serde_json::Value = serde_json::from_slice(&remote["manifest.json"]).unwrap();
+    assert_eq!(m["status"], "success");
+    assert!(m["resumed_days"].as_u64().unwrap() >= 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_destinations_fail_before_any_api_call_with_exit_5() {
+    let Some(py) = python() else { return };
+    let moto = Moto::start(&py, false, &["lake"]);
+    let guarded = Moto::start(&py, true, &["private"]);
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let sim = sim(43, 20).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let env = s3_env(&sim, &moto, &tmp.path().join("staging"));
+    let with_endpoint = |endpoint: String| -> Vec<(String, String)> {
+        env.iter()
+            .cloned()
+            .map(|(k, v)| {
+                if k == "AWS_ENDPOINT_URL" {
+                    (k, endpoint.clone())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect()
+    };
+    let cases = [
+        ("ftp://lake/x", env.clone(), "unknown storage scheme ftp://"),
+        ("s3://missing-bucket/x", env.clone(), "does not exist"),
+        (
+            "s3://private/x",
+            with_endpoint(guarded.endpoint()),
+            "access denied",
+        ),
+        (
+            "s3://lake/x",
+            with_endpoint(format!("http://127.0.0.1:{closed}")),
+            "cannot be reached",
+        ),
+    ];
+    for (url, env, want) in cases {
+        let started = Instant::now();
+        let o = tokio::task::spawn_blocking(move || {
+            run_bin(&args("2026-11-19", "2026-11-20", url, "0"), &env)
+        })
+        .await
+        .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(5), "{url}: {err}");
+        let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{url}: {err}");
+        assert!(errors[0].contains(want), "{url}: {}", errors[0]);
+        no_secrets("the log", &err);
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{url} took {:?}",
+            started.elapsed()
+        );
+    }
+    assert!(
+        sim.request_log().is_empty(),
+        "a bad destination must stop the run before any Genesys request"
+    );
+    sim.shutdown().await;
+}
