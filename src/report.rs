@@ -459,8 +459,16 @@ pub fn resumable_with(
     cfg: &Config,
     present: &dyn Fn(&Path) -> bool,
 ) -> Option<(DateTime<Utc>, Vec<crate::pipeline::PartitionRecord>)> {
-    let text = std::fs::read_to_string(cfg.output_dir.join(MANIFEST_FILE)).ok()?;
-    let prev: PreviousManifest = serde_json::from_str(&text).ok()?;
+    let path = cfg.output_dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let prev: PreviousManifest = match serde_json::from_str(&text) {
+        Ok(p) => p,
+        Err(e) => {
+            // Not resuming is safe: every day of the window is fetched and written again.
+            tracing::warn!(file = %path.display(), "{} is unreadable ({e}): not resuming; every day of the window is fetched again", path.display());
+            return None;
+        }
+    };
     if cfg.force
         || !RESUMABLE.contains(&prev.status.as_str())
         || prev.fingerprint != fingerprint(cfg)
@@ -524,11 +532,24 @@ pub struct IndexEntry {
 }
 
 /// `partitions.json`: date → the latest run's word on that partition.
+///
+/// Missing or unreadable while partition folders exist, it is rebuilt from them with a warning,
+/// never read as "nothing there" (lookback would forget unfinished days).
 pub fn read_index(dir: &Path) -> BTreeMap<chrono::NaiveDate, IndexEntry> {
-    std::fs::read_to_string(dir.join(INDEX_FILE))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
+    let path = dir.join(INDEX_FILE);
+    let problem = match std::fs::read_to_string(&path) {
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(index) => return index,
+            Err(e) => format!("is unreadable ({e})"),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_string(),
+        Err(e) => format!("cannot be read ({e})"),
+    };
+    if !crate::index_rebuild::has_partitions(dir) {
+        return BTreeMap::new();
+    }
+    tracing::warn!(file = %path.display(), "{} {problem}: rebuilding it from the date=* partition folders", path.display());
+    crate::index_rebuild::rebuild(dir)
 }
 
 /// Records the partitions a run has written so far.
