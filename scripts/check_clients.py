@@ -108,7 +108,7 @@ TABLES = {"conversations": CONVERSATIONS, "legs": LEGS, "compliance": COMPLIANCE
 CATALOGS_DIR = "catalogs"
 CATALOGS = {
     "wrapup_codes.csv": ["wrapup_code_id", "wrapup_code_name"],
-    "queues.csv": ["queue_id", "queue_name"],
+    "queues.csv": ["queue_id", "queue_name", "acw_wrapup_prompt", "acw_timeout_ms"],
     "users.csv": ["user_id", "user_name"],
 }
 UNRESOLVED = "(unresolved) "

@@ -18,6 +18,9 @@ use crate::api::retry::{RetryDecision, RetryPolicy};
 use crate::api::wire::{OAuthError, TokenResponse};
 use crate::api::{transport_error, ApiStats};
 
+/// Longest token lifetime believed, whatever `expires_in` says (Genesys issues at most 48 h).
+const MAX_TOKEN_TTL_SECS: u64 = 7 * 24 * 3600;
+
 /// Client-credentials pair. `Debug` never shows the secret.
 #[derive(Clone)]
 pub struct Credentials {
@@ -217,7 +220,10 @@ impl Inner {
                                 // serde may quote the token itself.
                                 detail: clean(&e.to_string()),
                             })?;
-                        let ttl = Duration::from_secs(t.expires_in.unwrap_or(3600));
+                        // The server's number is not trusted for arithmetic: 0 or absurd values are clamped.
+                        let ttl = Duration::from_secs(
+                            t.expires_in.unwrap_or(3600).clamp(1, MAX_TOKEN_TTL_SECS),
+                        );
                         // Refresh a minute early, or at 90 % of a very short lifetime.
                         let margin = Duration::from_secs(60).min(ttl / 10);
                         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;

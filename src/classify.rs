@@ -231,11 +231,12 @@ fn severity(label: LegLabel) -> u8 {
         LegLabel::Unexplained | LegLabel::NeedsLookup => 2,
         LegLabel::Recovered => 3,
         LegLabel::Timeout => 4,
-        LegLabel::Skipped => 5,
-        LegLabel::NotRequired => 6,
-        LegLabel::NoWrapupPhase => 7,
-        LegLabel::System => 8,
-        LegLabel::Coded => 9,
+        LegLabel::System => 5,
+        LegLabel::Coded => 6,
+        // Nulls by design never outrank a code (contract §2 step 4, revised 2026-12).
+        LegLabel::Skipped => 7,
+        LegLabel::NotRequired => 8,
+        LegLabel::NoWrapupPhase => 9,
         // Handled before ranking; ranked last for totality.
         LegLabel::NotConnected | LegLabel::Pending => 10,
     }

@@ -242,6 +242,19 @@ pub struct SimulateCmd {
     /// Seed of the fault draws (the same seed and request order give the same faults).
     #[arg(long, default_value_t = 0)]
     pub fault_seed: u64,
+    /// Share (0–1) of details-query pages served half-full the first time they are asked for.
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    pub short_pages_rate: f64,
+}
+
+/// A share between 0 and 1.
+fn share(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 1"))
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -320,6 +320,20 @@ impl Env for Vec<(String, String)> {
 
 /// Parses `--from`/`--to`: a date (local midnight), a local date-time, or an RFC 3339 instant.
 pub fn parse_instant(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
+    let t = parse_instant_any(s, tz)?;
+    // Day arithmetic near chrono's own limits would panic; no audit needs such dates.
+    if !limits::YEARS.contains(&t.year()) {
+        return Err(format!(
+            "'{}' is outside the years {} to {}",
+            s.trim(),
+            limits::YEARS.start(),
+            limits::YEARS.end()
+        ));
+    }
+    Ok(t)
+}
+
+fn parse_instant_any(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     let s = s.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Ok(dt.with_timezone(&Utc));
@@ -393,7 +407,13 @@ impl Config {
                 (local_midnight(timezone, yesterday), today)
             }
         };
-        if to <= from {
+        if from >= as_of {
+            errors.push(format!(
+                "the window lies wholly after the run's clock: --from ({}) is not before --as-of ({}); there is nothing to audit yet",
+                from.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z"),
+                as_of.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z")
+            ));
+        } else if to <= from {
             errors.push(format!(
                 "the window is empty: --to ({}) must be after --from ({})",
                 to.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z"),
@@ -449,9 +469,6 @@ impl Config {
         };
 
         let settle_minutes = args.settle_minutes.or(raw.settle_minutes).unwrap_or(15);
-        if settle_minutes < 0 {
-            errors.push("settle_minutes must be 0 or more".into());
-        }
         let requests_per_minute = args
             .requests_per_minute
             .or(raw.requests_per_minute)
@@ -489,9 +506,22 @@ impl Config {
             ));
         }
         let request_timeout = Duration::from_secs(raw.request_timeout_secs.unwrap_or(60));
-        if request_timeout.is_zero() {
-            errors.push("request_timeout_secs must be at least 1".into());
-        }
+        let query_result_cap = raw
+            .query_result_cap
+            .unwrap_or(crate::pipeline::QUERY_RESULT_CAP);
+        let jobs_poll_ms = raw.jobs_poll_ms.unwrap_or(1000);
+        let max_retries = raw.max_retries.unwrap_or(8);
+        limits::check(
+            &limits::Numbers {
+                settle_minutes,
+                page_size,
+                query_result_cap,
+                request_timeout_secs: request_timeout.as_secs(),
+                jobs_poll_ms,
+                max_retries,
+            },
+            &mut errors,
+        );
 
         let max_runtime_text = args.max_runtime.clone().or(raw.max_runtime.clone());
         let max_runtime = match max_runtime_text.as_deref().map(str::trim) {
@@ -592,18 +622,16 @@ impl Config {
             page_size,
             mode,
             jobs: crate::jobs::JobsOptions {
-                poll_initial: Duration::from_millis(raw.jobs_poll_ms.unwrap_or(1000)),
+                poll_initial: Duration::from_millis(jobs_poll_ms),
                 ..crate::jobs::JobsOptions::default()
             },
-            query_result_cap: raw
-                .query_result_cap
-                .unwrap_or(crate::pipeline::QUERY_RESULT_CAP),
+            query_result_cap,
             client: ClientOptions {
                 requests_per_minute,
                 request_timeout,
                 max_body_bytes: max_response_mb.saturating_mul(1 << 20),
                 retry: crate::api::RetryPolicy {
-                    max_retries: raw.max_retries.unwrap_or(8),
+                    max_retries,
                     ..crate::api::RetryPolicy::default()
                 },
                 ..ClientOptions::default()
@@ -710,5 +738,6 @@ fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
 
 mod job_file;
 
+pub mod limits;
 #[cfg(test)]
 mod tests;

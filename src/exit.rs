@@ -10,6 +10,9 @@ pub enum ExitStatus {
     /// 1: the reports were written, but some lookups failed for transient reasons (retries ran out);
     /// those rows say `lookup_failed` and a rerun may settle them.
     PartialLookups,
+    /// 1: the reports were written, but a day may lack conversations (the details query kept serving
+    /// fewer rows than it counted); the day is marked not final so a later run redoes it.
+    Incomplete,
     /// 2: bad flags, job file, time zone, window or environment; nothing was requested or written.
     Usage,
     /// 3: the credentials were refused, or the OAuth client lacks a permission the job needs.
@@ -36,7 +39,7 @@ impl ExitStatus {
     pub fn code(self) -> u8 {
         match self {
             ExitStatus::Success => 0,
-            ExitStatus::PartialLookups => 1,
+            ExitStatus::PartialLookups | ExitStatus::Incomplete => 1,
             ExitStatus::Usage => 2,
             ExitStatus::Auth => 3,
             ExitStatus::ApiUnavailable => 4,
@@ -54,6 +57,7 @@ impl ExitStatus {
         match self {
             ExitStatus::Success => "success",
             ExitStatus::PartialLookups => "partial_lookups",
+            ExitStatus::Incomplete => "incomplete",
             ExitStatus::Usage => "usage_error",
             ExitStatus::Auth => "auth_error",
             ExitStatus::ApiUnavailable => "api_unavailable",
@@ -96,7 +100,7 @@ impl From<ExitStatus> for ExitCode {
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success: reports written, every lookup settled
-  1    reports written; some lookups failed after retries (rerun to settle)
+  1    reports written; some lookups failed or a day came back short (rerun)
   2    usage or configuration error; nothing requested or written
   3    credentials refused, wrong region, or a missing role permission
   4    API unavailable after retries; no partial report published

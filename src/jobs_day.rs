@@ -107,6 +107,7 @@ impl JobsDay {
             dropped_outside: merge.outside,
             dropped_duplicates: merge.duplicates,
             complete_until: available,
+            shortfall: None,
         })
     }
 

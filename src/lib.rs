@@ -19,10 +19,12 @@ pub mod exit;
 pub mod explain;
 pub mod failpoint;
 pub mod gates;
+pub mod index_rebuild;
 pub mod jobs;
 pub mod jobs_day;
 pub mod logging;
 pub mod metrics;
+pub mod paging;
 pub mod pipeline;
 pub mod plan;
 pub mod progress;
@@ -513,6 +515,7 @@ async fn simulate_command(
             drop_connection_rate: cmd.drop_connection_rate,
             token_ttl_override_secs: cmd.token_ttl_secs,
             seed: cmd.fault_seed,
+            short_pages_rate: cmd.short_pages_rate,
             ..Default::default()
         },
         ..simulator::SimConfig::default()

@@ -29,8 +29,6 @@ use crate::sink;
 
 /// The details query refuses `pageNumber × pageSize` beyond this many results.
 pub const QUERY_RESULT_CAP: u64 = 100_000;
-/// Intervals are not split below this length; a minute above the cap fails the run loudly.
-const MIN_SPLIT: chrono::Duration = chrono::Duration::minutes(1);
 mod journaled;
 
 pub use crate::catalog::{is_unresolved, unresolved, Catalogs, Unresolved, DEFAULT_CODE_ID};
@@ -126,8 +124,12 @@ pub struct PartitionRecord {
     pub interval_end: String,
     pub conversations: u64,
     pub legs: u64,
-    /// False while any row is `in_progress` or `too_recent`: a later run should redo the day.
+    /// False while any row is `in_progress` or `too_recent`, or the day may lack rows: a later run
+    /// should redo the day.
     pub is_final: bool,
+    /// Why the day may lack rows (the details query served fewer than `totalHits` after re-requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
     pub files: Vec<sink::FileInfo>,
     #[serde(flatten)]
     pub stats: PartitionStats,
@@ -188,6 +190,8 @@ pub(crate) enum Msg {
     Day(NaiveDate, DateTime<Utc>, DateTime<Utc>),
     Rows(Vec<Fetched>),
     Done(Result<DayMeta, ApiError>),
+    /// Every day was sent: a channel that closes without it means the fetching task died.
+    End,
 }
 
 /// What a day's fetch learnt besides its rows.
@@ -196,6 +200,8 @@ pub struct DayMeta {
     pub dropped_duplicates: u64,
     /// Jobs only: the data lake holds everything before this instant.
     pub complete_until: Option<DateTime<Utc>>,
+    /// Why the day's rows may be incomplete (pages that stayed short, fewer rows than `totalHits`).
+    pub shortfall: Option<String>,
 }
 
 /// The day being written.
@@ -297,6 +303,23 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl AbortOnDrop {
     async fn finish(mut self, wait: std::time::Duration) {
         let _ = tokio::time::timeout(wait, &mut self.0).await;
+    }
+
+    /// Why the task ended early: its panic message, or how it ended otherwise.
+    async fn why_ended(mut self) -> String {
+        match (&mut self.0).await {
+            Ok(()) => "it stopped before sending every day".to_string(),
+            Err(e) if e.is_panic() => {
+                let payload = e.into_panic();
+                let msg = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".to_string());
+                format!("it panicked: {msg}")
+            }
+            Err(e) => format!("it ended: {e}"),
+        }
     }
 }
 
@@ -404,6 +427,8 @@ pub async fn audit(
     // A fetching task runs ahead by at most MSGS_AHEAD pages, so the next pages load while this
     // chunk's lookups run; lookups, writes and checkpoints stay in day order.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(MSGS_AHEAD);
+    // The days in fetch order, to name the day a dying fetching task left unfinished.
+    let mut unfetched: std::collections::VecDeque<NaiveDate> = todo.iter().map(|t| t.0).collect();
     let producer = {
         let (client, cfg, progress, cancel) = (
             client.clone(),
@@ -414,10 +439,14 @@ pub async fn audit(
         AbortOnDrop(tokio::spawn(async move {
             // The next jobs day's job runs while this day is sent (its rows spill to disk).
             let mut ahead: Option<(NaiveDate, crate::jobs_day::JobsDay)> = None;
+            // `End` only after every day: a channel closing without it is a dead task.
+            let mut all_sent = true;
             for (i, &(date, start, end, jobs)) in todo.iter().enumerate() {
                 if cancel.is_cancelled() || tx.send(Msg::Day(date, start, end)).await.is_err() {
+                    all_sent = false;
                     break;
                 }
+                crate::failpoint::hit("fetch-day");
                 // Not raced against `cancel`: the jobs path deletes its jobs on cancellation first.
                 let done = if jobs {
                     let this = match ahead.take() {
@@ -433,11 +462,15 @@ pub async fn audit(
                     fetch_day(&client, &cfg, start, end, false, &progress, &cancel, &tx).await
                 };
                 if tx.send(Msg::Done(done)).await.is_err() {
+                    all_sent = false;
                     break;
                 }
             }
             if let Some((_, j)) = ahead {
                 j.stop().await;
+            }
+            if all_sent {
+                let _ = tx.send(Msg::End).await;
             }
         }))
     };
@@ -457,8 +490,23 @@ pub async fn audit(
             n = rx.recv() => n,
         };
         match next {
-            None => break,
+            None if cancel.is_cancelled() => break,
+            Some(Msg::End) => break,
+            None => {
+                // The channel closed without `End`: the fetching task died. That is never the end of the data.
+                let date = day.as_ref().map(|d| d.date).or(unfetched.front().copied());
+                drop(day);
+                let why = producer.why_ended().await;
+                let at = date
+                    .map(|d| format!(" while reading date={d}"))
+                    .unwrap_or_default();
+                return Err(Failure::new(
+                    ExitStatus::ApiUnavailable,
+                    format!("the fetching task failed{at}: {why}; no partition was written for that day or any later one"),
+                ));
+            }
             Some(Msg::Day(date, start, end)) => {
+                unfetched.retain(|d| *d != date);
                 progress.day_started(date);
                 let writer = sink::stream::PartitionWriter::create(
                     &cfg.output_dir,
@@ -506,6 +554,9 @@ pub async fn audit(
                 if !write_chunk(&ctx, &mut st, chunk, &mut lookups_left).await? {
                     break;
                 }
+                if let Some(why) = &meta.shortfall {
+                    tracing::warn!(date = %st.date, "date={} may lack conversations: the details query kept serving fewer rows than it counted ({why}); the partition is written, marked not final, and a later run (or --lookback-days) redoes it", st.date);
+                }
                 st.stats.dropped_outside_window = meta.dropped_outside;
                 st.stats.dropped_duplicates = meta.dropped_duplicates;
                 let date = st.date;
@@ -522,7 +573,11 @@ pub async fn audit(
                     conversations: st.conversations,
                     legs: st.legs,
                     // Rows after the lake's horizon may be missing, not only too recent: redo the day later.
-                    is_final: st.is_final && meta.complete_until.is_none_or(|t| t >= st.end),
+                    is_final: st.is_final
+                        && day_settled(cfg, date)
+                        && meta.complete_until.is_none_or(|t| t >= st.end)
+                        && meta.shortfall.is_none(),
+                    incomplete: meta.shortfall,
                     files: files.files,
                     stats: st.stats,
                 };
@@ -561,12 +616,22 @@ pub async fn audit(
     outcome.api = client.stats();
     outcome.status = if cancel.is_cancelled() {
         ExitStatus::Interrupted
+    } else if outcome.partitions.iter().any(|p| p.incomplete.is_some()) {
+        ExitStatus::Incomplete
     } else if outcome.totals.lookups.failed_transient > 0 {
         ExitStatus::PartialLookups
     } else {
         ExitStatus::Success
     };
     Ok(outcome)
+}
+
+/// True when the whole of `date` (job time zone) lies before `as_of - settle_minutes`: only then can
+/// its partition be final, whatever its rows say (a day still running, or in the future, is not).
+fn day_settled(cfg: &Config, date: NaiveDate) -> bool {
+    date.checked_add_days(chrono::Days::new(1))
+        .map(|next| crate::config::local_midnight(cfg.window.timezone, next))
+        .is_some_and(|end| end <= cfg.as_of - chrono::Duration::minutes(cfg.settle_minutes))
 }
 
 pub(crate) fn fetch_failure(e: &ApiError, date: NaiveDate) -> Failure {
@@ -698,7 +763,7 @@ async fn fetch_day(
         return tokio::select! {
             biased;
             _ = cancel.cancelled() => Err(crate::jobs::cancelled()),
-            r = fetch_interval(client, cfg, start, end, progress, tx) => r,
+            r = crate::paging::fetch_interval(client, cfg, start, end, progress, tx) => r,
         };
     }
     crate::jobs_day::JobsDay::start(client, cfg, start, end, cancel)
@@ -717,14 +782,14 @@ fn status_of(e: &ApiError) -> ExitStatus {
 }
 
 /// Keeps the conversations of a page that started in `[s, e)` and were not seen before.
-struct Collector {
-    seen: HashSet<String>,
-    outside: u64,
-    dupes: u64,
+pub(crate) struct Collector {
+    pub seen: HashSet<String>,
+    pub outside: u64,
+    pub dupes: u64,
 }
 
 impl Collector {
-    fn take(
+    pub fn take(
         &mut self,
         page: Vec<AnalyticsConversation>,
         s: DateTime<Utc>,
@@ -743,88 +808,6 @@ impl Collector {
         }
         out
     }
-}
-
-/// Every conversation that started in `[start, end)`, without duplicates, sent page by page in the
-/// API's order (`conversationStart` ascending), so memory holds pages, not days.
-///
-/// The first page of an interval gives `totalHits`: above the 100 000-result cap the interval is
-/// halved; otherwise the remaining pages are fetched concurrently (bounded, in order), and paging
-/// goes on past the expected last page while pages come back full, because `totalHits` is only an
-/// estimate while data arrives.
-async fn fetch_interval(
-    client: &Arc<ApiClient>,
-    cfg: &Config,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    progress: &crate::progress::Progress,
-    tx: &tokio::sync::mpsc::Sender<Msg>,
-) -> Result<DayMeta, ApiError> {
-    let ps = cfg.page_size;
-    let cap = cfg.query_result_cap;
-    let query = |s, e, page| build_query(&cfg.filters, s, e, ps, page);
-    let mut pending = vec![(start, end)];
-    let mut col = Collector {
-        seen: HashSet::new(),
-        outside: 0,
-        dupes: 0,
-    };
-    while let Some((s, e)) = pending.pop() {
-        let first = client.details_query(&query(s, e, 1)).await?;
-        let total = first.total_hits.unwrap_or(0);
-        if total > cap {
-            if e - s <= MIN_SPLIT {
-                return Err(ApiError::BadRequest {
-                    op: "details_query".into(),
-                    code: "result.cap".into(),
-                    message: format!(
-                        "{total} conversations in one minute from {} exceed the query's {cap}-result cap; narrow the job with filters",
-                        iso_ms(s)
-                    ),
-                });
-            }
-            let mid = s + (e - s) / 2;
-            tracing::info!(interval.start = %iso_ms(s), interval.end = %iso_ms(e), total_hits = total, "Splitting an interval above the result cap");
-            pending.push((mid, e));
-            pending.push((s, mid));
-            continue;
-        }
-        let max_page = (cap / u64::from(ps)) as u32;
-        let expected = (total.div_ceil(u64::from(ps)) as u32).clamp(1, max_page);
-        let mut last_len = first.conversations.len();
-        progress.page(last_len as u64);
-        emit(tx, col.take(first.conversations, s, e, cfg)).await?;
-        let mut page = 1u32;
-        if last_len >= ps as usize && expected > 1 {
-            // Each page is its own task: while this task waits to send on the channel, the pages in
-            // flight still run to the end and release what they hold (issue 14).
-            let mut pages = futures::stream::iter(2..=expected)
-                .map(|n| {
-                    let (client, q) = (client.clone(), query(s, e, n));
-                    crate::task::Spawned::new(async move { client.details_query(&q).await })
-                })
-                .buffered(cfg.concurrency);
-            while let Some(resp) = pages.next().await {
-                let resp = resp?;
-                last_len = resp.conversations.len();
-                progress.page(last_len as u64);
-                emit(tx, col.take(resp.conversations, s, e, cfg)).await?;
-            }
-            page = expected;
-        }
-        while last_len >= ps as usize && page < max_page {
-            page += 1;
-            let resp = client.details_query(&query(s, e, page)).await?;
-            last_len = resp.conversations.len();
-            progress.page(last_len as u64);
-            emit(tx, col.take(resp.conversations, s, e, cfg)).await?;
-        }
-    }
-    Ok(DayMeta {
-        dropped_outside: col.outside,
-        dropped_duplicates: col.dupes,
-        complete_until: None,
-    })
 }
 
 /// A conversation after analytics-only classification.
@@ -1163,6 +1146,7 @@ pub fn build_rows(
         let facts = ReasonFacts {
             agent,
             code: shown_code,
+            queue: decisive_leg.and_then(|l| l.queue_name.as_deref()),
             detail: decisive_leg.and_then(|l| l.detail.as_deref()),
             ended_minutes_ago: cl.ended_minutes_before_as_of,
             not_ended: c.end.is_none(),

@@ -9,6 +9,8 @@ pub struct ReasonFacts<'a> {
     pub agent: Option<&'a str>,
     /// The reported code's name, or the code itself.
     pub code: Option<&'a str>,
+    /// The deciding leg's queue name; `None` when the leg has no queue (a direct, non-ACD leg).
+    pub queue: Option<&'a str>,
     /// Why a lookup failed.
     pub detail: Option<&'a str>,
     /// Minutes between the end of the conversation and `as_of`.
@@ -34,13 +36,22 @@ pub fn reason(label: ConversationLabel, f: &ReasonFacts<'_>) -> String {
         ConversationLabel::Recovered => format!(
             "Analytics lost the wrap-up code of agent {agent}; the Conversations API still has {code}."
         ),
-        ConversationLabel::Skipped => format!("Agent {agent} skipped wrap-up, which the queue allowed."),
+        ConversationLabel::Skipped => match f.queue {
+            Some(q) => format!("Agent {agent} skipped wrap-up on queue {q}, so no code was recorded."),
+            None => format!("Agent {agent} skipped wrap-up, so no code was recorded."),
+        },
         ConversationLabel::NotRequired => {
             format!("Wrap-up was optional for agent {agent} and no code was chosen.")
         }
-        ConversationLabel::NoWrapupPhase => {
-            format!("Agent {agent} handled the conversation on a queue with no wrap-up phase, so no code was due.")
-        }
+        // Only what the record shows: the queue is named when the leg has one.
+        ConversationLabel::NoWrapupPhase => match f.queue {
+            Some(q) => format!(
+                "Agent {agent} handled the conversation on queue {q} and had no wrap-up phase, so no code was due."
+            ),
+            None => format!(
+                "Agent {agent} handled the conversation without a queue and had no wrap-up phase, so no code was due."
+            ),
+        },
         ConversationLabel::NotConnected => {
             "Agents were alerted but none answered, so no wrap-up was due.".to_string()
         }
@@ -95,6 +106,48 @@ mod tests {
         assert_eq!(
             reason(ConversationLabel::Missing, &f),
             "Wrap-up was required for agent Ana but no code was recorded in analytics or on the conversation."
+        );
+    }
+
+    #[test]
+    fn a_queue_is_named_only_for_a_leg_that_has_one() {
+        let no_queue = ReasonFacts {
+            agent: Some("Ana"),
+            ..Default::default()
+        };
+        // `no_agent` lists what may have happened (abandoned in queue); every other label speaks of a leg.
+        for label in ConversationLabel::ALL
+            .into_iter()
+            .filter(|l| *l != ConversationLabel::NoAgent)
+        {
+            let r = reason(label, &no_queue);
+            assert!(
+                !["on queue", "on a queue", "the queue"]
+                    .iter()
+                    .any(|q| r.contains(q)),
+                "{label:?} names a queue: {r}"
+            );
+        }
+        let on_queue = ReasonFacts {
+            agent: Some("Ana"),
+            queue: Some("Billing"),
+            ..Default::default()
+        };
+        assert_eq!(
+            reason(ConversationLabel::NoWrapupPhase, &on_queue),
+            "Agent Ana handled the conversation on queue Billing and had no wrap-up phase, so no code was due."
+        );
+        assert_eq!(
+            reason(ConversationLabel::NoWrapupPhase, &no_queue),
+            "Agent Ana handled the conversation without a queue and had no wrap-up phase, so no code was due."
+        );
+        assert_eq!(
+            reason(ConversationLabel::Skipped, &no_queue),
+            "Agent Ana skipped wrap-up, so no code was recorded."
+        );
+        assert_eq!(
+            reason(ConversationLabel::Skipped, &on_queue),
+            "Agent Ana skipped wrap-up on queue Billing, so no code was recorded."
         );
     }
 }

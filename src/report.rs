@@ -239,10 +239,9 @@ fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> anyhow::Result
 fn write_catalog(
     dir: &Path,
     name: &str,
-    header: [&str; 2],
-    map: &HashMap<String, String>,
+    header: &[&str],
+    mut rows: Vec<Vec<String>>,
 ) -> anyhow::Result<sink::FileInfo> {
-    let mut rows: Vec<(&String, &String)> = map.iter().collect();
     rows.sort();
     let rel = Path::new(sink::CATALOGS_DIR).join(name);
     std::fs::create_dir_all(dir.join(sink::CATALOGS_DIR))?;
@@ -251,14 +250,39 @@ fn write_catalog(
             .terminator(csv::Terminator::Any(b'\n'))
             .from_writer(w);
         csv.write_record(header)?;
-        for (id, name) in rows {
-            csv.write_record([id, name])?;
+        for row in rows {
+            csv.write_record(row)?;
         }
         csv.flush()?;
         Ok(())
     })?;
     info.path = rel;
     Ok(info)
+}
+
+/// `id,name` rows of a catalog.
+fn id_name_rows(map: &HashMap<String, String>) -> Vec<Vec<String>> {
+    map.iter()
+        .map(|(id, n)| vec![id.clone(), n.clone()])
+        .collect()
+}
+
+/// The queue catalog with each queue's ACW settings as the listing gave them (the evidence behind
+/// `queue_wrapup_prompt`, `queue_acw_timeout_ms` and `config_mismatch`).
+fn queue_rows(catalogs: &Catalogs) -> Vec<Vec<String>> {
+    catalogs
+        .queues
+        .iter()
+        .map(|(id, n)| {
+            let (prompt, timeout) = catalogs.queue_acw(Some(id));
+            vec![
+                id.clone(),
+                n.clone(),
+                prompt.unwrap_or_default(),
+                timeout.map(|t| t.to_string()).unwrap_or_default(),
+            ]
+        })
+        .collect()
 }
 
 /// Writes the run-level files and decides the final status. Failures of the audit itself are still
@@ -297,16 +321,26 @@ pub fn finish(
         files.push(write_text(dir, SUMMARY_MD, &md).map_err(out_err)?);
         let html = crate::summary::render::html(&s);
         files.push(write_text(dir, SUMMARY_HTML, &html).map_err(out_err)?);
-        for (name, header, map) in [
+        let queue_header = [
+            "queue_id",
+            "queue_name",
+            "acw_wrapup_prompt",
+            "acw_timeout_ms",
+        ];
+        for (name, header, rows) in [
             (
                 CODES_FILE,
-                ["wrapup_code_id", "wrapup_code_name"],
-                &catalogs.codes,
+                &["wrapup_code_id", "wrapup_code_name"][..],
+                id_name_rows(&catalogs.codes),
             ),
-            (QUEUES_FILE, ["queue_id", "queue_name"], &catalogs.queues),
-            (USERS_FILE, ["user_id", "user_name"], &catalogs.users),
+            (QUEUES_FILE, &queue_header[..], queue_rows(catalogs)),
+            (
+                USERS_FILE,
+                &["user_id", "user_name"][..],
+                id_name_rows(&catalogs.users),
+            ),
         ] {
-            files.push(write_catalog(dir, name, header, map).map_err(out_err)?);
+            files.push(write_catalog(dir, name, header, rows).map_err(out_err)?);
         }
     }
     let manifest = Manifest {
@@ -425,8 +459,16 @@ pub fn resumable_with(
     cfg: &Config,
     present: &dyn Fn(&Path) -> bool,
 ) -> Option<(DateTime<Utc>, Vec<crate::pipeline::PartitionRecord>)> {
-    let text = std::fs::read_to_string(cfg.output_dir.join(MANIFEST_FILE)).ok()?;
-    let prev: PreviousManifest = serde_json::from_str(&text).ok()?;
+    let path = cfg.output_dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let prev: PreviousManifest = match serde_json::from_str(&text) {
+        Ok(p) => p,
+        Err(e) => {
+            // Not resuming is safe: every day of the window is fetched and written again.
+            tracing::warn!(file = %path.display(), "{} is unreadable ({e}): not resuming; every day of the window is fetched again", path.display());
+            return None;
+        }
+    };
     if cfg.force
         || !RESUMABLE.contains(&prev.status.as_str())
         || prev.fingerprint != fingerprint(cfg)
@@ -490,11 +532,24 @@ pub struct IndexEntry {
 }
 
 /// `partitions.json`: date → the latest run's word on that partition.
+///
+/// Missing or unreadable while partition folders exist, it is rebuilt from them with a warning,
+/// never read as "nothing there" (lookback would forget unfinished days).
 pub fn read_index(dir: &Path) -> BTreeMap<chrono::NaiveDate, IndexEntry> {
-    std::fs::read_to_string(dir.join(INDEX_FILE))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
+    let path = dir.join(INDEX_FILE);
+    let problem = match std::fs::read_to_string(&path) {
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(index) => return index,
+            Err(e) => format!("is unreadable ({e})"),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_string(),
+        Err(e) => format!("cannot be read ({e})"),
+    };
+    if !crate::index_rebuild::has_partitions(dir) {
+        return BTreeMap::new();
+    }
+    tracing::warn!(file = %path.display(), "{} {problem}: rebuilding it from the date=* partition folders", path.display());
+    crate::index_rebuild::rebuild(dir)
 }
 
 /// Records the partitions a run has written so far.

@@ -15,6 +15,8 @@ use tokio::time::Instant;
 
 /// Requests left in the server's window below which we pause until it resets.
 const HEADROOM: u64 = 2;
+/// Longest pause believed from a server's header; larger values are not added to the clock as they are.
+const MAX_PAUSE: Duration = Duration::from_secs(180);
 
 pub struct Limiter {
     governor: Option<DefaultDirectRateLimiter>,
@@ -62,7 +64,9 @@ impl Limiter {
     pub fn observe(&self, allowed: Option<u64>, count: Option<u64>, reset_secs: Option<u64>) {
         if let (Some(allowed), Some(count), Some(reset)) = (allowed, count, reset_secs) {
             // One line per pause, not one per response that saw the quota nearly used.
-            if count + HEADROOM >= allowed && self.pause_for(Duration::from_secs(reset)) {
+            if count.saturating_add(HEADROOM) >= allowed
+                && self.pause_for(Duration::from_secs(reset))
+            {
                 tracing::info!(
                     ratelimit.allowed = allowed,
                     ratelimit.count = count,
@@ -76,6 +80,7 @@ impl Limiter {
     /// Holds every new request back for `wait` (used after a 429 too). True when no pause was
     /// running before: a new pause, worth one log line.
     pub fn pause_for(&self, wait: Duration) -> bool {
+        let wait = wait.min(MAX_PAUSE);
         let now = Instant::now();
         let until = now + wait;
         let mut p = self.pause_until.lock().expect("limiter lock");
@@ -100,5 +105,13 @@ mod tests {
             .map(|_| limiter.pause_for(Duration::from_secs(59)))
             .collect();
         assert_eq!(new, [true, false, false, false, false, false, false, false]);
+    }
+
+    #[tokio::test]
+    async fn absurd_rate_headers_are_clamped_not_added() {
+        let limiter = Limiter::new(0);
+        limiter.observe(Some(300), Some(u64::MAX), Some(u64::MAX));
+        let until = limiter.pause_until.lock().unwrap().expect("a pause");
+        assert!(until <= Instant::now() + MAX_PAUSE);
     }
 }

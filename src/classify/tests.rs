@@ -307,11 +307,11 @@ fn conversation_rules_and_precedence() {
         Unexplained,
         Recovered,
         Timeout,
+        System,
+        Coded,
         Skipped,
         NotRequired,
         NoWrapupPhase,
-        System,
-        Coded,
     ];
     let expect = [
         C::LookupFailed,
@@ -319,11 +319,11 @@ fn conversation_rules_and_precedence() {
         C::Unexplained,
         C::Recovered,
         C::Timeout,
+        C::System,
+        C::Coded,
         C::Skipped,
         C::NotRequired,
         C::NoWrapupPhase,
-        C::System,
-        C::Coded,
     ];
     for (i, l) in order.iter().enumerate() {
         let mut legs: Vec<LegLabel> = order[i..].iter().rev().copied().collect();
@@ -333,6 +333,12 @@ fn conversation_rules_and_precedence() {
     }
     // A leg still needing a lookup counts as unexplained.
     check_conv(true, &[Coded, NeedsLookup], C::Unexplained, Some(1));
+    // A null by design never outranks a code (§2 step 4, revised): the coded leg decides.
+    check_conv(true, &[Coded, NoWrapupPhase], C::Coded, Some(0));
+    check_conv(true, &[Coded, Skipped], C::Coded, Some(0));
+    check_conv(true, &[Skipped, Coded], C::Coded, Some(1));
+    check_conv(true, &[Coded, NotRequired], C::Coded, Some(0));
+    check_conv(true, &[NoWrapupPhase, System], C::System, Some(1));
 }
 
 #[test]

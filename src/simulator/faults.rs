@@ -45,6 +45,11 @@ pub struct FaultProfile {
     /// Share of `details/query` pages with `pageNumber > 1` that start with 1–3 rows repeated from the end
     /// of the previous page (the page is longer than `pageSize`; no row is ever dropped).
     pub repeat_rows_rate: f64,
+    /// Share of `details/query` pages served half-full the first time they are asked for (as if the data
+    /// set shifted between page requests); `totalHits` stays whole, and asking again serves the page whole.
+    pub short_pages_rate: f64,
+    /// The pages `short_pages_rate` picks come back half-full every time, not only the first time.
+    pub short_pages_persist: bool,
 }
 
 impl FaultProfile {
@@ -138,3 +143,31 @@ impl ReqFaults {
 /// Set by a handler on its response to name a fault it applied itself (paging noise).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FaultTag(pub &'static str);
+
+/// Which `details/query` pages were asked for already, for [`FaultProfile::short_pages_rate`].
+#[derive(Debug, Default)]
+pub(crate) struct AskedPages(std::sync::Mutex<std::collections::HashSet<u64>>);
+
+impl AskedPages {
+    /// True when this request body (interval, filters, page) is asked for the first time and the
+    /// profile shortens it. The choice depends on the body, not on request order.
+    pub fn shorten_first_ask(&self, profile: &FaultProfile, body: &[u8]) -> bool {
+        if profile.short_pages_rate <= 0.0 {
+            return false;
+        }
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        body.hash(&mut h);
+        let key = h.finish();
+        let first = self.0.lock().expect("asked pages lock").insert(key);
+        (first || profile.short_pages_persist)
+            && profile
+                .rng(key, 3)
+                .random_bool(profile.short_pages_rate.clamp(0.0, 1.0))
+    }
+
+    /// Forgets every page, when a new profile is installed.
+    pub fn clear(&self) {
+        self.0.lock().expect("asked pages lock").clear();
+    }
+}

@@ -326,6 +326,9 @@ pub const SCENARIO_WEIGHTS: &[(&str, u32)] = &[
     ("coded", 30),
     ("rona_then_coded", 5),
     ("transfer_coded_then_timeout", 4),
+    ("transfer_coded_then_no_wrapup_phase", 3),
+    ("transfer_coded_then_skipped", 2),
+    ("transfer_coded_to_user", 2),
     ("timeout", 3),
     ("system", 6),
     ("ivr_self_service", 7),
@@ -380,6 +383,8 @@ enum Plan {
 #[derive(Clone)]
 struct LegSpec {
     plan: Plan,
+    /// A direct (non-ACD) leg: purpose `user`, no queue on its segments.
+    direct: bool,
     final_label: LegLabel,
     analytics_label: LegLabel,
     api: ApiLeg,
@@ -631,14 +636,17 @@ impl Gen<'_> {
         };
         for (leg, ix) in legs.into_iter().zip(agent_ix) {
             let agent = self.org.agents[ix].clone();
-            let mut p = self.participant("agent", None);
+            // A direct leg (a transfer to a user) has purpose `user` and no queue anywhere.
+            let leg_queue = (!leg.direct).then_some(queue.id);
+            let mut p = self.participant(if leg.direct { "user" } else { "agent" }, None);
             p.user_id = Some(agent.id);
             let mut s = self.session(media, agent_dir);
             s.peer_id = Some(cs.session_id);
             let mut api = leg.api.clone();
-            api.queue_id = Some(queue.id);
-            // The participant shows the prompt of the queue that governed it; drift legs keep their own.
-            if leg.mismatch.is_none() {
+            api.queue_id = leg_queue;
+            // The participant shows the prompt of the queue that governed it; drift legs keep their
+            // own, and a direct leg had no queue.
+            if leg.mismatch.is_none() && !leg.direct {
                 api.wrapup_prompt = participant_prompt(queue.acw_prompt);
             }
             let mut code_at = None;
@@ -646,7 +654,7 @@ impl Gen<'_> {
                 Plan::Rona => {
                     let alert_end = cursor + ms(self.range(8_000, 30_000));
                     let mut g = seg(cursor, Some(alert_end), "alert");
-                    g.queue_id = Some(queue.id);
+                    g.queue_id = leg_queue;
                     g.disconnect_type = Some("client");
                     s.segments.push(g);
                     let d = (alert_end - cursor).num_milliseconds();
@@ -660,7 +668,7 @@ impl Gen<'_> {
                     let alert_start = cursor;
                     let answer = alert_start + ms(self.range(1_000, 8_000));
                     let mut g = seg(alert_start, Some(answer), "alert");
-                    g.queue_id = Some(queue.id);
+                    g.queue_id = leg_queue;
                     s.segments.push(g);
                     s.metrics.push(metric(
                         answer,
@@ -692,7 +700,7 @@ impl Gen<'_> {
                         None => {
                             let e = answer + ms(talk);
                             let mut g = seg(answer, Some(e), "interact");
-                            g.queue_id = Some(queue.id);
+                            g.queue_id = leg_queue;
                             g.disconnect_type = Some(last_disc);
                             s.segments.push(g);
                             e
@@ -703,11 +711,11 @@ impl Gen<'_> {
                             let h1 = h0 + ms(h);
                             let e = h1 + ms(talk - first);
                             let mut a = seg(answer, Some(h0), "interact");
-                            a.queue_id = Some(queue.id);
+                            a.queue_id = leg_queue;
                             let mut b = seg(h0, Some(h1), "hold");
-                            b.queue_id = Some(queue.id);
+                            b.queue_id = leg_queue;
                             let mut c = seg(h1, Some(e), "interact");
-                            c.queue_id = Some(queue.id);
+                            c.queue_id = leg_queue;
                             c.disconnect_type = Some(last_disc);
                             s.segments.extend([a, b, c]);
                             s.metrics.push(metric(h1, "tHeld", h));
@@ -717,14 +725,7 @@ impl Gen<'_> {
                     };
                     s.metrics.push(metric(talk_end, "tTalk", talk));
                     s.metrics.push(metric(talk_end, "tTalkComplete", talk));
-                    let acw = self.wrap(
-                        &mut s,
-                        &wrap,
-                        talk_end,
-                        Some(queue.id),
-                        &mut api,
-                        &mut code_at,
-                    );
+                    let acw = self.wrap(&mut s, &wrap, talk_end, leg_queue, &mut api, &mut code_at);
                     let handle_at = talk_end + ms(acw);
                     s.metrics
                         .push(metric(handle_at, "tHandle", talk + hold.unwrap_or(0) + acw));
@@ -888,6 +889,7 @@ impl Gen<'_> {
         let (code, name) = self.code();
         let prompt = *self.pick(&["mandatory", "mandatory", "optional", "timeout"]);
         LegSpec {
+            direct: false,
             plan: Plan::Answered {
                 wrap: Wrap::Code(code, name),
             },
@@ -902,6 +904,7 @@ impl Gen<'_> {
     fn timeout_leg(&self) -> LegSpec {
         let t: Str = Str::from(TIMEOUT_CODE);
         LegSpec {
+            direct: false,
             plan: Plan::Answered {
                 wrap: Wrap::Code(t.clone(), t),
             },
@@ -915,11 +918,28 @@ impl Gen<'_> {
 
     fn rona_leg(&self) -> LegSpec {
         LegSpec {
+            direct: false,
             plan: Plan::Rona,
             final_label: LegLabel::NotConnected,
             analytics_label: LegLabel::NotConnected,
             api: api(false, "mandatory", false),
             accepts: &[],
+            mismatch: None,
+        }
+    }
+
+    /// A leg whose agent skipped ACW (`acwSkipped: true`).
+    fn skipped_leg(&mut self) -> LegSpec {
+        let segment = self.rng.random_bool(0.5);
+        LegSpec {
+            direct: false,
+            plan: Plan::Answered {
+                wrap: Wrap::Skipped { segment },
+            },
+            final_label: LegLabel::Skipped,
+            analytics_label: LegLabel::Skipped,
+            api: api(false, "agentRequested", true),
+            accepts: OPTIONAL_PROMPTS,
             mismatch: None,
         }
     }
@@ -932,6 +952,7 @@ impl Gen<'_> {
             Wrap::AcwOnly
         };
         LegSpec {
+            direct: false,
             plan: Plan::Answered { wrap },
             final_label,
             analytics_label: LegLabel::NeedsLookup,
@@ -948,6 +969,7 @@ impl Gen<'_> {
     /// A connected leg with no wrap-up phase at all.
     fn no_phase_leg(&self) -> LegSpec {
         LegSpec {
+            direct: false,
             plan: Plan::Answered {
                 wrap: Wrap::NoPhase,
             },
@@ -982,6 +1004,25 @@ impl Gen<'_> {
                 let a = self.coded_leg();
                 self.routed(name, t0, vec![a, self.timeout_leg()])
             }
+            "transfer_coded_then_no_wrapup_phase" => {
+                let a = self.coded_leg();
+                self.routed(name, t0, vec![a, self.no_phase_leg()])
+            }
+            "transfer_coded_then_skipped" => {
+                let a = self.coded_leg();
+                let b = self.skipped_leg();
+                self.routed(name, t0, vec![a, b])
+            }
+            "transfer_coded_to_user" => {
+                let a = self.coded_leg();
+                // A transfer to a user directly: no queue, so it does not choose the queue either.
+                let b = LegSpec {
+                    direct: true,
+                    accepts: &[],
+                    ..self.no_phase_leg()
+                };
+                self.routed(name, t0, vec![a, b])
+            }
             "timeout" => self.routed(name, t0, vec![self.timeout_leg()]),
             "system" => self.dialer(name, t0),
             "ivr_self_service" => self.ivr_only(name, t0),
@@ -992,17 +1033,7 @@ impl Gen<'_> {
                 self.routed(name, t0, legs)
             }
             "acw_skipped" => {
-                let segment = self.rng.random_bool(0.5);
-                let l = LegSpec {
-                    plan: Plan::Answered {
-                        wrap: Wrap::Skipped { segment },
-                    },
-                    final_label: LegLabel::Skipped,
-                    analytics_label: LegLabel::Skipped,
-                    api: api(false, "agentRequested", true),
-                    accepts: OPTIONAL_PROMPTS,
-                    mismatch: None,
-                };
+                let l = self.skipped_leg();
                 self.routed(name, t0, vec![l])
             }
             "rona_only" => self.routed(name, t0, vec![self.rona_leg()]),

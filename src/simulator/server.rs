@@ -94,6 +94,7 @@ pub(crate) struct Shared {
     fault_counter: AtomicU64,
     /// Every request on arrival (the log has them only once answered): tests wait on a hung one.
     pub(crate) started: AtomicU64,
+    pub(crate) asked_pages: super::faults::AskedPages,
 }
 
 impl Shared {
@@ -112,6 +113,7 @@ impl Shared {
             faults: RwLock::new(Arc::new(cfg.faults.clone())),
             fault_counter: AtomicU64::new(0),
             started: AtomicU64::new(0),
+            asked_pages: Default::default(),
             cfg,
         }
     }
@@ -125,6 +127,7 @@ impl Shared {
         let mut slot = self.faults.write().expect("faults lock");
         *slot = Arc::new(f);
         self.fault_counter.store(0, Ordering::SeqCst);
+        self.asked_pages.clear();
     }
 
     /// The profile in force and this request's number under it.
@@ -667,6 +670,7 @@ async fn details_query(
     body: Bytes,
 ) -> Response {
     let mut tag = None;
+    let raw: &[u8] = &body;
     let result = (|| {
         let body: QueryBody = serde_json::from_slice(&body).map_err(|e| {
             ApiError::bad_request(format!(
@@ -708,12 +712,16 @@ async fn details_query(
                 tag = Some("repeat_rows");
             }
         }
-        let page: Vec<Cow<'_, SimConversation>> = hits
+        let mut page: Vec<Cow<'_, SimConversation>> = hits
             .iter()
             .skip(first)
             .take(skip - first + q.page_size as usize)
             .map(|c| c.view(now))
             .collect();
+        if page.len() > 1 && s.asked_pages.shorten_first_ask(&rf.profile, raw) {
+            page.truncate(page.len() / 2);
+            tag = Some("short_page");
+        }
         let mut total_hits = hits.len();
         if rf.profile.drifting_total_hits && total_hits > 0 {
             let factor = 1.0 + rf.rng(2).random_range(-0.05..=0.05);

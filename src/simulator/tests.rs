@@ -530,7 +530,12 @@ async fn lookups_answer_per_scenario() {
         .find(|p| p["id"] == leg.participant_id.as_str())
         .unwrap();
     assert_eq!(p["wrapupRequired"], true);
-    assert_eq!(p["wrapupPrompt"], "mandatory");
+    // The prompt of its queue: any of the mandatory ones.
+    assert!(
+        ["mandatory", "timeout", "forcedTimeout"].contains(&p["wrapupPrompt"].as_str().unwrap()),
+        "{}",
+        p["wrapupPrompt"]
+    );
     assert!(p.get("wrapup").is_none());
 
     // The analytics record of the same conversation has the leg, without a code.

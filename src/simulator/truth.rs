@@ -96,11 +96,11 @@ const SEVERITY: [LegLabel; 10] = [
     LegLabel::Unexplained,
     LegLabel::Recovered,
     LegLabel::Timeout,
+    LegLabel::System,
+    LegLabel::Coded,
     LegLabel::Skipped,
     LegLabel::NotRequired,
     LegLabel::NoWrapupPhase,
-    LegLabel::System,
-    LegLabel::Coded,
 ];
 
 fn leg_to_conversation(l: LegLabel) -> ConversationLabel {
@@ -297,8 +297,19 @@ mod tests {
         );
         assert_eq!(
             conversation_label(&[System, NoWrapupPhase]),
-            ConversationLabel::NoWrapupPhase
+            ConversationLabel::System
         );
+        // A null by design never outranks a code (§2 step 4, revised).
+        for by_design in [NoWrapupPhase, Skipped, NotRequired] {
+            assert_eq!(
+                conversation_label(&[Coded, by_design]),
+                ConversationLabel::Coded
+            );
+            assert_eq!(
+                conversation_label(&[by_design, Coded]),
+                ConversationLabel::Coded
+            );
+        }
         assert_eq!(
             conversation_label(&[Recovered, Missing]),
             ConversationLabel::Missing

@@ -131,7 +131,8 @@ pub(crate) fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
 
 /// Removes what killed runs leave behind in `out_dir`: `.staging-*` and `.trash-*` directories,
 /// and `<name>.tmp-<pid>` files at the top level, in `catalogs/` and inside every partition
-/// folder of every dataset root.
+/// folder of every dataset root. A `.trash-*` folder whose root lacks its day (a kill between the
+/// two renames of a swap) is the only copy of that day there: it is moved back instead.
 ///
 /// Call only while holding the output lock, so no live run's staging is touched. Returns the
 /// removed paths so the caller can log them; a missing `out_dir` is not an error.
@@ -142,15 +143,29 @@ pub fn cleanup_stale_staging(out_dir: &Path) -> io::Result<Vec<PathBuf>> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
         Err(e) => return Err(e),
     };
+    // First put back the only copies of days whose swap was interrupted, while the staging that
+    // tells a swap from a removal is still there; what remains below is leftovers.
+    let entries: Vec<fs::DirEntry> = entries.collect::<io::Result<_>>()?;
+    for entry in &entries {
+        let is_trash = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(TRASH_PREFIX));
+        if is_trash && entry.file_type()?.is_dir() {
+            super::recover::restore_interrupted_swap(out_dir, &entry.path())?;
+        }
+    }
     let mut tmp_dirs = vec![out_dir.join(CATALOGS_DIR)];
     for entry in entries {
-        let entry = entry?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         // file_type() does not follow symlinks: a link is never recursed into.
         let ty = entry.file_type()?;
         let path = entry.path();
         if ty.is_dir() && (name.starts_with(STAGING_PREFIX) || name.starts_with(TRASH_PREFIX)) {
+            if !path.exists() {
+                continue; // a trash folder put back above
+            }
             fs::remove_dir_all(&path)?;
             removed.push(path);
         } else if ty.is_file() && atomic::is_tmp_name(name) {

@@ -16,6 +16,7 @@ pub mod journal;
 pub mod layout;
 pub mod migrate;
 pub mod parquet;
+mod recover;
 pub mod stream;
 #[cfg(test)]
 pub(crate) mod testdata;
@@ -757,6 +758,44 @@ mod tests {
         assert!(cleanup_stale_staging(&o.join("missing"))
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn cleanup_restores_a_swap_killed_between_its_renames() {
+        let out = tempfile::tempdir().unwrap();
+        let o = out.path();
+        let rows = conversation::fixture();
+        write_partition(o, "run1", day(), &rows, &leg::fixture(), &[], Formats::CSV).unwrap();
+        let before = fs::read(o.join(CONV_CSV)).unwrap();
+        // A kill after the first rename of run2's swap of csv/conversations: the old day moved
+        // aside, the new one complete in staging, no csv/conversations/date=2026-11-20.
+        let root_day = o.join("csv/conversations/date=2026-11-20");
+        fs::rename(
+            &root_day,
+            o.join(".trash-run2-csv-conversations-2026-11-20"),
+        )
+        .unwrap();
+        let staged = o.join(".staging-run2/date=2026-11-20/csv/conversations");
+        fs::create_dir_all(&staged).unwrap();
+        fs::write(staged.join("conversations.csv"), "new").unwrap();
+        // A format being dropped: its root's day was moved aside on purpose.
+        fs::create_dir_all(o.join(".trash-run2-parquet-legs-2026-11-20")).unwrap();
+
+        let mut removed = cleanup_stale_staging(o).unwrap();
+        removed.sort();
+        assert_eq!(
+            removed,
+            [
+                o.join(".staging-run2"),
+                o.join(".trash-run2-parquet-legs-2026-11-20")
+            ]
+        );
+        assert_eq!(
+            fs::read(o.join(CONV_CSV)).unwrap(),
+            before,
+            "the only complete copy is back under its name"
+        );
+        assert_eq!(files(o), [COMP_CSV, CONV_CSV, LEGS_CSV]);
     }
 
     #[test]

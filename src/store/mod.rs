@@ -314,20 +314,19 @@ fn home() -> Option<PathBuf> {
     std::env::var_os("HOME").map(PathBuf::from)
 }
 
-/// The `key = value` pairs of `[name]` in an AWS-style INI file.
+/// The `key = value` pairs of `[name]` in an AWS-style INI file (keys lower-cased).
 fn ini_section(text: &str, name: &str) -> std::collections::HashMap<String, String> {
-    let mut inside = false;
-    let mut out = std::collections::HashMap::new();
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') && line.ends_with(']') {
-            inside = line[1..line.len() - 1].trim() == name;
-        } else if inside {
-            if let Some((k, v)) = line.split_once('=') {
-                out.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-            }
-        }
-    }
-    out
+    let Ok(ini) = ini::Ini::load_from_str(text) else {
+        return Default::default();
+    };
+    ini.section(Some(name))
+        .map(|props| {
+            props
+                .iter()
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

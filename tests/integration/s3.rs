@@ -1,7 +1,7 @@
 //! Object-storage output against a real S3-compatible server: moto's server, started here on
 //! 127.0.0.1:0 from the venv `.ci/run` makes (`WRAPUP_TEST_PYTHON`, else
 //! `target/client-check-venv/bin/python`). Without it the tests skip, except under `CI=true`, where
-//! they fail. GCS and Azure take the same `object_store` calls; no emulator for them is installed.
+//! they fail. GCS and Azure take the same `object_store` calls; no emulator for them is set up here.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -193,7 +193,7 @@ async fn job_results_page_by_cursor_without_duplicates() {
     assert_eq!(unique.len(), paged.len(), "no duplicates");
     // With start-of-day matching a job returns what the query returns, in the same order.
     assert_eq!(ids(&paged), ids(&e.query_all(&iv).await));
-    assert!(paged.len() > 300, "{}", paged.len());
+    assert!(paged.len() > 250, "{}", paged.len());
     // Conversations ending after dataAvailabilityDate are included: the client guards latency.
     let lag_edge = now - Duration::minutes(60);
     assert!(paged

@@ -1,0 +1,213 @@
+//! Paging the details query over one day: every page until the pages cover `totalHits`, short pages
+//! asked again, and a shortfall that persists reported instead of being taken for the end of the data.
+//!
+//! A page with fewer than `pageSize` rows is the end only when it is the last page with rows and the
+//! rows received reach `totalHits`. Anything else (a short page in the middle, fewer distinct rows than
+//! `totalHits`) is asked again; `totalHits` may drift while data arrives, so the smallest value any
+//! answer gave is the one the rows must reach.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+
+use crate::api::wire::DetailsQueryResponse;
+use crate::api::{ApiClient, ApiError};
+use crate::config::Config;
+use crate::pipeline::{build_query, emit, iso_ms, Collector, DayMeta, Msg};
+
+/// Intervals are not split below this length; a minute above the cap fails the run loudly.
+const MIN_SPLIT: chrono::Duration = chrono::Duration::minutes(1);
+
+/// Rounds of re-requests of suspect pages before a shortfall counts.
+pub const REASK_ROUNDS: u32 = 6;
+
+/// What the answers of one interval showed.
+struct IntervalPages {
+    /// Distinct conversation ids served for the interval (inside the day or not).
+    ids: HashSet<String>,
+    /// The smallest `totalHits` any answer gave.
+    min_total: u64,
+    /// Pages that stayed short although later pages had rows.
+    short_pages: Vec<u32>,
+}
+
+impl IntervalPages {
+    fn note_total(&mut self, resp: &DetailsQueryResponse) {
+        if let Some(t) = resp.total_hits {
+            self.min_total = self.min_total.min(t);
+        }
+    }
+
+    /// Rows received if `page` were taken now.
+    fn received_with(&self, page: &DetailsQueryResponse) -> u64 {
+        let new = page
+            .conversations
+            .iter()
+            .filter(|c| !self.ids.contains(&c.conversation_id))
+            .count();
+        (self.ids.len() + new) as u64
+    }
+}
+
+/// Adds the rows of `more` that `page` lacks, keeping the API's order (`conversationStart`).
+fn merge(page: &mut DetailsQueryResponse, more: DetailsQueryResponse) {
+    let have: HashSet<String> = page
+        .conversations
+        .iter()
+        .map(|c| c.conversation_id.clone())
+        .collect();
+    let before = page.conversations.len();
+    page.conversations.extend(
+        more.conversations
+            .into_iter()
+            .filter(|c| !have.contains(&c.conversation_id)),
+    );
+    if page.conversations.len() > before {
+        // Stable: rows with equal starts keep the order the API gave them.
+        page.conversations.sort_by_key(|c| c.conversation_start);
+    }
+}
+
+/// Every conversation that started in `[start, end)`, without duplicates, sent page by page in the
+/// API's order (`conversationStart` ascending), so memory holds pages, not days.
+///
+/// The first page of an interval gives `totalHits`: above the result cap the interval is halved;
+/// otherwise the pages that `totalHits` implies are fetched concurrently (bounded, in order), paging
+/// goes on past them while pages come back full, and suspect pages are asked again. What still falls
+/// short is returned in [`DayMeta::shortfall`].
+pub(crate) async fn fetch_interval(
+    client: &Arc<ApiClient>,
+    cfg: &Config,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    progress: &crate::progress::Progress,
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+) -> Result<DayMeta, ApiError> {
+    let ps = cfg.page_size;
+    let cap = cfg.query_result_cap;
+    let query = |s, e, page| build_query(&cfg.filters, s, e, ps, page);
+    let mut pending = vec![(start, end)];
+    let mut col = Collector {
+        seen: HashSet::new(),
+        outside: 0,
+        dupes: 0,
+    };
+    let mut shortfalls = Vec::new();
+    while let Some((s, e)) = pending.pop() {
+        let first = client.details_query(&query(s, e, 1)).await?;
+        let total = first.total_hits.unwrap_or(0);
+        if total > cap {
+            if e - s <= MIN_SPLIT {
+                return Err(ApiError::BadRequest {
+                    op: "details_query".into(),
+                    code: "result.cap".into(),
+                    message: format!(
+                        "{total} conversations in one minute from {} exceed the query's {cap}-result cap; narrow the job with filters",
+                        iso_ms(s)
+                    ),
+                });
+            }
+            let mid = s + (e - s) / 2;
+            tracing::info!(interval.start = %iso_ms(s), interval.end = %iso_ms(e), total_hits = total, "Splitting an interval above the result cap");
+            pending.push((mid, e));
+            pending.push((s, mid));
+            continue;
+        }
+        // Config guarantees cap >= page size; never let a page count reach 0 or wrap.
+        let max_page = u32::try_from(cap / u64::from(ps.max(1)))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let expected = u32::try_from(total.div_ceil(u64::from(ps)))
+            .unwrap_or(u32::MAX)
+            .clamp(1, max_page);
+        let mut iv = IntervalPages {
+            ids: HashSet::new(),
+            min_total: total,
+            short_pages: Vec::new(),
+        };
+        // Settles page `n` (asking again while it looks short) and sends its rows, so rows keep
+        // the API's order. `later_rows`: a later page is known to have rows.
+        let settle = async |iv: &mut IntervalPages,
+                            col: &mut Collector,
+                            n: u32,
+                            mut page: DetailsQueryResponse,
+                            later_rows: bool|
+               -> Result<usize, ApiError> {
+            iv.note_total(&page);
+            let short = |iv: &IntervalPages, page: &DetailsQueryResponse| {
+                page.conversations.len() < ps as usize
+                    && (later_rows || iv.received_with(page) < iv.min_total)
+            };
+            let mut asked = 0;
+            while short(iv, &page) && asked < REASK_ROUNDS {
+                asked += 1;
+                tracing::debug!(interval.start = %iso_ms(s), page = n, rows = page.conversations.len(), total_hits = iv.min_total, "Asking a short page again");
+                let again = client.details_query(&query(s, e, n)).await?;
+                iv.note_total(&again);
+                merge(&mut page, again);
+            }
+            if later_rows && page.conversations.len() < ps as usize {
+                iv.short_pages.push(n);
+            }
+            let len = page.conversations.len();
+            iv.ids
+                .extend(page.conversations.iter().map(|c| c.conversation_id.clone()));
+            progress.page(len as u64);
+            emit(tx, col.take(page.conversations, s, e, cfg)).await?;
+            Ok(len)
+        };
+        let mut last_len;
+        if expected > 1 {
+            // Every page `totalHits` implies, whether or not page 1 came back full. Each page is its
+            // own task: while this task waits to send on the channel, the pages in flight still run
+            // to the end and release what they hold (issue 14).
+            let mut pages = std::pin::pin!(futures::stream::iter(2..=expected)
+                .map(|n| {
+                    let (client, q) = (client.clone(), query(s, e, n));
+                    crate::task::Spawned::new(async move { (n, client.details_query(&q).await) })
+                })
+                .buffered(cfg.concurrency)
+                .peekable());
+            let later = |p: Option<&(u32, Result<DetailsQueryResponse, ApiError>)>| matches!(p, Some((_, Ok(r))) if !r.conversations.is_empty());
+            let next_has_rows = later(pages.as_mut().peek().await);
+            last_len = settle(&mut iv, &mut col, 1, first, next_has_rows).await?;
+            while let Some((n, resp)) = pages.next().await {
+                let resp = resp?;
+                let next_has_rows = later(pages.as_mut().peek().await);
+                last_len = settle(&mut iv, &mut col, n, resp, next_has_rows).await?;
+            }
+        } else {
+            last_len = settle(&mut iv, &mut col, 1, first, false).await?;
+        }
+        // `totalHits` is an estimate while data arrives: go on while pages come back full; a
+        // short or empty page ends the interval.
+        let mut page = expected;
+        while last_len >= ps as usize && page < max_page {
+            page += 1;
+            let resp = client.details_query(&query(s, e, page)).await?;
+            last_len = settle(&mut iv, &mut col, page, resp, false).await?;
+        }
+        let received = iv.ids.len() as u64;
+        if received < iv.min_total || !iv.short_pages.is_empty() {
+            shortfalls.push(format!(
+                "{}/{}: {received} of {} conversations (totalHits) received after re-requests{}",
+                iso_ms(s),
+                iso_ms(e),
+                iv.min_total,
+                if iv.short_pages.is_empty() {
+                    String::new()
+                } else {
+                    format!(", pages {:?} short", iv.short_pages)
+                }
+            ));
+        }
+    }
+    Ok(DayMeta {
+        dropped_outside: col.outside,
+        dropped_duplicates: col.dupes,
+        complete_until: None,
+        shortfall: (!shortfalls.is_empty()).then(|| shortfalls.join("; ")),
+    })
+}
