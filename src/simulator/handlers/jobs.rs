@@ -7,8 +7,8 @@
 //! opaque cursor. Unlike `details/query`, a job matches every conversation whose lifetime overlaps the
 //! interval unless `startOfDayIntervalMatching` is set, and its records carry participant `attributes`.
 //!
-//! [`SimConfig::job_polls_to_fulfil`]: super::SimConfig::job_polls_to_fulfil
-//! [`SimConfig::fail_jobs_first`]: super::SimConfig::fail_jobs_first
+//! [`SimConfig::job_polls_to_fulfil`]: crate::simulator::SimConfig::job_polls_to_fulfil
+//! [`SimConfig::fail_jobs_first`]: crate::simulator::SimConfig::fail_jobs_first
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,10 +23,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::model::fmt_ts;
-use super::org::Day;
-use super::query::{JobBody, Query};
-use super::server::{json_bytes, ApiError, Corr, Shared};
+use super::error::{json_bytes, ApiError, Corr};
+use crate::simulator::model::fmt_ts;
+use crate::simulator::org::Day;
+use crate::simulator::query::{JobBody, Query};
+use crate::simulator::state::Shared;
 
 /// Default and maximum `pageSize` of the results endpoint.
 const DEFAULT_PAGE_SIZE: usize = 100;
@@ -362,7 +363,7 @@ pub(crate) async fn results(
 }
 
 /// The jobs model (`AnalyticsConversation`) has participant attributes; the simulator's are empty.
-fn with_attributes(c: &super::model::SimConversation) -> Value {
+fn with_attributes(c: &crate::simulator::model::SimConversation) -> Value {
     let mut v = serde_json::to_value(c).expect("serialisable");
     if let Some(ps) = v.get_mut("participants").and_then(Value::as_array_mut) {
         for p in ps {
