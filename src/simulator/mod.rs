@@ -18,6 +18,7 @@
 mod config;
 mod faults;
 mod handlers;
+mod job_store;
 mod model;
 mod org;
 mod query;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::config::{LoggedRequest, SimConfig};
 use super::faults::FaultProfile;
-use super::handlers::jobs::Jobs;
+use super::job_store::Jobs;
 use super::model::SimConversation;
 use super::org::{self, Day, Org};
 

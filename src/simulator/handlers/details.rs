@@ -32,73 +32,8 @@ pub(crate) async fn details_query(
     Extension(rf): Extension<ReqFaults>,
     body: Bytes,
 ) -> Response {
-    let mut tag = None;
-    let raw: &[u8] = &body;
-    let result = (|| {
-        let body: QueryBody = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::bad_request(format!(
-                "The request could not be understood by the server due to malformed syntax. ({e})"
-            ))
-        })?;
-        let q = Query::validate(body, s.cfg.max_page_size, s.cfg.result_cap)
-            .map_err(ApiError::bad_request)?;
-        let now = s.now();
-        let days: Vec<Arc<Day>> = q.days().into_iter().map(|d| s.day(d)).collect();
-        let mut hits: Vec<&SimConversation> = days
-            .iter()
-            .flat_map(|d| d.conversations.iter())
-            .filter(|c| c.visible(now) && q.matches(c, now))
-            .collect();
-        if q.by_end {
-            hits.sort_by_key(|c| {
-                (
-                    if c.live(now) {
-                        DateTime::<Utc>::MAX_UTC
-                    } else {
-                        c.end()
-                    },
-                    c.conversation_id,
-                )
-            });
-        }
-        if q.descending {
-            hits.reverse();
-        }
-        let skip = ((q.page_number - 1) * q.page_size) as usize;
-        // Repeated rows come in front of the page, which keeps every row of its own slot: like data
-        // arriving while paging, the client sees duplicates but never loses a row.
-        let mut first = skip;
-        if q.page_number > 1 && skip < hits.len() {
-            let mut rng = rf.rng(1);
-            if rng.random_bool(rf.profile.repeat_rows_rate.clamp(0.0, 1.0)) {
-                first = skip - rng.random_range(1..=3usize).min(skip);
-                tag = Some("repeat_rows");
-            }
-        }
-        let mut page: Vec<Cow<'_, SimConversation>> = hits
-            .iter()
-            .skip(first)
-            .take(skip - first + q.page_size as usize)
-            .map(|c| c.view(now))
-            .collect();
-        if page.len() > 1 && s.asked_pages.shorten_first_ask(&rf.profile, raw) {
-            page.truncate(page.len() / 2);
-            tag = Some("short_page");
-        }
-        let mut total_hits = hits.len();
-        if rf.profile.drifting_total_hits && total_hits > 0 {
-            let factor = 1.0 + rf.rng(2).random_range(-0.05..=0.05);
-            total_hits = (total_hits as f64 * factor).round() as usize;
-            tag = tag.or(Some("total_hits_drift"));
-        }
-        let out = QueryResponse {
-            conversations: page,
-            total_hits,
-        };
-        Ok::<_, ApiError>(serde_json::to_vec(&out).expect("serialisable"))
-    })();
-    match result {
-        Ok(v) => {
+    match query_page(&s, &rf, &body) {
+        Ok((v, tag)) => {
             let mut resp = json_bytes(v);
             if let Some(t) = tag {
                 resp.extensions_mut().insert(FaultTag(t));
@@ -107,6 +42,76 @@ pub(crate) async fn details_query(
         }
         Err(e) => e.respond(corr.0),
     }
+}
+
+/// One page of `details/query`, with the profile's paging noise; the noise's name, if any, comes along.
+fn query_page(
+    s: &Shared,
+    rf: &ReqFaults,
+    raw: &[u8],
+) -> Result<(Vec<u8>, Option<&'static str>), ApiError> {
+    let mut tag = None;
+    let body: QueryBody = serde_json::from_slice(raw).map_err(|e| {
+        ApiError::bad_request(format!(
+            "The request could not be understood by the server due to malformed syntax. ({e})"
+        ))
+    })?;
+    let q = Query::validate(body, s.cfg.max_page_size, s.cfg.result_cap)
+        .map_err(ApiError::bad_request)?;
+    let now = s.now();
+    let days: Vec<Arc<Day>> = q.days().into_iter().map(|d| s.day(d)).collect();
+    let mut hits: Vec<&SimConversation> = days
+        .iter()
+        .flat_map(|d| d.conversations.iter())
+        .filter(|c| c.visible(now) && q.matches(c, now))
+        .collect();
+    if q.by_end {
+        hits.sort_by_key(|c| {
+            (
+                if c.live(now) {
+                    DateTime::<Utc>::MAX_UTC
+                } else {
+                    c.end()
+                },
+                c.conversation_id,
+            )
+        });
+    }
+    if q.descending {
+        hits.reverse();
+    }
+    let skip = ((q.page_number - 1) * q.page_size) as usize;
+    // Repeated rows come in front of the page, which keeps every row of its own slot: like data
+    // arriving while paging, the client sees duplicates but never loses a row.
+    let mut first = skip;
+    if q.page_number > 1 && skip < hits.len() {
+        let mut rng = rf.rng(1);
+        if rng.random_bool(rf.profile.repeat_rows_rate.clamp(0.0, 1.0)) {
+            first = skip - rng.random_range(1..=3usize).min(skip);
+            tag = Some("repeat_rows");
+        }
+    }
+    let mut page: Vec<Cow<'_, SimConversation>> = hits
+        .iter()
+        .skip(first)
+        .take(skip - first + q.page_size as usize)
+        .map(|c| c.view(now))
+        .collect();
+    if page.len() > 1 && s.asked_pages.shorten_first_ask(&rf.profile, raw) {
+        page.truncate(page.len() / 2);
+        tag = Some("short_page");
+    }
+    let mut total_hits = hits.len();
+    if rf.profile.drifting_total_hits && total_hits > 0 {
+        let factor = 1.0 + rf.rng(2).random_range(-0.05..=0.05);
+        total_hits = (total_hits as f64 * factor).round() as usize;
+        tag = tag.or(Some("total_hits_drift"));
+    }
+    let out = QueryResponse {
+        conversations: page,
+        total_hits,
+    };
+    Ok((serde_json::to_vec(&out).expect("serialisable"), tag))
 }
 
 pub(crate) async fn details_one(

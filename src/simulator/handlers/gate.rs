@@ -144,6 +144,27 @@ async fn break_body(resp: Response, fault: Injected) -> Response {
     }
 }
 
+/// The answer to an authenticated request, and what the gate reports about it.
+struct Guarded {
+    resp: Response,
+    /// Replaces the token window's `(count, reset)` in the headers (an injected 429).
+    counted: Option<(u32, u64)>,
+    fault: Option<&'static str>,
+    /// Forces the quota headers out (an injected 429).
+    quota_headers: bool,
+}
+
+impl Guarded {
+    fn plain(resp: Response) -> Guarded {
+        Guarded {
+            resp,
+            counted: None,
+            fault: None,
+            quota_headers: false,
+        }
+    }
+}
+
 pub(crate) async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
     s.started.fetch_add(1, Ordering::SeqCst);
     let corr = Uuid::new_v4();
@@ -163,56 +184,11 @@ pub(crate) async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: N
                 why.error().respond(corr)
             }
             Ok((count, reset)) => {
-                counted = Some((count, reset));
-                let (profile, n) = s.next_fault_draw();
-                let delay = latency(&profile, &method, &path);
-                if delay > 0 {
-                    tokio::time::sleep(StdDuration::from_millis(delay)).await;
-                }
-                let denied = permissions(&path).and_then(|(perms, any)| {
-                    perms
-                        .iter()
-                        .any(|p| s.cfg.denied_permissions.iter().any(|d| d == p))
-                        .then_some((perms, any))
-                });
-                // Real limits and permissions come before injected faults, as they would upstream.
-                if s.cfg.enforce_rate_limit && count > limit {
-                    too_many_requests(limit, reset).respond(corr)
-                } else if let Some((perms, any)) = denied {
-                    forbidden(perms, any).respond(corr)
-                } else {
-                    let injected = profile.decide(n);
-                    fault = injected.map(Injected::name);
-                    match injected {
-                        Some(Injected::ServerError(status)) => {
-                            injected_server_error(status).respond(corr)
-                        }
-                        Some(Injected::TooManyRequests) => {
-                            // Looks like another bucket tripped: over the limit, free again in 1 s.
-                            counted = Some((limit.saturating_add(1), 1));
-                            quota_headers = true;
-                            too_many_requests(limit, 1).respond(corr)
-                        }
-                        broken => {
-                            req.extensions_mut().insert(ReqFaults {
-                                profile: profile.clone(),
-                                n,
-                            });
-                            let resp = next.run(req).await;
-                            match broken {
-                                Some(b) if resp.status() == StatusCode::OK => {
-                                    break_body(resp, b).await
-                                }
-                                Some(_) => {
-                                    // Only successful bodies are broken; anything else goes out intact.
-                                    fault = None;
-                                    resp
-                                }
-                                None => resp,
-                            }
-                        }
-                    }
-                }
+                let g = guarded(&s, req, next, corr, count, reset).await;
+                counted = Some(g.counted.unwrap_or((count, reset)));
+                fault = g.fault;
+                quota_headers |= g.quota_headers;
+                g.resp
             }
         }
     } else {
@@ -243,4 +219,65 @@ pub(crate) async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: N
         fault,
     });
     resp
+}
+
+/// An authenticated request, `count`-th in its token's window: latency, then the real limits, then the
+/// fault profile, then the handler.
+async fn guarded(
+    s: &Shared,
+    mut req: Request,
+    next: Next,
+    corr: Uuid,
+    count: u32,
+    reset: u64,
+) -> Guarded {
+    let limit = s.token_limit();
+    let (profile, n) = s.next_fault_draw();
+    let delay = latency(&profile, req.method().as_str(), req.uri().path());
+    if delay > 0 {
+        tokio::time::sleep(StdDuration::from_millis(delay)).await;
+    }
+    let denied = permissions(req.uri().path()).and_then(|(perms, any)| {
+        perms
+            .iter()
+            .any(|p| s.cfg.denied_permissions.iter().any(|d| d == p))
+            .then_some((perms, any))
+    });
+    // Real limits and permissions come before injected faults, as they would upstream.
+    if s.cfg.enforce_rate_limit && count > limit {
+        return Guarded::plain(too_many_requests(limit, reset).respond(corr));
+    }
+    if let Some((perms, any)) = denied {
+        return Guarded::plain(forbidden(perms, any).respond(corr));
+    }
+    let injected = profile.decide(n);
+    let fault = injected.map(Injected::name);
+    match injected {
+        Some(Injected::ServerError(status)) => Guarded {
+            fault,
+            ..Guarded::plain(injected_server_error(status).respond(corr))
+        },
+        // Looks like another bucket tripped: over the limit, free again in 1 s.
+        Some(Injected::TooManyRequests) => Guarded {
+            resp: too_many_requests(limit, 1).respond(corr),
+            counted: Some((limit.saturating_add(1), 1)),
+            fault,
+            quota_headers: true,
+        },
+        broken => {
+            req.extensions_mut().insert(ReqFaults {
+                profile: profile.clone(),
+                n,
+            });
+            let resp = next.run(req).await;
+            match broken {
+                Some(b) if resp.status() == StatusCode::OK => Guarded {
+                    fault,
+                    ..Guarded::plain(break_body(resp, b).await)
+                },
+                // Only successful bodies are broken; anything else goes out intact.
+                _ => Guarded::plain(resp),
+            }
+        }
+    }
 }

@@ -11,8 +11,8 @@
 //! [`SimConfig::fail_jobs_first`]: crate::simulator::SimConfig::fail_jobs_first
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Extension, Path, Query as UrlQuery, State};
@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::error::{json_bytes, ApiError, Corr};
+use crate::simulator::job_store::{Job, JobState, Results};
 use crate::simulator::model::fmt_ts;
 use crate::simulator::org::Day;
 use crate::simulator::query::{JobBody, Query};
@@ -35,77 +36,6 @@ const MAX_PAGE_SIZE: usize = 1000;
 /// Not documented; results of a job stay readable this long after submission.
 const RETENTION_DAYS: i64 = 7;
 const FAILURE_MESSAGE: &str = "Job failed due to an internal error";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum JobState {
-    Queued,
-    Pending,
-    Fulfilled,
-    Failed,
-    Cancelled,
-    Expired,
-}
-
-impl JobState {
-    fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "QUEUED",
-            JobState::Pending => "PENDING",
-            JobState::Fulfilled => "FULFILLED",
-            JobState::Failed => "FAILED",
-            JobState::Cancelled => "CANCELLED",
-            JobState::Expired => "EXPIRED",
-        }
-    }
-
-    fn finished(self) -> bool {
-        !matches!(self, JobState::Queued | JobState::Pending)
-    }
-}
-
-/// The result set, fixed when the job is fulfilled: records rendered as of `as_of`.
-struct Results {
-    as_of: DateTime<Utc>,
-    rows: Vec<(Arc<Day>, usize)>,
-}
-
-struct Job {
-    query: Query,
-    start_of_day: bool,
-    limit: Option<usize>,
-    /// Decided at submission for the first `fail_jobs_first` jobs.
-    will_fail: bool,
-    polls: u32,
-    state: JobState,
-    submitted: DateTime<Utc>,
-    completed: Option<DateTime<Utc>>,
-    results: Option<Arc<Results>>,
-}
-
-/// All jobs of one simulator.
-#[derive(Default)]
-pub(crate) struct Jobs {
-    map: Mutex<HashMap<Uuid, Job>>,
-    submitted: AtomicU32,
-}
-
-impl Jobs {
-    /// Marks a job EXPIRED and drops its results; false when there is no such job.
-    pub fn expire(&self, id: &str) -> bool {
-        let Ok(id) = id.parse::<Uuid>() else {
-            return false;
-        };
-        let mut map = self.map.lock().expect("jobs");
-        match map.get_mut(&id) {
-            Some(job) => {
-                job.state = JobState::Expired;
-                job.results = None;
-                true
-            }
-            None => false,
-        }
-    }
-}
 
 fn data_availability(s: &Shared) -> DateTime<Utc> {
     s.now() - Duration::minutes(i64::from(s.cfg.data_lake_lag_minutes))
