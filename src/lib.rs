@@ -178,8 +178,18 @@ pub async fn run_command_with(
     logging::set_output(&cfg.output_dir);
     // An object-store destination is checked and locked before any Genesys request; the run then
     // writes into a local staging folder (cfg.output_dir from here on) and publishes from it.
-    let remote = store::run::RemoteRun::start(&mut cfg, &run_id).await?;
-    let result = audit_run(cfg.clone(), &run_id, started, cancel, bars, remote.as_ref()).await;
+    // The run's own token: a signal cancels it, and so does losing the destination's lock.
+    let run_token = cancel.child_token();
+    let remote = store::run::RemoteRun::start(&mut cfg, &run_id, run_token.clone()).await?;
+    let result = audit_run(
+        cfg.clone(),
+        &run_id,
+        started,
+        run_token,
+        bars,
+        remote.as_ref(),
+    )
+    .await;
     // Quality gates, metrics and the closing line see every run that got this far.
     let result = closing::conclude(&cfg, &run_id, started, result).await;
     match remote {
@@ -272,6 +282,11 @@ async fn audit_run(
         }
         (Some(s), Err(f)) if f.status != ExitStatus::Internal => Err(Failure::new(s, f.message)),
         (Some(_), Err(f)) => Err(f),
+    };
+    // A lost lock ends the run with exit 6, whatever the step it stopped in.
+    let outcome = match remote.and_then(|r| r.lost()) {
+        Some(lost) => Err(lost),
+        None => outcome,
     };
     let api = client.as_ref().map(|c| c.stats()).unwrap_or_default();
     let finished = Utc::now();

@@ -587,7 +587,10 @@ async fn a_lock_taken_over_mid_run_stops_it_with_exit_6_and_publishes_nothing_mo
     );
     if after_n == before_n {
         for k in ["manifest.json", "partitions.json"] {
-            assert!(after[k] == at_takeover[k], "{k} was published after the takeover");
+            assert!(
+                after[k] == at_takeover[k],
+                "{k} was published after the takeover"
+            );
         }
     }
     assert!(!after.contains_key("summary.json"), "{:?}", after.keys());
@@ -603,7 +606,10 @@ async fn a_lock_taken_over_mid_run_stops_it_with_exit_6_and_publishes_nothing_mo
         serde_json::from_slice(&std::fs::read(staged.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(m["status"], "locked", "{m}");
     assert!(
-        m["error"].as_str().unwrap().starts_with("lost the lock on s3://lake/t"),
+        m["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("lost the lock on s3://lake/t"),
         "{m}"
     );
     sim.shutdown().await;
