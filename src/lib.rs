@@ -1,51 +1,37 @@
 //! wrapup-audit: explains why Genesys Cloud conversations have no wrap-up code.
 //!
 //! `main` only parses the command line, sets up logging and the runtime, and maps the result of
-//! [`run`] to an exit code. Modules in reading order: `cli` and `config` (what to do), `api` and `auth`
-//! (talking to Genesys), `classify` and `reason` (the contract), `pipeline` (one run), `record` and
-//! `sink` (the files), `report` (summary and manifest), `simulator` (the offline org).
+//! [`run`] to an exit code. Folders follow the data flow: `cli`, `config` and `commands` (what to do),
+//! `api` (talking to Genesys), `source` (fetching days), `transform` (the classification contract),
+//! `pipeline` (one run), `record` and `sink` (the files), `report` (summaries, manifest, metrics),
+//! `store` (object-storage destinations), `simulator` (the offline org).
 
-pub mod acw;
 pub mod api;
-pub mod auth;
-pub mod catalog;
-pub mod check;
-pub mod classify;
 pub mod cli;
-pub mod closing;
-pub mod compliance;
+pub mod commands;
 pub mod config;
 pub mod exit;
-pub mod explain;
 pub mod failpoint;
-pub mod gates;
-pub mod index_rebuild;
-pub mod jobs;
-pub mod jobs_day;
 pub mod logging;
-pub mod metrics;
-pub mod paging;
 pub mod pipeline;
-pub mod plan;
 pub mod progress;
-pub mod reason;
 pub mod record;
 pub mod report;
 pub mod shutdown;
 pub mod simulator;
 pub mod sink;
-pub mod spill;
+pub mod source;
 pub mod store;
-pub mod summary;
 pub mod task;
+pub mod transform;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
+use crate::api::auth::Credentials;
 use crate::api::{ApiClient, ApiError, Endpoints};
-use crate::auth::Credentials;
 use crate::cli::{Cli, Command, RunCmd, SimulateCmd, ValidateCmd};
 use crate::config::{Config, Env, RawJob, Source};
 use crate::exit::{ExitStatus, Failure};
@@ -64,9 +50,9 @@ pub async fn run(
         Command::Validate(cmd) => validate_command(&cmd, env),
         Command::Simulate(cmd) => simulate_command(&cmd, cancel).await,
         // Read-only commands write nothing, so a signal simply ends them.
-        Command::Explain(cmd) => until_signal(&cancel, explain::command(&cmd, env)).await,
-        Command::Check(cmd) => until_signal(&cancel, check::command(&cmd, env)).await,
-        Command::Plan(cmd) => until_signal(&cancel, plan::command(&cmd, env)).await,
+        Command::Explain(cmd) => until_signal(&cancel, commands::explain::command(&cmd, env)).await,
+        Command::Check(cmd) => until_signal(&cancel, commands::check::command(&cmd, env)).await,
+        Command::Plan(cmd) => until_signal(&cancel, commands::plan::command(&cmd, env)).await,
     }
 }
 
@@ -191,7 +177,7 @@ pub async fn run_command_with(
     )
     .await;
     // Quality gates, metrics and the closing line see every run that got this far.
-    let result = closing::conclude(&cfg, &run_id, started, result).await;
+    let result = report::closing::conclude(&cfg, &run_id, started, result).await;
     match remote {
         // The run files (manifest last) go to the store whatever the outcome, then the lock.
         Some(r) => r.finish(&cfg.output_dir, result).await,
