@@ -16,8 +16,8 @@ use super::model::{
     ApiLeg, ApiWrapup, LegTruth, LookupOutcome, Meta, SimConversation, SimFlow, SimMetric,
     SimParticipant, SimSegment, SimSession, Str,
 };
-use crate::acw::Mismatch;
 use crate::record::LegLabel;
+use crate::transform::acw::Mismatch;
 
 /// The platform's fixed "Default Wrap-up Code" id, present in every org.
 pub const DEFAULT_WRAPUP_CODE_ID: &str = "7fb334b0-0e9e-11e4-9191-0800200c9a66";
@@ -391,7 +391,7 @@ struct LegSpec {
     /// Queue prompts this leg is consistent with (empty: any); the queue is picked to match.
     accepts: &'static [&'static str],
     /// Set by the drift scenarios, which put the leg on a queue it is not consistent with.
-    mismatch: Option<crate::acw::Mismatch>,
+    mismatch: Option<crate::transform::acw::Mismatch>,
 }
 
 fn api(required: bool, prompt: &'static str, skipped: bool) -> ApiLeg {
