@@ -2,13 +2,19 @@
 //!
 //! Days are generated on demand from `(seed, day)` alone, so any day can be rebuilt identically at any time;
 //! the clock-anchored scenarios ([`anchored`]) are derived from `(seed, anchor)` and slotted into the day they
-//! start on. Each scenario states its ground-truth labels on the legs it builds ([`legs`]); [`acd`] and
-//! [`unrouted`] give the conversations their shapes, from the record pieces in [`builder`].
+//! start on. The regular scenarios come in families, one file each: [`routed`] (analytics alone tells the
+//! outcome), [`lookup`] (the Conversations API tells it), [`drift`] (the outcome disagrees with the queue's
+//! prompt) and [`unrouted`] (IVR, dialer, direct calls). Each scenario states its ground-truth labels on the
+//! legs it builds ([`legs`]); [`acd`] gives routed conversations their shape, from the record pieces in
+//! [`builder`].
 
 mod acd;
 mod anchored;
 mod builder;
+mod drift;
 mod legs;
+mod lookup;
+mod routed;
 mod unrouted;
 
 use std::collections::HashMap;
@@ -19,12 +25,9 @@ use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
 use self::builder::ms;
-use self::legs::{api, LegSpec};
-use super::model::{ApiWrapup, LookupOutcome, SimConversation, Str};
-use super::org::{Org, MANDATORY_PROMPTS};
+use super::model::{SimConversation, Str};
+use super::org::Org;
 use super::seed::{day_number, rng_for, TAG_DAY};
-use crate::acw::Mismatch;
-use crate::record::LegLabel;
 
 pub(crate) use self::anchored::generate_anchored;
 pub use self::anchored::ANCHORED_SCENARIOS;
@@ -102,115 +105,13 @@ impl Gen<'_> {
         ))
     }
 
-    /// Builds one conversation of the named scenario starting at `t0`.
+    /// Builds one conversation of the named scenario starting at `t0`; each family knows its own names.
     fn scenario(&mut self, name: &'static str, t0: DateTime<Utc>) -> SimConversation {
-        match name {
-            "coded" => {
-                let l = self.coded_leg();
-                self.routed(name, t0, vec![l])
-            }
-            "rona_then_coded" => {
-                let l = self.coded_leg();
-                self.routed(name, t0, vec![self.rona_leg(), l])
-            }
-            "transfer_coded_then_timeout" => {
-                let a = self.coded_leg();
-                self.routed(name, t0, vec![a, self.timeout_leg()])
-            }
-            "transfer_coded_then_no_wrapup_phase" => {
-                let a = self.coded_leg();
-                self.routed(name, t0, vec![a, self.no_phase_leg()])
-            }
-            "transfer_coded_then_skipped" => {
-                let a = self.coded_leg();
-                let b = self.skipped_leg();
-                self.routed(name, t0, vec![a, b])
-            }
-            "transfer_coded_to_user" => {
-                let a = self.coded_leg();
-                // A transfer to a user directly: no queue, so it does not choose the queue either.
-                let b = LegSpec {
-                    direct: true,
-                    accepts: &[],
-                    ..self.no_phase_leg()
-                };
-                self.routed(name, t0, vec![a, b])
-            }
-            "timeout" => self.routed(name, t0, vec![self.timeout_leg()]),
-            "system" => self.dialer(name, t0),
-            "ivr_self_service" => self.ivr_only(name, t0),
-            "queue_abandon" => self.routed(name, t0, vec![]),
-            "no_wrapup_phase" => {
-                let l = self.no_phase_leg();
-                let legs = self.with_optional_rona(l);
-                self.routed(name, t0, legs)
-            }
-            "acw_skipped" => {
-                let l = self.skipped_leg();
-                self.routed(name, t0, vec![l])
-            }
-            "rona_only" => self.routed(name, t0, vec![self.rona_leg()]),
-            "recovered" => {
-                let (code, cname) = self.code();
-                let mut a = api(true, "mandatory", false);
-                a.wrapup = Some(ApiWrapup {
-                    code,
-                    name: cname,
-                    notes: "",
-                    duration_seconds: 0,
-                    end_time: t0,
-                });
-                let l = self.lookup_leg(LegLabel::Recovered, a);
-                let legs = self.with_optional_rona(l);
-                self.routed(name, t0, legs)
-            }
-            "lookup_skipped" => {
-                let l = self.lookup_leg(LegLabel::Skipped, api(true, "optional", true));
-                self.routed(name, t0, vec![l])
-            }
-            "not_required" => {
-                let l = self.lookup_leg(LegLabel::NotRequired, api(false, "optional", false));
-                let legs = self.with_optional_rona(l);
-                self.routed(name, t0, legs)
-            }
-            "missing" => {
-                let l = self.lookup_leg(LegLabel::Missing, api(true, "mandatory", false));
-                let legs = self.with_optional_rona(l);
-                self.routed(name, t0, legs)
-            }
-            "purged" | "other_division" => {
-                let l = self.lookup_leg(LegLabel::LookupFailed, api(true, "mandatory", false));
-                let mut c = self.routed(name, t0, vec![l]);
-                if name == "purged" {
-                    c.meta.lookup = LookupOutcome::Purged;
-                } else {
-                    c.meta.lookup = LookupOutcome::OtherDivision;
-                    c.division_ids = [self.org.other_division];
-                }
-                c
-            }
-            "user_direct" => self.user_direct(name, t0),
-            // Drift: the leg's outcome disagrees with its queue's configured prompt.
-            "drift_no_wrapup_phase" => {
-                let mut l = self.no_phase_leg();
-                l.mismatch = Some(Mismatch::NotAskedOnMandatoryQueue);
-                let q = self.queue_with(MANDATORY_PROMPTS);
-                self.routed_in(name, t0, vec![l], q)
-            }
-            "drift_required_on_optional" => {
-                let mut l = self.lookup_leg(LegLabel::Missing, api(true, "mandatory", false));
-                l.mismatch = Some(Mismatch::RequiredOnOptionalQueue);
-                let q = self.queue_with(&["OPTIONAL"]);
-                self.routed_in(name, t0, vec![l], q)
-            }
-            "drift_timeout_untimed" => {
-                let mut l = self.timeout_leg();
-                l.mismatch = Some(Mismatch::TimeoutWithoutTimedPrompt);
-                let q = self.queue_with(&["MANDATORY", "OPTIONAL"]);
-                self.routed_in(name, t0, vec![l], q)
-            }
-            other => panic!("unknown scenario {other}"),
-        }
+        self.routed_scenario(name, t0)
+            .or_else(|| self.lookup_scenario(name, t0))
+            .or_else(|| self.drift_scenario(name, t0))
+            .or_else(|| self.unrouted_scenario(name, t0))
+            .unwrap_or_else(|| panic!("unknown scenario {name}"))
     }
 
     /// A start time on this UTC day, clustered in the org's local business hours.

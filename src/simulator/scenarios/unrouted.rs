@@ -22,6 +22,21 @@ const DIALER_CODES: &[&str] = &[
     "OUTBOUND-CONTACT-INVALID-SKILL-SKIPPED",
 ];
 impl Gen<'_> {
+    /// The conversation of an unrouted scenario; `None` when `name` belongs to another family.
+    pub(super) fn unrouted_scenario(
+        &mut self,
+        name: &'static str,
+        t0: DateTime<Utc>,
+    ) -> Option<SimConversation> {
+        let c = match name {
+            "system" => self.dialer(name, t0),
+            "ivr_self_service" => self.ivr_only(name, t0),
+            "user_direct" => self.user_direct(name, t0),
+            _ => return None,
+        };
+        Some(c)
+    }
+
     /// An IVR-only call: the caller finished (or gave up) in the menu.
     pub(super) fn ivr_only(&mut self, name: &'static str, t0: DateTime<Utc>) -> SimConversation {
         let mut customer = {
