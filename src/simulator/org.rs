@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::Rng;
+use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
 use super::model::Str;
@@ -155,58 +156,9 @@ impl Org {
             })
             .collect();
         let agents: Vec<Agent> = (0..agents.max(2) as usize)
-            .map(|i| {
-                let first = FIRST_NAMES[i % FIRST_NAMES.len()];
-                let last = LAST_NAMES[(i / FIRST_NAMES.len() + i * 7) % LAST_NAMES.len()];
-                let n = i / (FIRST_NAMES.len() * LAST_NAMES.len());
-                let name = if n == 0 {
-                    format!("{first} {last}")
-                } else {
-                    format!("{first} {last} {}", n + 1)
-                };
-                let email = format!(
-                    "{}.{}{}@example.com",
-                    first.to_lowercase(),
-                    last.to_lowercase(),
-                    if n == 0 {
-                        String::new()
-                    } else {
-                        (n + 1).to_string()
-                    }
-                );
-                Agent {
-                    id: uuid(&mut rng),
-                    name: Str::from(name),
-                    email,
-                }
-            })
+            .map(|i| agent(i, uuid(&mut rng)))
             .collect();
-        let created = Utc
-            .with_ymd_and_hms(2021, 3, 15, 9, 0, 0)
-            .single()
-            .expect("date");
-        let mut code_list = vec![WrapupCode {
-            id: DEFAULT_WRAPUP_CODE_ID.parse().expect("uuid"),
-            name: Str::from("Default Wrap-up Code"),
-            date_created: Utc
-                .with_ymd_and_hms(2014, 7, 16, 0, 0, 0)
-                .single()
-                .expect("date"),
-            id_str: Str::from(DEFAULT_WRAPUP_CODE_ID),
-        }];
-        for i in 0..codes.saturating_sub(1) as usize {
-            let id = uuid(&mut rng);
-            let name = match CODE_NAMES.get(i) {
-                Some(n) => n.to_string(),
-                None => format!("Outcome {:03}", i + 1),
-            };
-            code_list.push(WrapupCode {
-                id,
-                name: Str::from(name),
-                date_created: created + Duration::hours(rng.random_range(0..20_000)),
-                id_str: Str::from(id.to_string()),
-            });
-        }
+        let mut code_list = code_catalog(&mut rng, codes);
         code_list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         let ivr_flow = (uuid(&mut rng), Str::from("Main Inbound IVR"));
         let mut names = HashMap::new();
@@ -232,4 +184,62 @@ impl Org {
     pub fn name_of(&self, id: Uuid) -> Option<Str> {
         self.names.get(&id).cloned()
     }
+}
+
+/// The `i`-th agent: names cycle through the lists, with a number once every pair has been used.
+fn agent(i: usize, id: Uuid) -> Agent {
+    let first = FIRST_NAMES[i % FIRST_NAMES.len()];
+    let last = LAST_NAMES[(i / FIRST_NAMES.len() + i * 7) % LAST_NAMES.len()];
+    let n = i / (FIRST_NAMES.len() * LAST_NAMES.len());
+    let name = if n == 0 {
+        format!("{first} {last}")
+    } else {
+        format!("{first} {last} {}", n + 1)
+    };
+    let email = format!(
+        "{}.{}{}@example.com",
+        first.to_lowercase(),
+        last.to_lowercase(),
+        if n == 0 {
+            String::new()
+        } else {
+            (n + 1).to_string()
+        }
+    );
+    Agent {
+        id,
+        name: Str::from(name),
+        email,
+    }
+}
+
+/// `codes` wrap-up codes: the platform's Default Wrap-up Code, then named outcomes (unsorted).
+fn code_catalog(rng: &mut ChaCha8Rng, codes: u32) -> Vec<WrapupCode> {
+    let created = Utc
+        .with_ymd_and_hms(2021, 3, 15, 9, 0, 0)
+        .single()
+        .expect("date");
+    let mut code_list = vec![WrapupCode {
+        id: DEFAULT_WRAPUP_CODE_ID.parse().expect("uuid"),
+        name: Str::from("Default Wrap-up Code"),
+        date_created: Utc
+            .with_ymd_and_hms(2014, 7, 16, 0, 0, 0)
+            .single()
+            .expect("date"),
+        id_str: Str::from(DEFAULT_WRAPUP_CODE_ID),
+    }];
+    for i in 0..codes.saturating_sub(1) as usize {
+        let id = uuid(rng);
+        let name = match CODE_NAMES.get(i) {
+            Some(n) => n.to_string(),
+            None => format!("Outcome {:03}", i + 1),
+        };
+        code_list.push(WrapupCode {
+            id,
+            name: Str::from(name),
+            date_created: created + Duration::hours(rng.random_range(0..20_000)),
+            id_str: Str::from(id.to_string()),
+        });
+    }
+    code_list
 }

@@ -3,12 +3,15 @@
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
+use uuid::Uuid;
 
 use super::builder::{customer_with, metric, ms, seg};
 use super::legs::{api, Wrap};
 use super::Gen;
 use crate::record::LegLabel;
-use crate::simulator::model::{LegTruth, SimConversation, SimFlow, Str};
+use crate::simulator::model::{
+    ApiLeg, LegTruth, SimConversation, SimFlow, SimParticipant, SimSession, Str,
+};
 
 /// Dialer dispositions written as literal codes on outbound agent legs.
 const DIALER_CODES: &[&str] = &[
@@ -96,32 +99,7 @@ impl Gen<'_> {
         let mut a = api(true, "mandatory", false);
         a.queue_id = Some(queue.id);
         if self.rng.random_bool(0.3) {
-            // Preview skipped: the agent saw the preview and skipped it; no customer leg was ever created.
-            let code: Str = Str::from("ININ-OUTBOUND-PREVIEW-SKIPPED");
-            let mut s = self.session("callback", "outbound");
-            let end = t0 + ms(self.range(3_000, 25_000));
-            let mut g = seg(t0, Some(end), "alert");
-            g.queue_id = Some(queue.id);
-            s.segments.push(g);
-            s.metrics
-                .push(metric(end, "tAlert", (end - t0).num_milliseconds()));
-            self.wrap(
-                &mut s,
-                &Wrap::CodeZero(code.clone(), code),
-                end,
-                Some(queue.id),
-                &mut a,
-                &mut code_at,
-            );
-            p.sessions.push(s);
-            p.api = Some(a);
-            p.truth = Some(LegTruth {
-                final_label: LegLabel::System,
-                analytics_label: LegLabel::System,
-                code_at,
-                mismatch: None,
-            });
-            return self.conversation(name, "outbound", vec![p]);
+            return self.preview_skipped(name, t0, queue.id, p, a);
         }
         let code: Str = Str::from(*self.pick(DIALER_CODES));
         let customer = {
@@ -161,15 +139,38 @@ impl Gen<'_> {
         );
         s.metrics
             .push(metric(talk_end + ms(acw), "tHandle", talk + acw));
-        p.sessions.push(s);
-        p.api = Some(a);
-        p.truth = Some(LegTruth {
-            final_label: LegLabel::System,
-            analytics_label: LegLabel::System,
-            code_at,
-            mismatch: None,
-        });
+        let p = system_leg(p, s, a, code_at);
         self.conversation(name, "outbound", vec![customer_with(customer, cs), p])
+    }
+
+    /// A dialer preview the agent saw and skipped: no customer leg was ever created.
+    fn preview_skipped(
+        &mut self,
+        name: &'static str,
+        t0: DateTime<Utc>,
+        queue: Uuid,
+        p: SimParticipant,
+        mut a: ApiLeg,
+    ) -> SimConversation {
+        let mut code_at = None;
+        let code: Str = Str::from("ININ-OUTBOUND-PREVIEW-SKIPPED");
+        let mut s = self.session("callback", "outbound");
+        let end = t0 + ms(self.range(3_000, 25_000));
+        let mut g = seg(t0, Some(end), "alert");
+        g.queue_id = Some(queue);
+        s.segments.push(g);
+        s.metrics
+            .push(metric(end, "tAlert", (end - t0).num_milliseconds()));
+        self.wrap(
+            &mut s,
+            &Wrap::CodeZero(code.clone(), code),
+            end,
+            Some(queue),
+            &mut a,
+            &mut code_at,
+        );
+        let p = system_leg(p, s, a, code_at);
+        self.conversation(name, "outbound", vec![p])
     }
 
     /// A direct (non-ACD) outbound call placed by a user: purpose `user`, no queue.
@@ -226,4 +227,22 @@ impl Gen<'_> {
         ext.sessions.push(es);
         self.conversation(name, "outbound", vec![p, ext])
     }
+}
+
+/// A dialer's agent leg, complete: its session, its Conversations API view, and `system` as its truth.
+fn system_leg(
+    mut p: SimParticipant,
+    s: SimSession,
+    a: ApiLeg,
+    code_at: Option<DateTime<Utc>>,
+) -> SimParticipant {
+    p.sessions.push(s);
+    p.api = Some(a);
+    p.truth = Some(LegTruth {
+        final_label: LegLabel::System,
+        analytics_label: LegLabel::System,
+        code_at,
+        mismatch: None,
+    });
+    p
 }
