@@ -2,21 +2,39 @@
 
 use super::*;
 
-#[tokio::test]
-async fn lookups_answer_per_scenario() {
+/// The ground truth of the last two days, for picking a conversation of a scenario.
+async fn env_and_truth() -> (Env, Vec<TruthConversation>) {
     let e = env().await;
     let now = e.sim.now();
     let truth = e.sim.ground_truth(now - Duration::days(2), now, 15, now);
-    let by = |s: &str| {
-        truth
-            .iter()
-            .find(|t| t.scenario == s && t.needs_lookup)
-            .unwrap_or_else(|| panic!("{s}"))
-    };
+    (e, truth)
+}
+
+/// The first conversation of scenario `s` that a default run looks up.
+fn looked_up<'a>(truth: &'a [TruthConversation], s: &str) -> &'a TruthConversation {
+    truth
+        .iter()
+        .find(|t| t.scenario == s && t.needs_lookup)
+        .unwrap_or_else(|| panic!("{s}"))
+}
+
+/// The participant with this id in a JSON body whose participants carry it under `key`.
+fn participant<'a>(v: &'a Value, key: &str, id: &str) -> &'a Value {
+    v["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p[key] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn failed_lookups_answer_404_and_403() {
+    let (e, truth) = env_and_truth().await;
     let (status, v) = e
         .get(&format!(
             "/api/v2/conversations/{}",
-            by("purged").conversation_id
+            looked_up(&truth, "purged").conversation_id
         ))
         .await;
     assert_eq!(status, 404);
@@ -24,13 +42,22 @@ async fn lookups_answer_per_scenario() {
     let (status, v) = e
         .get(&format!(
             "/api/v2/conversations/{}",
-            by("other_division").conversation_id
+            looked_up(&truth, "other_division").conversation_id
         ))
         .await;
     assert_eq!(status, 403);
     assert_error_body(&v, 403, "not.authorized");
 
-    let rec = by("recovered");
+    let (status, _) = e
+        .get("/api/v2/conversations/00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_recovered_leg_shows_a_catalog_code_in_the_conversations_api() {
+    let (e, truth) = env_and_truth().await;
+    let rec = looked_up(&truth, "recovered");
     let (status, v) = e
         .get(&format!("/api/v2/conversations/{}", rec.conversation_id))
         .await;
@@ -40,12 +67,7 @@ async fn lookups_answer_per_scenario() {
         .iter()
         .find(|l| l.label == crate::record::LegLabel::Recovered)
         .unwrap();
-    let p = v["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == leg.participant_id.as_str())
-        .unwrap();
+    let p = participant(&v, "id", &leg.participant_id);
     assert!(p["wrapup"]["code"].is_string());
     assert_eq!(p["wrapupRequired"], true);
     let codes: HashSet<String> = e
@@ -55,8 +77,12 @@ async fn lookups_answer_per_scenario() {
         .map(|c| c.id.to_string())
         .collect();
     assert!(codes.contains(p["wrapup"]["code"].as_str().unwrap()));
+}
 
-    let missing = by("missing");
+#[tokio::test]
+async fn a_missing_leg_is_required_without_a_code_in_both_apis() {
+    let (e, truth) = env_and_truth().await;
+    let missing = looked_up(&truth, "missing");
     let (_, v) = e
         .get(&format!(
             "/api/v2/conversations/{}",
@@ -68,12 +94,7 @@ async fn lookups_answer_per_scenario() {
         .iter()
         .find(|l| l.label == crate::record::LegLabel::Missing)
         .unwrap();
-    let p = v["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == leg.participant_id.as_str())
-        .unwrap();
+    let p = participant(&v, "id", &leg.participant_id);
     assert_eq!(p["wrapupRequired"], true);
     // The prompt of its queue: any of the mandatory ones.
     assert!(
@@ -91,13 +112,7 @@ async fn lookups_answer_per_scenario() {
         ))
         .await;
     assert_eq!(status, 200);
-    let ap = d["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["participantId"] == leg.participant_id.as_str())
-        .unwrap();
-    let s = &ap["sessions"][0];
+    let s = &participant(&d, "participantId", &leg.participant_id)["sessions"][0];
     assert!(s["segments"]
         .as_array()
         .unwrap()
@@ -111,11 +126,6 @@ async fn lookups_answer_per_scenario() {
         .map(|m| m["value"].as_i64().unwrap())
         .sum();
     assert!(acw > 0);
-
-    let (status, _) = e
-        .get("/api/v2/conversations/00000000-0000-4000-8000-000000000000")
-        .await;
-    assert_eq!(status, 404);
 }
 
 #[tokio::test]
