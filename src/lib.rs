@@ -1,51 +1,37 @@
 //! wrapup-audit: explains why Genesys Cloud conversations have no wrap-up code.
 //!
 //! `main` only parses the command line, sets up logging and the runtime, and maps the result of
-//! [`run`] to an exit code. Modules in reading order: `cli` and `config` (what to do), `api` and `auth`
-//! (talking to Genesys), `classify` and `reason` (the contract), `pipeline` (one run), `record` and
-//! `sink` (the files), `report` (summary and manifest), `simulator` (the offline org).
+//! [`run`] to an exit code. Folders follow the data flow: `cli`, `config` and `commands` (what to do),
+//! `api` (talking to Genesys), `source` (fetching days), `transform` (the classification contract),
+//! `pipeline` (one run), `record` and `sink` (the files), `report` (summaries, manifest, metrics),
+//! `store` (object-storage destinations), `simulator` (the offline org).
 
-pub mod acw;
 pub mod api;
-pub mod auth;
-pub mod catalog;
-pub mod check;
-pub mod classify;
 pub mod cli;
-pub mod closing;
-pub mod compliance;
+pub mod commands;
 pub mod config;
 pub mod exit;
-pub mod explain;
 pub mod failpoint;
-pub mod gates;
-pub mod index_rebuild;
-pub mod jobs;
-pub mod jobs_day;
 pub mod logging;
-pub mod metrics;
-pub mod paging;
 pub mod pipeline;
-pub mod plan;
 pub mod progress;
-pub mod reason;
 pub mod record;
 pub mod report;
 pub mod shutdown;
 pub mod simulator;
 pub mod sink;
-pub mod spill;
+pub mod source;
 pub mod store;
-pub mod summary;
 pub mod task;
+pub mod transform;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
+use crate::api::auth::Credentials;
 use crate::api::{ApiClient, ApiError, Endpoints};
-use crate::auth::Credentials;
 use crate::cli::{Cli, Command, RunCmd, SimulateCmd, ValidateCmd};
 use crate::config::{Config, Env, RawJob, Source};
 use crate::exit::{ExitStatus, Failure};
@@ -64,9 +50,9 @@ pub async fn run(
         Command::Validate(cmd) => validate_command(&cmd, env),
         Command::Simulate(cmd) => simulate_command(&cmd, cancel).await,
         // Read-only commands write nothing, so a signal simply ends them.
-        Command::Explain(cmd) => until_signal(&cancel, explain::command(&cmd, env)).await,
-        Command::Check(cmd) => until_signal(&cancel, check::command(&cmd, env)).await,
-        Command::Plan(cmd) => until_signal(&cancel, plan::command(&cmd, env)).await,
+        Command::Explain(cmd) => until_signal(&cancel, commands::explain::command(&cmd, env)).await,
+        Command::Check(cmd) => until_signal(&cancel, commands::check::command(&cmd, env)).await,
+        Command::Plan(cmd) => until_signal(&cancel, commands::plan::command(&cmd, env)).await,
     }
 }
 
@@ -178,10 +164,20 @@ pub async fn run_command_with(
     logging::set_output(&cfg.output_dir);
     // An object-store destination is checked and locked before any Genesys request; the run then
     // writes into a local staging folder (cfg.output_dir from here on) and publishes from it.
-    let remote = store::run::RemoteRun::start(&mut cfg, &run_id).await?;
-    let result = audit_run(cfg.clone(), &run_id, started, cancel, bars, remote.as_ref()).await;
+    // The run's own token: a signal cancels it, and so does losing the destination's lock.
+    let run_token = cancel.child_token();
+    let remote = store::run::RemoteRun::start(&mut cfg, &run_id, run_token.clone()).await?;
+    let result = audit_run(
+        cfg.clone(),
+        &run_id,
+        started,
+        run_token,
+        bars,
+        remote.as_ref(),
+    )
+    .await;
     // Quality gates, metrics and the closing line see every run that got this far.
-    let result = closing::conclude(&cfg, &run_id, started, result).await;
+    let result = report::closing::conclude(&cfg, &run_id, started, result).await;
     match remote {
         // The run files (manifest last) go to the store whatever the outcome, then the lock.
         Some(r) => r.finish(&cfg.output_dir, result).await,
@@ -272,6 +268,11 @@ async fn audit_run(
         }
         (Some(s), Err(f)) if f.status != ExitStatus::Internal => Err(Failure::new(s, f.message)),
         (Some(_), Err(f)) => Err(f),
+    };
+    // A lost lock ends the run with exit 6, whatever the step it stopped in.
+    let outcome = match remote.and_then(|r| r.lost()) {
+        Some(lost) => Err(lost),
+        None => outcome,
     };
     let api = client.as_ref().map(|c| c.stats()).unwrap_or_default();
     let finished = Utc::now();

@@ -190,13 +190,13 @@ pub struct ConversationRow {
     pub lookup: LookupStatus,
     /// Minutes between `conversation_end` and the run's `as_of` (null while in progress).
     pub ended_minutes_before_as_of: Option<i64>,
-    /// `wrapup_code_id` when it is a real, configured code ([`crate::acw::reportable_code`]).
+    /// `wrapup_code_id` when it is a real, configured code ([`crate::transform::acw::reportable_code`]).
     pub reportable_code: Option<String>,
     /// The queue's configured `acwSettings.wrapupPrompt` (null without a queue or setting).
     pub queue_wrapup_prompt: Option<String>,
     pub queue_acw_timeout_ms: Option<i64>,
     /// The first leg whose label disagrees with its queue's prompt, if any.
-    pub config_mismatch: Option<crate::acw::Mismatch>,
+    pub config_mismatch: Option<crate::transform::acw::Mismatch>,
 }
 
 /// One row of `legs.csv` / `legs.parquet`.
@@ -225,11 +225,11 @@ pub struct LegRow {
     pub handle_ms: i64,
     pub talk_ms: i64,
     pub detail: Option<String>,
-    /// The leg's code when it is a real, configured code ([`crate::acw::reportable_code`]).
+    /// The leg's code when it is a real, configured code ([`crate::transform::acw::reportable_code`]).
     pub reportable_code: Option<String>,
     /// The configured `acwSettings.wrapupPrompt` of the leg's queue.
     pub queue_wrapup_prompt: Option<String>,
     pub queue_acw_timeout_ms: Option<i64>,
-    /// The label disagrees with the queue's prompt ([`crate::acw::mismatch`]).
-    pub config_mismatch: Option<crate::acw::Mismatch>,
+    /// The label disagrees with the queue's prompt ([`crate::transform::acw::mismatch`]).
+    pub config_mismatch: Option<crate::transform::acw::Mismatch>,
 }

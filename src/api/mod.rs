@@ -5,6 +5,7 @@
 //! not counted against the API's per-token rate. The access token is exposed at exactly one call site,
 //! `bearer_auth` in [`ApiClient::send`].
 
+pub mod auth;
 pub mod error;
 pub mod jobs;
 pub mod rate_limit;
@@ -26,7 +27,7 @@ pub use error::ApiError;
 pub use rate_limit::Limiter;
 pub use retry::{RetryDecision, RetryPolicy};
 
-use crate::auth::{Credentials, TokenCache};
+use crate::api::auth::{Credentials, TokenCache};
 use wire::{
     Conversation, ConversationQuery, DetailsQueryResponse, EntityListing, ErrorBody, NamedEntity,
 };
@@ -332,7 +333,7 @@ impl ApiClient {
         &self,
         op: &'static str,
         resp: reqwest::Response,
-        token: &crate::auth::Token,
+        token: &crate::api::auth::Token,
     ) -> Result<T, ApiError> {
         let status = resp.status();
         let headers = resp.headers().clone();

@@ -225,7 +225,7 @@ pub struct NamedEntity {
     pub name: Option<String>,
     /// Queues only: the queue's after-call-work settings.
     #[serde(default, rename = "acwSettings")]
-    pub acw_settings: Option<crate::acw::AcwSettings>,
+    pub acw_settings: Option<crate::transform::acw::AcwSettings>,
 }
 
 /// `AsyncConversationQuery`, the body of `POST /api/v2/analytics/conversations/details/jobs`.

@@ -217,7 +217,7 @@ pub(crate) struct LegTruth {
     /// When the leg's code became visible in analytics (end of its coded wrap-up segment).
     pub code_at: Option<DateTime<Utc>>,
     /// The expected-vs-actual flag the scenario built in (queue drift scenarios only).
-    pub mismatch: Option<crate::acw::Mismatch>,
+    pub mismatch: Option<crate::transform::acw::Mismatch>,
 }
 
 impl SimConversation {

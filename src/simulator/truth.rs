@@ -41,7 +41,7 @@ pub struct TruthLeg {
     /// The `tAcw` the generator wrote for the leg.
     pub acw_ms: i64,
     /// The expected-vs-actual flag a drift scenario built in (default run).
-    pub mismatch: Option<crate::acw::Mismatch>,
+    pub mismatch: Option<crate::transform::acw::Mismatch>,
     /// The code the leg carries in a default run (coded, system, timeout and recovered legs).
     pub code: Option<String>,
 }
@@ -266,7 +266,7 @@ fn truth_leg(
     label: LegLabel,
     without: LegLabel,
     live_at: Option<DateTime<Utc>>,
-    mismatch: Option<crate::acw::Mismatch>,
+    mismatch: Option<crate::transform::acw::Mismatch>,
 ) -> TruthLeg {
     let (queue_id, media_type, acw_ms) = leg_facts(p, live_at);
     TruthLeg {

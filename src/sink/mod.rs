@@ -98,7 +98,7 @@ pub const LEG_COLUMNS: &[&str] = &[
     "config_mismatch",
 ];
 
-/// Columns of `compliance.{csv,parquet}`, in file order (see [`crate::compliance::ComplianceRow`]).
+/// Columns of `compliance.{csv,parquet}`, in file order (see [`crate::transform::compliance::ComplianceRow`]).
 pub const COMPLIANCE_COLUMNS: &[&str] = &[
     "user_id",
     "agent_name",
@@ -318,7 +318,7 @@ pub fn write_partition(
     date: NaiveDate,
     conversations: &[ConversationRow],
     legs: &[LegRow],
-    compliance: &[crate::compliance::ComplianceRow],
+    compliance: &[crate::transform::compliance::ComplianceRow],
     formats: Formats,
 ) -> anyhow::Result<PartitionFiles> {
     let rows = [

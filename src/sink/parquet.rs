@@ -386,7 +386,7 @@ mod tests {
                 queue_acw_timeout_ms: qt[i],
                 config_mismatch: mm[i]
                     .as_deref()
-                    .map(|m| crate::acw::Mismatch::parse(m).unwrap()),
+                    .map(|m| crate::transform::acw::Mismatch::parse(m).unwrap()),
             })
             .collect()
     }
@@ -473,7 +473,7 @@ mod tests {
                 queue_acw_timeout_ms: qt[i],
                 config_mismatch: mm[i]
                     .as_deref()
-                    .map(|m| crate::acw::Mismatch::parse(m).unwrap()),
+                    .map(|m| crate::transform::acw::Mismatch::parse(m).unwrap()),
             })
             .collect()
     }

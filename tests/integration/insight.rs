@@ -289,7 +289,7 @@ async fn queue_settings_mismatch_flags_and_reportable_codes_follow_the_scenarios
         .code_catalog()
         .iter()
         .map(|c| c.id.to_string())
-        .filter(|c| c != wrapup_audit::catalog::DEFAULT_CODE_ID)
+        .filter(|c| c != wrapup_audit::transform::names::DEFAULT_CODE_ID)
         .collect();
     let legs = read_all(out.path(), "legs");
     let by_leg: HashMap<(&str, &str), &BTreeMap<String, String>> = legs
@@ -409,19 +409,19 @@ async fn explain_names_the_source_of_each_code_name_and_the_queue_setting() {
         .iter()
         .map(|q| (q.id.to_string(), q.acw_prompt))
         .collect();
-    let default = wrapup_audit::catalog::DEFAULT_CODE_ID;
+    let default = wrapup_audit::transform::names::DEFAULT_CODE_ID;
     // One single-leg conversation of each kind: (what the leg must show, how to find it).
     type Pick = fn(&wrapup_audit::simulator::TruthLeg) -> bool;
     let cases: [(&str, Pick); 4] = [
         ("(wrap-up code catalog), reportable", |l| {
             l.label.as_str() == "coded"
-                && l.code.as_deref() != Some(wrapup_audit::catalog::DEFAULT_CODE_ID)
+                && l.code.as_deref() != Some(wrapup_audit::transform::names::DEFAULT_CODE_ID)
         }),
         ("(system literal), not reportable", |l| {
             l.label.as_str() == "timeout"
         }),
         ("(built-in default code), not reportable", |l| {
-            l.code.as_deref() == Some(wrapup_audit::catalog::DEFAULT_CODE_ID)
+            l.code.as_deref() == Some(wrapup_audit::transform::names::DEFAULT_CODE_ID)
         }),
         ("expected vs actual: timeout_without_timed_prompt", |l| {
             l.mismatch.map(|m| m.as_str()) == Some("timeout_without_timed_prompt")
@@ -432,10 +432,10 @@ async fn explain_names_the_source_of_each_code_name_and_the_queue_setting() {
             .iter()
             .find(|t| t.legs.len() == 1 && pick(&t.legs[0]) && t.label.as_str() != "too_recent")
             .unwrap_or_else(|| panic!("no conversation for {want}"));
-        let e = wrapup_audit::explain::explain_with(&cfg, &conn, &t.conversation_id)
+        let e = wrapup_audit::commands::explain::explain_with(&cfg, &conn, &t.conversation_id)
             .await
             .unwrap();
-        let text = wrapup_audit::explain::render_text(&e);
+        let text = wrapup_audit::commands::explain::render_text(&e);
         assert!(text.contains(want), "{want}:\n{text}");
         let leg = &t.legs[0];
         if let Some(q) = &leg.queue_id {

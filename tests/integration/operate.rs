@@ -650,7 +650,7 @@ async fn the_plan_is_within_2_percent_of_the_run() {
         shards: 2,
         json: true,
     };
-    let plan = wrapup_audit::plan::plan(&plan_cmd, &env_for(&sim), chrono::Utc::now())
+    let plan = wrapup_audit::commands::plan::plan(&plan_cmd, &env_for(&sim), chrono::Utc::now())
         .await
         .unwrap();
     assert!(
@@ -742,7 +742,7 @@ async fn the_plan_is_within_2_percent_of_the_run() {
     };
     let mut plan_cmd = plan_cmd;
     plan_cmd.run.job = Some(job);
-    let plan = wrapup_audit::plan::plan(&plan_cmd, &env_for(&sim), chrono::Utc::now())
+    let plan = wrapup_audit::commands::plan::plan(&plan_cmd, &env_for(&sim), chrono::Utc::now())
         .await
         .unwrap();
     assert!(plan.days.iter().all(|d| d.via == "jobs"));

@@ -23,7 +23,7 @@ async fn explain_gives_the_ground_truth_label_for_every_label() {
         if !covered.insert(t.label.as_str()) {
             continue;
         }
-        let e = wrapup_audit::explain::explain_with(&cfg, &conn, &t.conversation_id)
+        let e = wrapup_audit::commands::explain::explain_with(&cfg, &conn, &t.conversation_id)
             .await
             .unwrap();
         assert_eq!(
@@ -34,7 +34,7 @@ async fn explain_gives_the_ground_truth_label_for_every_label() {
             t.scenario
         );
         assert_eq!(e.legs.len(), t.legs.len());
-        let text = wrapup_audit::explain::render_text(&e);
+        let text = wrapup_audit::commands::explain::render_text(&e);
         assert!(
             text.contains(&e.reason) && text.contains("classification:"),
             "{text}"

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 
 use super::legs::api;
 use super::Gen;
-use crate::acw::Mismatch;
 use crate::record::LegLabel;
 use crate::simulator::model::SimConversation;
 use crate::simulator::org::MANDATORY_PROMPTS;
+use crate::transform::acw::Mismatch;
 
 impl Gen<'_> {
     /// The conversation of a drift scenario; `None` when `name` belongs to another family.

@@ -237,7 +237,10 @@ impl ComplianceRow {
 }
 
 /// The day's table rows, names by the name rule, in key order.
-pub fn table_rows(day: &DayCompliance, catalogs: &crate::catalog::Catalogs) -> Vec<ComplianceRow> {
+pub fn table_rows(
+    day: &DayCompliance,
+    catalogs: &crate::transform::names::Catalogs,
+) -> Vec<ComplianceRow> {
     day.rows
         .iter()
         .map(|(k, c)| {
@@ -317,7 +320,7 @@ mod tests {
     fn days_add_up_by_every_dimension() {
         let mut a = DayCompliance::default();
         let mut l = leg_with(LegLabel::Missing, 1);
-        l.config_mismatch = Some(crate::acw::Mismatch::RequiredOnOptionalQueue);
+        l.config_mismatch = Some(crate::transform::acw::Mismatch::RequiredOnOptionalQueue);
         a.count(&l, ConversationLabel::Missing);
         let mut b = DayCompliance::default();
         let mut other = leg_with(LegLabel::Coded, 2);

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::compliance::{Counts, NONE_KEY};
 use crate::config::Config;
 use crate::pipeline::{iso_ms, Catalogs, RunOutcome};
 use crate::record::ConversationLabel;
 use crate::report::IndexEntry;
+use crate::transform::compliance::{Counts, NONE_KEY};
 
 /// Where a conversation label stands with respect to the wrap-up code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,7 +265,7 @@ pub fn build(
         .iter()
         .filter_map(|(key, n)| {
             let (kind, queue) = key.split_once('|')?;
-            let m = crate::acw::Mismatch::parse(kind)?;
+            let m = crate::transform::acw::Mismatch::parse(kind)?;
             let (prompt, _) = catalogs.queue_acw(Some(queue));
             Some(MismatchGroup {
                 mismatch: m.as_str(),
@@ -300,7 +300,7 @@ pub fn build(
                 LabelShare {
                     label: l.as_str(),
                     conversations: n,
-                    share: crate::compliance::round4(n as f64 / total),
+                    share: crate::transform::compliance::round4(n as f64 / total),
                     null_by_design: l.null_by_design(),
                 }
             })

@@ -131,16 +131,16 @@ pub trait JobRows: Send {
 }
 
 impl<F: FnMut(&AnalyticsConversation) -> crate::pipeline::Fetched + Send> JobRows
-    for crate::spill::DaySpill<F>
+    for crate::source::spill::DaySpill<F>
 {
     fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
-        crate::spill::DaySpill::page(self, rows, s, e)
+        crate::source::spill::DaySpill::page(self, rows, s, e)
     }
     fn keep(&mut self) {
-        crate::spill::DaySpill::keep(self)
+        crate::source::spill::DaySpill::keep(self)
     }
     fn discard(&mut self) {
-        crate::spill::DaySpill::discard(self)
+        crate::source::spill::DaySpill::discard(self)
     }
 }
 
@@ -512,8 +512,8 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::api::auth::Credentials;
     use crate::api::{ClientOptions, Endpoints};
-    use crate::auth::Credentials;
     use crate::simulator::{self, SimConfig, SimHandle};
 
     async fn setup(cfg: SimConfig) -> (SimHandle, ApiClient) {

@@ -2,6 +2,12 @@
 //! `summary.html`, the code catalog and `manifest.json`. Every file here is written atomically, and
 //! the manifest last.
 
+pub mod closing;
+pub mod gates;
+pub mod index_rebuild;
+pub mod metrics;
+pub mod summary;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Write;
@@ -315,11 +321,11 @@ pub fn finish(
     }
     let mut files = Vec::new();
     if let Some(o) = o {
-        let s = crate::summary::build(cfg, o, catalogs, &read_index(dir));
+        let s = crate::report::summary::build(cfg, o, catalogs, &read_index(dir));
         files.push(write_json(dir, SUMMARY_JSON, &s).map_err(out_err)?);
-        let md = crate::summary::render::markdown(&s);
+        let md = crate::report::summary::render::markdown(&s);
         files.push(write_text(dir, SUMMARY_MD, &md).map_err(out_err)?);
-        let html = crate::summary::render::html(&s);
+        let html = crate::report::summary::render::html(&s);
         files.push(write_text(dir, SUMMARY_HTML, &html).map_err(out_err)?);
         let queue_header = [
             "queue_id",
@@ -528,7 +534,7 @@ pub struct IndexEntry {
     /// The day's compliance counts (owed, coded, timeout, missing legs…), for the summary's trend.
     /// Absent in entries older runs wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<crate::compliance::Counts>,
+    pub compliance: Option<crate::transform::compliance::Counts>,
 }
 
 /// `partitions.json`: date → the latest run's word on that partition.
@@ -545,11 +551,11 @@ pub fn read_index(dir: &Path) -> BTreeMap<chrono::NaiveDate, IndexEntry> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_string(),
         Err(e) => format!("cannot be read ({e})"),
     };
-    if !crate::index_rebuild::has_partitions(dir) {
+    if !crate::report::index_rebuild::has_partitions(dir) {
         return BTreeMap::new();
     }
     tracing::warn!(file = %path.display(), "{} {problem}: rebuilding it from the date=* partition folders", path.display());
-    crate::index_rebuild::rebuild(dir)
+    crate::report::index_rebuild::rebuild(dir)
 }
 
 /// Records the partitions a run has written so far.

@@ -12,10 +12,10 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use crate::api::auth::Credentials;
 use crate::api::{ClientOptions, Endpoints};
-use crate::auth::Credentials;
-use crate::classify::LookupMode;
 use crate::sink::Formats;
+use crate::transform::classify::LookupMode;
 
 /// The job file, as written. Every key is optional; flags override the file.
 #[derive(Debug, Default, Deserialize)]
@@ -68,7 +68,7 @@ pub struct RawJob {
     /// Quality gates, e.g. `["gap_rate > 0.05", "conversations < 100"]`: exit 7 when one trips.
     pub fail_if: Option<Vec<String>>,
     /// Prometheus text file and Pushgateway.
-    pub metrics: Option<crate::metrics::RawMetrics>,
+    pub metrics: Option<crate::report::metrics::RawMetrics>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -218,7 +218,7 @@ pub struct Config {
     pub page_size: u32,
     pub query_result_cap: u64,
     pub mode: Mode,
-    pub jobs: crate::jobs::JobsOptions,
+    pub jobs: crate::source::jobs::JobsOptions,
     pub client: ClientOptions,
     pub filters: Filters,
     pub source: Source,
@@ -230,8 +230,8 @@ pub struct Config {
     /// After this long the run stops like on SIGTERM (`None`: no limit).
     pub max_runtime: Option<Duration>,
     /// `fail_if` quality gates.
-    pub gates: Vec<crate::gates::Gate>,
-    pub metrics: crate::metrics::MetricsConfig,
+    pub gates: Vec<crate::report::gates::Gate>,
+    pub metrics: crate::report::metrics::MetricsConfig,
 }
 
 /// Default of `max_runtime`: generous for a nightly run, short of a stuck one.
@@ -590,9 +590,12 @@ impl Config {
             }
         };
 
-        let gates =
-            crate::gates::parse_all(raw.fail_if.as_deref().unwrap_or_default(), &mut errors);
-        let metrics = crate::metrics::MetricsConfig::build(raw.metrics.as_ref(), args, &mut errors);
+        let gates = crate::report::gates::parse_all(
+            raw.fail_if.as_deref().unwrap_or_default(),
+            &mut errors,
+        );
+        let metrics =
+            crate::report::metrics::MetricsConfig::build(raw.metrics.as_ref(), args, &mut errors);
 
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -621,9 +624,9 @@ impl Config {
             concurrency,
             page_size,
             mode,
-            jobs: crate::jobs::JobsOptions {
+            jobs: crate::source::jobs::JobsOptions {
                 poll_initial: Duration::from_millis(jobs_poll_ms),
-                ..crate::jobs::JobsOptions::default()
+                ..crate::source::jobs::JobsOptions::default()
             },
             query_result_cap,
             client: ClientOptions {

@@ -1,4 +1,4 @@
-//! Renders `summary.html` and `summary.md` from the templates in `src/summary/templates/` (minijinja,
+//! Renders `summary.html` and `summary.md` from the templates in `src/report/summary/templates/` (minijinja,
 //! HTML auto-escaped). Numbers are formatted here once, so both files show the same strings.
 
 use minijinja::Environment;

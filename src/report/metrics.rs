@@ -11,9 +11,9 @@ use std::time::Duration;
 use base64::Engine;
 use serde::Deserialize;
 
-use crate::closing::RunFacts;
 use crate::config::{Config, RunArgs};
 use crate::exit::ExitStatus;
+use crate::report::closing::RunFacts;
 
 /// The job file's `[metrics]` table.
 #[derive(Debug, Default, Deserialize, Clone)]

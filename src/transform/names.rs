@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::classify;
+use crate::transform::classify;
 
 /// The fixed id Genesys gives every org's default code (it may be missing from the catalog listing).
 pub const DEFAULT_CODE_ID: &str = "7fb334b0-0e9e-11e4-9191-0800200c9a66";
@@ -22,7 +22,7 @@ pub struct Catalogs {
     pub queues: HashMap<String, String>,
     pub users: HashMap<String, String>,
     /// Queue id → its after-call-work settings, as the queue listing returned them.
-    pub queue_acw: HashMap<String, crate::acw::AcwSettings>,
+    pub queue_acw: HashMap<String, crate::transform::acw::AcwSettings>,
 }
 
 /// The name of an id no catalog knows.

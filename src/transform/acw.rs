@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalogs, DEFAULT_CODE_ID};
-use crate::classify;
 use crate::record::{ConversationRow, LegLabel, LegRow};
+use crate::transform::classify;
+use crate::transform::names::{Catalogs, DEFAULT_CODE_ID};
 
 /// `Queue.acwSettings` as the queue listing returns it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,7 +131,8 @@ impl CodeNameSource {
             CodeNameSource::DefaultCode
         } else if catalogs.codes.contains_key(code) {
             CodeNameSource::Catalog
-        } else if name.is_some_and(|n| !crate::catalog::is_unresolved(Some(code), Some(n))) {
+        } else if name.is_some_and(|n| !crate::transform::names::is_unresolved(Some(code), Some(n)))
+        {
             CodeNameSource::ConversationApi
         } else {
             CodeNameSource::Unresolved

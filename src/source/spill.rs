@@ -219,9 +219,9 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::classify::LegEvidence;
     use crate::pipeline::Classified;
     use crate::record::{ConversationLabel, LegLabel};
+    use crate::transform::classify::LegEvidence;
 
     fn t(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 19, 0, 0, 0).unwrap() + chrono::Duration::minutes(min)

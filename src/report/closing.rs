@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use crate::exit::{ExitStatus, Failure};
+use crate::report::summary::{conversation_kind, Kind};
 use crate::report::RunResult;
-use crate::summary::{conversation_kind, Kind};
 
 /// What an operator (or a scheduler) needs to know about a run once it ended.
 #[derive(Debug, Clone, Default)]
@@ -179,8 +179,8 @@ pub async fn conclude(
     match result {
         Ok(mut r) => {
             let mut facts = RunFacts::finished(&cfg.job_name, &r, started, finished);
-            crate::gates::apply(cfg, &mut r, &mut facts)?;
-            crate::metrics::publish(cfg, &facts).await;
+            crate::report::gates::apply(cfg, &mut r, &mut facts)?;
+            crate::report::metrics::publish(cfg, &facts).await;
             facts.log_closing();
             Ok(r)
         }
@@ -193,7 +193,7 @@ pub async fn conclude(
                 started,
                 finished,
             );
-            crate::metrics::publish(cfg, &facts).await;
+            crate::report::metrics::publish(cfg, &facts).await;
             Err(failure)
         }
     }

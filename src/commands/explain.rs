@@ -6,7 +6,6 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::acw::CodeNameSource;
 use crate::api::wire::AnalyticsConversation;
 use crate::api::ApiError;
 use crate::cli::{ExplainCmd, RunCmd};
@@ -14,6 +13,7 @@ use crate::config::Env;
 use crate::exit::{ExitStatus, Failure};
 use crate::pipeline::{self, iso_ms};
 use crate::record::{ConversationRow, LegRow};
+use crate::transform::acw::CodeNameSource;
 
 /// One segment of an agent leg, as analytics recorded it.
 #[derive(Debug, Serialize)]
@@ -86,7 +86,7 @@ pub fn explanation(
     c: &AnalyticsConversation,
     row: &ConversationRow,
     legs: &[LegRow],
-    catalogs: &crate::catalog::Catalogs,
+    catalogs: &crate::transform::names::Catalogs,
     as_of: DateTime<Utc>,
     settle: i64,
 ) -> Explanation {

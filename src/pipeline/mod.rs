@@ -18,20 +18,22 @@ use crate::api::wire::{
     AnalyticsConversation, Conversation, ConversationQuery, PagingSpec, QueryFilter, QueryPredicate,
 };
 use crate::api::{ApiClient, ApiError, ApiStatsSnapshot};
-use crate::classify::{self, LegEvidence, LookupMode};
 use crate::config::{Config, Filters, Mode};
 use crate::exit::{ExitStatus, Failure};
-use crate::reason::{reason, ReasonFacts};
 use crate::record::{
     CodeSource, ConversationLabel, ConversationRow, LegLabel, LegRow, LookupStatus,
 };
 use crate::sink;
+use crate::transform::classify::{self, LegEvidence, LookupMode};
+use crate::transform::reason::{reason, ReasonFacts};
 
 /// The details query refuses `pageNumber × pageSize` beyond this many results.
 pub const QUERY_RESULT_CAP: u64 = 100_000;
 mod journaled;
 
-pub use crate::catalog::{is_unresolved, unresolved, Catalogs, Unresolved, DEFAULT_CODE_ID};
+pub use crate::transform::names::{
+    is_unresolved, unresolved, Catalogs, Unresolved, DEFAULT_CODE_ID,
+};
 
 /// Lookup counters for the summary (contract §3).
 #[derive(Debug, Default, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -82,7 +84,7 @@ pub struct PartitionStats {
     pub unresolved: Unresolved,
     /// Owed, coded and missing legs per agent, queue and media (issue 13).
     #[serde(default)]
-    pub compliance: crate::compliance::DayCompliance,
+    pub compliance: crate::transform::compliance::DayCompliance,
     /// Rows the details query returned that fell outside the day or repeated an earlier row.
     pub dropped_outside_window: u64,
     pub dropped_duplicates: u64,
@@ -384,7 +386,7 @@ pub async fn audit(
                 ExitStatus::Interrupted,
                 "stopped while reading the jobs data availability",
             )),
-            r = crate::jobs::data_availability(&client) => r.map_err(|e| {
+            r = crate::source::jobs::data_availability(&client) => r.map_err(|e| {
                 Failure::new(
                     status_of(&e),
                     format!("cannot read the jobs data availability: {e}"),
@@ -438,7 +440,7 @@ pub async fn audit(
         );
         AbortOnDrop(tokio::spawn(async move {
             // The next jobs day's job runs while this day is sent (its rows spill to disk).
-            let mut ahead: Option<(NaiveDate, crate::jobs_day::JobsDay)> = None;
+            let mut ahead: Option<(NaiveDate, crate::source::jobs_day::JobsDay)> = None;
             // `End` only after every day: a channel closing without it is a dead task.
             let mut all_sent = true;
             for (i, &(date, start, end, jobs)) in todo.iter().enumerate() {
@@ -451,10 +453,13 @@ pub async fn audit(
                 let done = if jobs {
                     let this = match ahead.take() {
                         Some((d, j)) if d == date => j,
-                        _ => crate::jobs_day::JobsDay::start(&client, &cfg, start, end, &cancel),
+                        _ => crate::source::jobs_day::JobsDay::start(
+                            &client, &cfg, start, end, &cancel,
+                        ),
                     };
                     if let Some(&(d, s, e, true)) = todo.get(i + 1) {
-                        let next = crate::jobs_day::JobsDay::start(&client, &cfg, s, e, &cancel);
+                        let next =
+                            crate::source::jobs_day::JobsDay::start(&client, &cfg, s, e, &cancel);
                         ahead = Some((d, next));
                     }
                     this.send(&cfg, &progress, &tx).await
@@ -542,7 +547,7 @@ pub async fn audit(
                 }
             }
             Some(Msg::Done(Err(e))) => {
-                if crate::jobs::is_cancelled(&e) {
+                if crate::source::jobs::is_cancelled(&e) {
                     break;
                 }
                 let date = day.as_ref().map(|d| d.date).expect("done follows its day");
@@ -560,7 +565,8 @@ pub async fn audit(
                 st.stats.dropped_outside_window = meta.dropped_outside;
                 st.stats.dropped_duplicates = meta.dropped_duplicates;
                 let date = st.date;
-                let compliance = crate::compliance::table_rows(&st.stats.compliance, catalogs);
+                let compliance =
+                    crate::transform::compliance::table_rows(&st.stats.compliance, catalogs);
                 st.writer
                     .write_compliance(&compliance)
                     .map_err(|e| output_failure(date, e))?;
@@ -744,7 +750,7 @@ pub(crate) async fn emit(
     }
     tx.send(Msg::Rows(rows))
         .await
-        .map_err(|_| crate::jobs::cancelled())
+        .map_err(|_| crate::source::jobs::cancelled())
 }
 
 /// One day by the chosen path, its rows sent as they come. The query path stops at once on
@@ -762,11 +768,11 @@ async fn fetch_day(
     if !jobs {
         return tokio::select! {
             biased;
-            _ = cancel.cancelled() => Err(crate::jobs::cancelled()),
-            r = crate::paging::fetch_interval(client, cfg, start, end, progress, tx) => r,
+            _ = cancel.cancelled() => Err(crate::source::jobs::cancelled()),
+            r = crate::source::query::fetch_interval(client, cfg, start, end, progress, tx) => r,
         };
     }
-    crate::jobs_day::JobsDay::start(client, cfg, start, end, cancel)
+    crate::source::jobs_day::JobsDay::start(client, cfg, start, end, cancel)
         .send(cfg, progress, tx)
         .await
 }
@@ -1084,7 +1090,7 @@ pub fn build_rows(
                     .to_string(),
                 );
             }
-            crate::acw::annotate_leg(&mut leg, catalogs);
+            crate::transform::acw::annotate_leg(&mut leg, catalogs);
             legs_out.push(leg);
         }
         // A failed lookup counts only where it left a leg `lookup_failed`; all-null legs that could
@@ -1225,7 +1231,7 @@ pub fn build_rows(
             queue_acw_timeout_ms: None,
             config_mismatch: None,
         };
-        crate::acw::annotate_conversation(&mut row, &legs_out, catalogs);
+        crate::transform::acw::annotate_conversation(&mut row, &legs_out, catalogs);
         conv_rows.push(row);
         leg_rows.extend(legs_out);
     }

@@ -181,7 +181,7 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
         (None, None) => (0.0, "none".to_string()),
     };
     let mut notes = Vec::new();
-    if lookup_rate_source == "none" && cfg.lookup != crate::classify::LookupMode::Off {
+    if lookup_rate_source == "none" && cfg.lookup != crate::transform::classify::LookupMode::Off {
         notes.push("no lookup rate: give --lookup-rate, or plan after a run has written a manifest in the output directory; lookups counted as 0".to_string());
     }
     let ps = u64::from(cfg.page_size);
@@ -191,14 +191,16 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
     // Which days the run reads through the async jobs API: the pipeline's own rule.
     let availability = match cfg.mode {
         Mode::Query => None,
-        Mode::Jobs | Mode::Auto => {
-            Some(crate::jobs::data_availability(client).await.map_err(|e| {
-                Failure::new(
-                    ExitStatus::ApiUnavailable,
-                    format!("cannot read the jobs data availability: {e}"),
-                )
-            })?)
-        }
+        Mode::Jobs | Mode::Auto => Some(
+            crate::source::jobs::data_availability(client)
+                .await
+                .map_err(|e| {
+                    Failure::new(
+                        ExitStatus::ApiUnavailable,
+                        format!("cannot read the jobs data availability: {e}"),
+                    )
+                })?,
+        ),
     };
     for (date, start, end) in window_days.iter().copied() {
         let by_jobs = match cfg.mode {
@@ -228,7 +230,7 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
             // A full last page makes the run ask for one more, which comes back empty.
             total / ps + 1
         };
-        let mut lookups = if cfg.lookup == crate::classify::LookupMode::Off {
+        let mut lookups = if cfg.lookup == crate::transform::classify::LookupMode::Off {
             0
         } else {
             (total as f64 * lookup_rate).round() as u64

@@ -14,11 +14,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::wire::AnalyticsConversation;
 use crate::api::{ApiClient, ApiError};
-use crate::classify;
 use crate::config::Config;
 use crate::pipeline::{emit, DayMeta, Fetched, Msg, ROWS_PER_CHUNK};
-use crate::spill::{DaySpill, Merge};
+use crate::source::spill::{DaySpill, Merge};
 use crate::task::Spawned;
+use crate::transform::classify;
 
 /// How long a stopped day may take to delete its job.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -58,7 +58,7 @@ impl JobsDay {
             };
             let mut spill =
                 DaySpill::new(&cfg.output_dir, convert).map_err(|e| spill_error(&cfg, e))?;
-            let f = crate::jobs::fetch_interval_jobs_into(
+            let f = crate::source::jobs::fetch_interval_jobs_into(
                 &client,
                 &cfg.filters,
                 start,

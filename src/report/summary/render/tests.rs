@@ -2,11 +2,11 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::api::ApiStatsSnapshot;
-use crate::compliance::Counts;
 use crate::pipeline::LookupStats;
 use crate::record::ConversationLabel;
-use crate::summary::findings::Finding;
-use crate::summary::{ComplianceSummary, LabelShare, MismatchGroup, QueueLabels, TrendDay};
+use crate::report::summary::findings::Finding;
+use crate::report::summary::{ComplianceSummary, LabelShare, MismatchGroup, QueueLabels, TrendDay};
+use crate::transform::compliance::Counts;
 
 fn c(owed: u64, with_code: u64, timeout: u64, missing: u64) -> Counts {
     Counts {
@@ -294,7 +294,7 @@ fn empty_sections_say_no_data() {
 
 #[test]
 fn kinds_follow_the_contract() {
-    use crate::summary::{conversation_kind, Kind};
+    use crate::report::summary::{conversation_kind, Kind};
     for l in ConversationLabel::ALL {
         let k = conversation_kind(l.as_str());
         assert_eq!(k == Kind::ByDesign, l.null_by_design(), "{}", l.as_str());

@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 
-use crate::closing::RunFacts;
 use crate::config::Config;
 use crate::exit::{ExitStatus, Failure};
 use crate::record::ConversationLabel;
+use crate::report::closing::RunFacts;
 use crate::report::RunResult;
 
 /// What a gate measures. Besides these, any conversation label counts (`missing > 10`).

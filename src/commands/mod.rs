@@ -1,0 +1,5 @@
+//! The read-only commands: `explain`, `check`, `plan`.
+
+pub mod check;
+pub mod explain;
+pub mod plan;

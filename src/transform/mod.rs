@@ -1,0 +1,7 @@
+//! The classification contract and what derives from it, without HTTP or files.
+
+pub mod acw;
+pub mod classify;
+pub mod compliance;
+pub mod names;
+pub mod reason;
