@@ -23,7 +23,8 @@ pub struct RawMetrics {
     pub textfile: Option<PathBuf>,
     /// Pushgateway base URL, e.g. `http://pushgateway:9091`.
     pub pushgateway_url: Option<String>,
-    /// The `instance` grouping label of the push. Default: the output directory.
+    /// The `instance` grouping label of the push. Default: the output directory (for an object
+    /// store its URL without credentials, never the staging folder).
     pub instance: Option<String>,
 }
 
@@ -309,7 +310,7 @@ pub async fn publish(cfg: &Config, facts: &RunFacts) {
         let instance = m
             .instance
             .clone()
-            .unwrap_or_else(|| cfg.output_dir.display().to_string());
+            .unwrap_or_else(|| facts.output_dir.display().to_string());
         match push(url, &instance, facts).await {
             Ok(()) => {
                 tracing::info!(pushgateway = %url, instance = %instance, "Pushed metrics to {url}")

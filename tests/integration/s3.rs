@@ -725,3 +725,110 @@ async fn lookback_on_s3_reaudits_the_stores_non_final_days_and_leaves_final_ones
     }
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_the_closing_line_name_the_destination_never_the_staging_folder() {
+    let Some(py) = python() else { return };
+    let pg = crate::operate::pushgateway().await;
+    let moto = Moto::start(&py, false, &["lake"]);
+    let sim = sim(47, 30).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let staging = tmp.path().join("staging");
+    let env = s3_env(&sim, &moto, &staging);
+    let prom = tmp.path().join("wrapup_audit.prom");
+    // Pasted with a user part and a query, as a URL sometimes is: neither may reach a label or log.
+    let url = format!("s3://{KEY_ID}:{SECRET}@lake/m?token={SECRET}");
+    let mut a: Vec<String> = args("2026-11-19", "2026-11-21", &url, "0")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    a.extend([
+        "--metrics-file".into(),
+        prom.display().to_string(),
+        "--log-format".into(),
+        "json".into(),
+    ]);
+    if let Some(pg) = &pg {
+        a.extend(["--pushgateway-url".into(), pg.url.clone()]);
+    }
+    let run = |a: Vec<String>, env: Vec<(String, String)>| {
+        tokio::task::spawn_blocking(move || {
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            run_bin(&a, &env)
+        })
+    };
+    let o = run(a.clone(), env.clone()).await.unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    no_secrets("the log", &err);
+    let staged = staging.display().to_string();
+    assert!(!err.contains("?token"), "{err}");
+    let last: serde_json::Value = serde_json::from_str(err.lines().last().unwrap()).unwrap();
+    assert_eq!(last["output_dir"], "s3://lake/m", "{last}");
+    assert_eq!(last["summary_html"], "s3://lake/m/summary.html", "{last}");
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap()
+            .contains("reports in s3://lake/m, open s3://lake/m/summary.html"),
+        "{last}"
+    );
+
+    // The text file, read by a real Prometheus text parser: no label names the staging folder
+    // or carries a credential.
+    let text = std::fs::read_to_string(&prom).unwrap();
+    no_secrets("the metrics file", &text);
+    let file = crate::operate::samples(&text);
+    assert!(!file.is_empty());
+    for (name, labels, _) in &file {
+        for v in labels.values() {
+            assert!(!v.contains(&staged), "{name} has a staging label {v}");
+        }
+    }
+
+    // A failed run (refused Genesys credentials) names the destination too.
+    let mut bad = env.clone();
+    bad.retain(|(k, _)| k != "GENESYS_CLIENT_SECRET");
+    bad.push(("GENESYS_CLIENT_SECRET".into(), "wrong".into()));
+    let o = run(a, bad).await.unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    no_secrets("the log", &err);
+    let fatal: serde_json::Value = serde_json::from_str(err.lines().last().unwrap()).unwrap();
+    assert_eq!(fatal["output_dir"], "s3://lake/m", "{fatal}");
+
+    let Some(pg) = pg else {
+        eprintln!("skipped the Pushgateway half: no prometheus-pushgateway here");
+        return;
+    };
+    // The push's `instance` label is the destination URL, for the success and the failure alike.
+    let scraped = reqwest::get(format!("{}/metrics", pg.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    no_secrets("the Pushgateway", &scraped);
+    let pushed = crate::operate::samples(&scraped);
+    let ours: Vec<_> = pushed
+        .iter()
+        .filter(|(n, _, _)| n.starts_with("wrapup_audit_"))
+        .collect();
+    assert!(!ours.is_empty(), "{scraped}");
+    for (name, labels, _) in &ours {
+        assert_eq!(
+            labels.get("instance").map(String::as_str),
+            Some("s3://lake/m"),
+            "{name}: {labels:?}"
+        );
+        for v in labels.values() {
+            assert!(!v.contains(&staged), "{name} has a staging label {v}");
+        }
+    }
+    let exit = ours
+        .iter()
+        .find(|(n, _, _)| n == "wrapup_audit_last_run_exit_code")
+        .unwrap();
+    assert_eq!(exit.2, 3.0);
+    sim.shutdown().await;
+}
