@@ -441,6 +441,8 @@ pub async fn audit(
         AbortOnDrop(tokio::spawn(async move {
             // The next jobs day's job runs while this day is sent (its rows spill to disk).
             let mut ahead: Option<(NaiveDate, crate::source::jobs_day::JobsDay)> = None;
+            // The next query day's first page loads while this day pages (issue 14).
+            let mut first_ahead: Option<crate::source::query::FirstPage> = None;
             // `End` only after every day: a channel closing without it is a dead task.
             let mut all_sent = true;
             for (i, &(date, start, end, jobs)) in todo.iter().enumerate() {
@@ -464,7 +466,12 @@ pub async fn audit(
                     }
                     this.send(&cfg, &progress, &tx).await
                 } else {
-                    fetch_day(&client, &cfg, start, end, false, &progress, &cancel, &tx).await
+                    let first = first_ahead.take();
+                    if let Some(&(_, s, e, false)) = todo.get(i + 1) {
+                        first_ahead =
+                            Some(crate::source::query::FirstPage::ask(&client, &cfg, s, e));
+                    }
+                    fetch_day(&client, &cfg, start, end, first, &progress, &cancel, &tx).await
                 };
                 if tx.send(Msg::Done(done)).await.is_err() {
                     all_sent = false;
@@ -753,28 +760,23 @@ pub(crate) async fn emit(
         .map_err(|_| crate::source::jobs::cancelled())
 }
 
-/// One day by the chosen path, its rows sent as they come. The query path stops at once on
-/// cancellation; the jobs path first deletes its job.
+/// One day by the details query, its rows sent as they come; stops at once on cancellation.
+/// `first`: the day's first page, already asked for.
 async fn fetch_day(
     client: &Arc<ApiClient>,
     cfg: &Arc<Config>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    jobs: bool,
+    first: Option<crate::source::query::FirstPage>,
     progress: &crate::progress::Progress,
     cancel: &CancellationToken,
     tx: &tokio::sync::mpsc::Sender<Msg>,
 ) -> Result<DayMeta, ApiError> {
-    if !jobs {
-        return tokio::select! {
-            biased;
-            _ = cancel.cancelled() => Err(crate::source::jobs::cancelled()),
-            r = crate::source::query::fetch_interval(client, cfg, start, end, progress, tx) => r,
-        };
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(crate::source::jobs::cancelled()),
+        r = crate::source::query::fetch_interval(client, cfg, start, end, first, progress, tx) => r,
     }
-    crate::source::jobs_day::JobsDay::start(client, cfg, start, end, cancel)
-        .send(cfg, progress, tx)
-        .await
 }
 
 fn status_of(e: &ApiError) -> ExitStatus {

@@ -84,6 +84,31 @@ fn merge(page: &mut DetailsQueryResponse, more: DetailsQueryResponse) {
     }
 }
 
+/// A day's first details page, asked while the day before is still paging, so that no day waits
+/// for its first page alone (issue 14). Dropping it aborts the request.
+pub(crate) struct FirstPage {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    page: crate::task::Spawned<Result<DetailsQueryResponse, ApiError>>,
+}
+
+impl FirstPage {
+    pub(crate) fn ask(
+        client: &Arc<ApiClient>,
+        cfg: &Config,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> FirstPage {
+        let q = build_query(&cfg.filters, start, end, cfg.page_size, 1);
+        let client = client.clone();
+        FirstPage {
+            start,
+            end,
+            page: crate::task::Spawned::new(async move { client.details_query(&q).await }),
+        }
+    }
+}
+
 /// Every conversation that started in `[start, end)`, without duplicates, sent page by page in the
 /// API's order (`conversationStart` ascending), so memory holds pages, not days.
 ///
@@ -96,6 +121,7 @@ pub(crate) async fn fetch_interval(
     cfg: &Config,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    mut ahead: Option<FirstPage>,
     progress: &crate::progress::Progress,
     tx: &tokio::sync::mpsc::Sender<Msg>,
 ) -> Result<DayMeta, ApiError> {
@@ -110,7 +136,10 @@ pub(crate) async fn fetch_interval(
     };
     let mut shortfalls = Vec::new();
     while let Some((s, e)) = pending.pop() {
-        let first = client.details_query(&query(s, e, 1)).await?;
+        let first = match ahead.take() {
+            Some(f) if (f.start, f.end) == (s, e) => f.page.await?,
+            _ => client.details_query(&query(s, e, 1)).await?,
+        };
         let total = first.total_hits.unwrap_or(0);
         if total > cap {
             if e - s <= MIN_SPLIT {
