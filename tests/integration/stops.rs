@@ -124,14 +124,15 @@ async fn max_runtime_stops_a_hanging_run_with_124() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_runtime_keeps_finished_days_and_the_rerun_completes() {
-    // Every details page takes 400 ms: five days cannot finish in 1.5 s.
+    // Every details page takes 1 s: five days cannot finish in 1.5 s, also with the next day's first
+    // page asked while a day pages (two pages in flight).
     let sim = sim_with(SimConfig {
         seed: 6,
         conversations_per_day: 30,
         now: as_of(),
         rate_limit_per_minute: 1_000_000,
         faults: FaultProfile {
-            slow_details_ms: 400,
+            slow_details_ms: 1000,
             ..FaultProfile::default()
         },
         ..SimConfig::default()
