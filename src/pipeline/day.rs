@@ -175,3 +175,34 @@ pub(super) fn day_settled(cfg: &Config, date: NaiveDate) -> bool {
         .map(|next| crate::config::local_midnight(cfg.window.timezone, next))
         .is_some_and(|end| end <= cfg.as_of - chrono::Duration::minutes(cfg.settle_minutes))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::config::{RawJob, RunArgs};
+
+    fn cfg_at(now: DateTime<Utc>) -> Config {
+        let args = RunArgs {
+            simulator: true,
+            from: Some("2026-03-01".into()),
+            to: Some("2026-03-02".into()),
+            timezone: Some("America/New_York".into()),
+            settle_minutes: Some(60),
+            ..RunArgs::default()
+        };
+        let env: [(&str, &str); 0] = [];
+        Config::build(RawJob::default(), &args, &env, now).unwrap()
+    }
+
+    #[test]
+    fn a_day_is_settled_only_once_its_local_end_is_settle_minutes_past() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        // The New York day ends at 05:00 UTC; with 60 settle minutes it is settled from 06:00.
+        let before = cfg_at(Utc.with_ymd_and_hms(2026, 3, 2, 5, 59, 0).unwrap());
+        let after = cfg_at(Utc.with_ymd_and_hms(2026, 3, 2, 6, 0, 0).unwrap());
+        assert!(!day_settled(&before, d));
+        assert!(day_settled(&after, d));
+    }
+}

@@ -258,3 +258,84 @@ impl Writer<'_, '_> {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::config::{RawJob, RunArgs};
+    use crate::transform::counts::PartitionStats;
+
+    /// A simulator job over 2026-03-28 .. 2026-03-30 in Berlin (DST starts on the 29th).
+    fn cfg() -> Config {
+        let args = RunArgs {
+            simulator: true,
+            from: Some("2026-03-28".into()),
+            to: Some("2026-03-30".into()),
+            timezone: Some("Europe/Berlin".into()),
+            ..RunArgs::default()
+        };
+        let now = Utc.with_ymd_and_hms(2026, 4, 2, 6, 0, 0).unwrap();
+        let env: [(&str, &str); 0] = [];
+        Config::build(RawJob::default(), &args, &env, now).unwrap()
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn lookback_days_come_first_then_the_window_in_local_days() {
+        let mut c = cfg();
+        c.lookback = vec![day(2026, 3, 20)];
+        let days = report_days(&c);
+        let dates: Vec<NaiveDate> = days.iter().map(|d| d.0).collect();
+        assert_eq!(dates[0], day(2026, 3, 20));
+        assert_eq!(&dates[1..], &[day(2026, 3, 28), day(2026, 3, 29)]);
+        // Local midnights: the DST day is 23 hours long.
+        let dst = days[2];
+        assert_eq!(dst.1, Utc.with_ymd_and_hms(2026, 3, 28, 23, 0, 0).unwrap());
+        assert_eq!(dst.2 - dst.1, chrono::Duration::hours(23));
+    }
+
+    fn outcome(incomplete: bool, failed_transient: u64) -> RunOutcome {
+        let mut stats = PartitionStats::default();
+        stats.lookups.failed_transient = failed_transient;
+        let p = PartitionRecord {
+            date: day(2026, 3, 28),
+            interval_start: String::new(),
+            interval_end: String::new(),
+            conversations: 1,
+            legs: 1,
+            is_final: !incomplete,
+            incomplete: incomplete.then(|| "short".to_string()),
+            files: Vec::new(),
+            stats,
+        };
+        RunOutcome::from_partitions("r", vec![p], 0)
+    }
+
+    #[test]
+    fn a_stop_outranks_a_shortfall_which_outranks_failed_lookups() {
+        let stopped = CancellationToken::new();
+        stopped.cancel();
+        let running = CancellationToken::new();
+        assert_eq!(
+            final_status(&outcome(true, 1), &stopped),
+            ExitStatus::Interrupted
+        );
+        assert_eq!(
+            final_status(&outcome(true, 1), &running),
+            ExitStatus::Incomplete
+        );
+        assert_eq!(
+            final_status(&outcome(false, 1), &running),
+            ExitStatus::PartialLookups
+        );
+        assert_eq!(
+            final_status(&outcome(false, 0), &running),
+            ExitStatus::Success
+        );
+    }
+}

@@ -8,7 +8,14 @@ use std::path::{Path, PathBuf};
 /// Top-level modules from the bottom up: a module may import only from layers below its own. Keep in step with the layer list in ARCHITECTURE.md.
 const LAYERS: &[&[&str]] = &[
     &["exit"],
-    &["time", "failpoint", "task", "progress", "record", "shutdown"],
+    &[
+        "time",
+        "failpoint",
+        "task",
+        "progress",
+        "record",
+        "shutdown",
+    ],
     &["api", "simulator"],
     &["sink"],
     &["config"],
@@ -404,4 +411,40 @@ fn the_tidy_checks_can_fail() {
         &with_tests[..test_module_start(with_tests)],
         "fn a() {}\n#[cfg(test)]\nmod testdata;\n"
     );
+}
+
+#[test]
+fn architecture_md_lists_the_same_layers() {
+    let doc = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let start = doc
+        .find("## Layers")
+        .expect("ARCHITECTURE.md has a Layers section");
+    let block = &doc[start..];
+    let block = &block[..block.find("```\n\n").expect("the Layers block ends")];
+    // Each line of the block names its modules before a run of two spaces, top layer first.
+    let mut row_of = BTreeMap::new();
+    for (row, line) in block.lines().enumerate() {
+        let names = line.split("  ").next().unwrap_or("");
+        for m in names.split(", ") {
+            row_of.insert(m.trim().to_string(), row);
+        }
+    }
+    let mut above = usize::MAX;
+    for layer in LAYERS {
+        let rows: Vec<usize> = layer
+            .iter()
+            .map(|m| {
+                *row_of
+                    .get(*m)
+                    .unwrap_or_else(|| panic!("ARCHITECTURE.md's Layers block does not name `{m}`"))
+            })
+            .collect();
+        for (m, r) in layer.iter().zip(&rows) {
+            assert!(
+                *r < above,
+                "`{m}` is not below the layer above it in ARCHITECTURE.md's Layers block"
+            );
+        }
+        above = *rows.iter().min().unwrap();
+    }
 }
