@@ -38,6 +38,7 @@ impl RunCmd {
             output_dir: None,
             format: None,
             requests_per_minute: None,
+            pacing: None,
             concurrency: None,
             lookup: None,
             lookup_budget: None,
