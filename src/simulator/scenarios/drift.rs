@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::generator::Gen;
 use super::legs::api;
-use super::Gen;
 use crate::record::LegLabel;
 use crate::record::Mismatch;
 use crate::simulator::model::SimConversation;
