@@ -1,6 +1,6 @@
 //! `wrapup-audit-bench`: the benchmarks behind `docs/benchmarks.md`.
 //!
-//! Run with `cargo run --release --bin wrapup-audit-bench -- [all|ingest|e2e|quota|stress [runs]]`. Each benchmark
+//! Run with `cargo run --release --bin wrapup-audit-bench -- [all|ingest|e2e|quota|rss|auto|stress [runs]]`. Each benchmark
 //! prints one block of results; `all` runs them in order. The end-to-end and quota benchmarks run the
 //! real `wrapup-audit` binary against `wrapup-audit simulate` in separate processes on 127.0.0.1, so
 //! the run's peak RSS (from its manifest) is its own.
@@ -18,6 +18,8 @@ use wrapup_audit::transform::counts::PartitionStats;
 use wrapup_audit::transform::names::Catalogs;
 use wrapup_audit::transform::rows::Fetched;
 
+#[path = "bench/scale.rs"]
+mod scale;
 #[path = "bench/stress.rs"]
 mod stress;
 
@@ -271,57 +273,14 @@ fn e2e() {
     );
 }
 
-/// 4. Quota-bound: the real limit (300/min) and realistic latency; the job at 300/min and at 240/min.
-fn quota() {
-    let (mut sim, url) = simulator(&[
-        "--conversations-per-day",
-        "2000",
-        "--enforce-rate-limit",
-        "--slow-details-ms",
-        "1000",
-        "--slow-lookup-ms",
-        "150",
-    ]);
-    let tmp = tempfile::tempdir().unwrap();
-    println!("## quota-bound (server: 300/min enforced, 1 s per details page, 150 ms per lookup)");
-    for rpm in [300u64, 240] {
-        // A fresh simulator token window per run: each run gets its own token anyway.
-        let r = run(
-            &url,
-            &tmp.path().join(format!("q{rpm}")),
-            &[
-                "--from",
-                "2026-11-19",
-                "--to",
-                "2026-11-20",
-                "--requests-per-minute",
-                &rpm.to_string(),
-                "--concurrency",
-                "8",
-            ],
-        );
-        let api = &r.manifest["api"];
-        let requests = u(&api["requests"]);
-        let ideal = requests as f64 * 60.0 / rpm as f64;
-        println!(
-            "job at {rpm}/min: {requests} requests in {:.1} s (requests/rate = {ideal:.1} s, {:+.1} %), achieved {:.0}/min ({:.0} % of configured), 429s: {}",
-            r.wall.as_secs_f64(),
-            (r.wall.as_secs_f64() / ideal - 1.0) * 100.0,
-            requests as f64 * 60.0 / r.wall.as_secs_f64(),
-            requests as f64 * 60.0 / r.wall.as_secs_f64() / rpm as f64 * 100.0,
-            u(&api["rate_limited"])
-        );
-    }
-    let _ = sim.kill();
-    println!();
-}
-
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     match which.as_str() {
         "ingest" => ingest(),
         "e2e" => e2e(),
-        "quota" => quota(),
+        "quota" => scale::quota(),
+        "rss" => scale::rss(),
+        "auto" => scale::auto(),
         "stress" => stress::stress(
             std::env::args()
                 .nth(2)
@@ -331,10 +290,12 @@ fn main() {
         "all" => {
             ingest();
             e2e();
-            quota();
+            scale::quota();
+            scale::rss();
+            scale::auto();
         }
         other => {
-            eprintln!("unknown benchmark '{other}': use all, ingest, e2e, quota or stress [runs]");
+            eprintln!("unknown benchmark '{other}': use all, ingest, e2e, quota, rss, auto or stress [runs]");
             std::process::exit(2);
         }
     }
