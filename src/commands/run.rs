@@ -7,8 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::connect::{auth_failure, connect, load_config, Connection};
 use crate::api::ApiClient;
-use crate::cli::RunCmd;
-use crate::config::{Config, Env};
+use crate::config::{Config, Env, RunArgs};
 use crate::exit::{ExitStatus, Failure};
 use crate::failpoint;
 use crate::logging;
@@ -20,17 +19,17 @@ use crate::store;
 
 /// The `run` command without progress bars (tests, libraries).
 pub async fn run_command(
-    cmd: &RunCmd,
+    args: &RunArgs,
     env: &dyn Env,
     now: DateTime<Utc>,
     cancel: CancellationToken,
 ) -> Result<report::RunResult, Failure> {
-    run_command_with(cmd, env, now, cancel, false).await
+    run_command_with(args, env, now, cancel, false).await
 }
 
 /// The `run` command: configuration, lock, source, catalogs, the audit, and the run-level files.
 pub async fn run_command_with(
-    cmd: &RunCmd,
+    args: &RunArgs,
     env: &dyn Env,
     now: DateTime<Utc>,
     cancel: CancellationToken,
@@ -43,8 +42,8 @@ pub async fn run_command_with(
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     // Every log line from here on, a configuration error's included, names the run.
-    logging::set_run(Some(&run_id), job_stem(cmd).as_deref());
-    let mut cfg = load_config(cmd, env, now)?;
+    logging::set_run(Some(&run_id), job_stem(args).as_deref());
+    let mut cfg = load_config(args, env, now)?;
     logging::set_run(None, Some(&cfg.job_name));
     logging::set_output(&cfg.output_dir);
     // An object-store destination is checked and locked before any Genesys request; the run then
@@ -246,8 +245,8 @@ async fn run_body(
 }
 
 /// The job's name before its file is read: the file stem, as `Config::build` defaults it.
-fn job_stem(cmd: &RunCmd) -> Option<String> {
-    cmd.job
+fn job_stem(args: &RunArgs) -> Option<String> {
+    args.job
         .as_ref()
         .and_then(|p| p.file_stem())
         .map(|s| s.to_string_lossy().into_owned())
