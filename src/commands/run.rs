@@ -59,47 +59,24 @@ pub async fn run_command_with(
     }
 }
 
-/// The audit itself: lock, resume, source, catalogs, the pipeline, and the run-level files.
-// Long: the run's phases in order (lock, resume, connect, audit, finish); moves to commands/run.rs (issue 10).
+/// The audit itself: lock, resume plan, source, catalogs, the pipeline, and the run-level files.
 async fn audit_run(
-    mut cfg: Config,
+    validated: Config,
     run_id: &str,
     started: DateTime<Utc>,
     cancel: CancellationToken,
     bars: bool,
     remote: Option<&store::run::RemoteRun>,
 ) -> Result<report::RunResult, Failure> {
-    let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
+    let _lock = report::OutputLock::acquire(&validated.output_dir)?;
     if let Some(r) = remote {
-        r.prepare(&cfg.output_dir).await?;
+        r.prepare(&validated.output_dir).await?;
     }
-    let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        failpoint::hit("run-after-lock");
-        let present = |p: &std::path::Path| match remote {
-            Some(r) => r.has(p),
-            None => cfg.output_dir.join(p).is_file(),
-        };
-        // An unfinished run of the same job continues where it stopped, with its own clock.
-        let done = match report::resumable_with(&cfg, &present) {
-            Some((as_of, done)) => {
-                tracing::info!(days = done.len(), as_of = %crate::time::iso_ms(as_of), "Resuming an unfinished run of this job ({} days already written)", done.len());
-                cfg.as_of = as_of;
-                done
-            }
-            None => Vec::new(),
-        };
-        cfg.lookback = report::days_to_heal(&cfg);
-        if !cfg.lookback.is_empty() {
-            tracing::info!(days = %serde_json::to_string(&cfg.lookback).unwrap_or_default(), "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
-        }
-        done
-    }));
-    let done = match prepared {
-        Ok(done) => done,
-        Err(panic) => {
-            let failure = internal_failure(panic.as_ref());
+    let plan = match plan_run(&validated, remote) {
+        Ok(plan) => plan,
+        Err(failure) => {
             return report::finish(
-                &cfg,
+                &validated,
                 run_id,
                 started,
                 Utc::now(),
@@ -110,10 +87,12 @@ async fn audit_run(
             );
         }
     };
+    // The run's configuration is final from here on: the plan's clock and lookback days.
+    let cfg = plan.config(validated);
 
     // From here on every ending writes a manifest: success, failure, signal, timeout or panic.
     let stop = shutdown::RunStop::new(&cancel, cfg.max_runtime);
-    let mut written = done.clone();
+    let mut written = plan.done.clone();
     let mut catalogs = crate::transform::names::Catalogs::default();
     let mut client: Option<Arc<ApiClient>> = None;
     let mut sim: Option<Connection> = None;
@@ -121,7 +100,7 @@ async fn audit_run(
         &cfg,
         run_id,
         started,
-        done,
+        plan.done,
         &stop,
         bars,
         remote,
@@ -134,16 +113,7 @@ async fn audit_run(
         Ok(r) => r,
         Err(panic) => Err(internal_failure(panic.as_ref())),
     };
-    // A stopped run ends with the stop's status, whatever the step it was in.
-    let outcome = match (stop.status(), outcome) {
-        (None, o) => o,
-        (Some(s), Ok(mut o)) => {
-            o.status = s;
-            Ok(o)
-        }
-        (Some(s), Err(f)) if f.status != ExitStatus::Internal => Err(Failure::new(s, f.message)),
-        (Some(_), Err(f)) => Err(f),
-    };
+    let outcome = with_stop_status(stop.status(), outcome);
     let api = client.as_ref().map(|c| c.stats()).unwrap_or_default();
     let finished = Utc::now();
     let result = report::finish(
@@ -153,6 +123,39 @@ async fn audit_run(
         conn.close().await;
     }
     result
+}
+
+/// The resume plan, read from the locked output folder; a panic while reading it is a failure the
+/// manifest records.
+fn plan_run(
+    cfg: &Config,
+    remote: Option<&store::run::RemoteRun>,
+) -> Result<report::resume::ResumePlan, Failure> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        failpoint::hit("run-after-lock");
+        let present = |p: &std::path::Path| match remote {
+            Some(r) => r.has(p),
+            None => cfg.output_dir.join(p).is_file(),
+        };
+        report::resume::ResumePlan::decide(cfg, &present)
+    }))
+    .map_err(|panic| internal_failure(panic.as_ref()))
+}
+
+/// A stopped run ends with the stop's status, whatever the step it was in.
+fn with_stop_status(
+    stop: Option<ExitStatus>,
+    outcome: Result<crate::stats::RunOutcome, Failure>,
+) -> Result<crate::stats::RunOutcome, Failure> {
+    match (stop, outcome) {
+        (None, o) => o,
+        (Some(s), Ok(mut o)) => {
+            o.status = s;
+            Ok(o)
+        }
+        (Some(s), Err(f)) if f.status != ExitStatus::Internal => Err(Failure::new(s, f.message)),
+        (Some(_), Err(f)) => Err(f),
+    }
 }
 
 /// The failure a caught panic becomes.

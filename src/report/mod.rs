@@ -6,6 +6,7 @@ pub mod closing;
 pub mod gates;
 pub mod index_rebuild;
 pub mod metrics;
+pub mod resume;
 pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
@@ -430,66 +431,6 @@ fn source_name(cfg: &Config) -> String {
         }
         Source::Genesys { endpoints, .. } => endpoints.api_base.clone(),
     }
-}
-
-/// The part of an earlier manifest needed to resume its run.
-#[derive(Debug, serde::Deserialize)]
-struct PreviousManifest {
-    status: String,
-    as_of: String,
-    fingerprint: serde_json::Value,
-    partitions: Vec<crate::stats::PartitionRecord>,
-}
-
-/// Statuses after which a run with the same fingerprint continues instead of starting over.
-const RESUMABLE: &[&str] = &[
-    "running",
-    "interrupted",
-    "terminated",
-    "timed_out",
-    "internal_error",
-    "api_unavailable",
-    "output_error",
-    "auth_error",
-];
-
-/// If the output directory holds an unfinished run of the same job, returns its `as_of` and the
-/// partitions it finished whose files are all still present. `--force` skips this.
-pub fn resumable(cfg: &Config) -> Option<(DateTime<Utc>, Vec<crate::stats::PartitionRecord>)> {
-    resumable_with(cfg, &|p| cfg.output_dir.join(p).is_file())
-}
-
-/// [`resumable`] with the check whether a file (relative to the output) is present passed in:
-/// for an object store, the listing of the bucket rather than the local staging folder.
-pub fn resumable_with(
-    cfg: &Config,
-    present: &dyn Fn(&Path) -> bool,
-) -> Option<(DateTime<Utc>, Vec<crate::stats::PartitionRecord>)> {
-    let path = cfg.output_dir.join(MANIFEST_FILE);
-    let text = std::fs::read_to_string(&path).ok()?;
-    let prev: PreviousManifest = match serde_json::from_str(&text) {
-        Ok(p) => p,
-        Err(e) => {
-            // Not resuming is safe: every day of the window is fetched and written again.
-            tracing::warn!(file = %path.display(), "{} is unreadable ({e}): not resuming; every day of the window is fetched again", path.display());
-            return None;
-        }
-    };
-    if cfg.force
-        || !RESUMABLE.contains(&prev.status.as_str())
-        || prev.fingerprint != fingerprint(cfg)
-    {
-        return None;
-    }
-    let as_of = DateTime::parse_from_rfc3339(&prev.as_of)
-        .ok()?
-        .with_timezone(&Utc);
-    let done = prev
-        .partitions
-        .into_iter()
-        .filter(|p| p.files.iter().all(|f| present(&f.path)))
-        .collect();
-    Some((as_of, done))
 }
 
 /// Writes the manifest of a run still in progress: status `running` and the partitions so far.
