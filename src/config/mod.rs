@@ -8,88 +8,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
-use serde::Deserialize;
 
 use crate::api::auth::Credentials;
 use crate::api::{ClientOptions, Endpoints};
 use crate::sink::Formats;
+use crate::time::{local_midnight, parse_instant, Window};
 
-/// The job file, as written. Every key is optional; flags override the file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawJob {
-    /// A name for logs and the manifest.
-    pub name: Option<String>,
-    /// IANA time zone of the report days, e.g. `Europe/Berlin`. Default `UTC`.
-    pub timezone: Option<String>,
-    /// Where partitions, summary and manifest go. Default `out`.
-    pub output_dir: Option<PathBuf>,
-    /// `csv`, `parquet`, or both. Default both.
-    pub formats: Option<Vec<String>>,
-    /// Conversations that ended less than this many minutes before `as_of` are `too_recent`. Default 15.
-    pub settle_minutes: Option<i64>,
-    /// `needs-lookup` (default), `all-null` or `off`.
-    pub lookup: Option<String>,
-    /// Most conversations looked up per run; the rest are `unexplained` (`lookup = over_budget`).
-    pub lookup_budget: Option<u64>,
-    /// Requests per minute across every API call of the run. Default 240 (80 % of Genesys' 300).
-    /// 0 turns limiting off: only for the local simulator.
-    pub requests_per_minute: Option<u32>,
-    /// Lookups in flight at once. Default 8.
-    pub concurrency: Option<usize>,
-    /// Page size of the details query. Default 100, the largest size every org accepts.
-    pub page_size: Option<u32>,
-    /// Per-request timeout in seconds. Default 60.
-    pub request_timeout_secs: Option<u64>,
-    /// Most results the details query serves for one interval (Genesys: 100 000). Intervals above it
-    /// are halved. Only for compatible endpoints with another cap.
-    pub query_result_cap: Option<u64>,
-    /// Retries of one request (429, 502–504, timeouts, connection errors) before it fails. Default 8.
-    pub max_retries: Option<u32>,
-    /// Also re-audit up to this many days before the window whose partitions are not final yet
-    /// (they hold `in_progress` or `too_recent` rows). Default 0.
-    pub lookback_days: Option<u32>,
-    /// `query` (the synchronous details query), `jobs` (async details jobs) or `auto` (default:
-    /// jobs for the historical days of windows of 7 days or more, the query for the rest).
-    pub mode: Option<String>,
-    /// First wait before polling an async job, in milliseconds. Default 1000.
-    pub jobs_poll_ms: Option<u64>,
-    /// The longest a run may take (`4h`, `90m`, `0` for no limit); then it stops like on SIGTERM.
-    pub max_runtime: Option<String>,
-    /// Largest response body read, in MiB; a larger one fails the request as unreadable. Default 64.
-    pub max_response_mb: Option<u64>,
-    /// Which conversations to audit.
-    pub filters: Option<RawFilters>,
-    /// Present: run against the embedded simulator instead of a real org.
-    pub simulator: Option<RawSimulator>,
-    /// Quality gates, e.g. `["gap_rate > 0.05", "conversations < 100"]`: exit 7 when one trips.
-    pub fail_if: Option<Vec<String>>,
-    /// Prometheus text file and Pushgateway.
-    pub metrics: Option<metrics::RawMetrics>,
-}
-
-#[derive(Debug, Default, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawFilters {
-    /// Session media types, e.g. `["voice", "chat"]`.
-    pub media_types: Option<Vec<String>>,
-    /// Queue ids.
-    pub queue_ids: Option<Vec<String>>,
-}
-
-#[derive(Debug, Default, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawSimulator {
-    /// Seed of the generated org. Default 42.
-    pub seed: Option<u64>,
-    /// Regular conversations per day. Default 200.
-    pub conversations_per_day: Option<u32>,
-    /// A per-token quota the simulator enforces (headers and 429s), to rehearse quota pauses.
-    /// Default none: no quota and no quota headers, so the demo never waits.
-    pub quota_per_minute: Option<u32>,
-}
+pub use env::{region_endpoints, Env, ProcessEnv, REGIONS};
+pub use raw::{RawFilters, RawJob, RawSimulator};
 
 /// The run flags, written once: the `run` and `plan` commands flatten them, and `Config::build`
 /// reads them. `None` means "not given"; each flag falls back to its `WRAPUP_AUDIT_*` variable.
@@ -195,49 +123,6 @@ pub struct Filters {
     pub queue_ids: Vec<String>,
 }
 
-/// The half-open run window and its report days.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Window {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub timezone: Tz,
-}
-
-impl Window {
-    /// The calendar days (in the job's time zone) the window touches, each with its clipped UTC interval.
-    pub fn days(&self) -> Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
-        let first = self.from.with_timezone(&self.timezone).date_naive();
-        let last = (self.to - chrono::Duration::milliseconds(1))
-            .with_timezone(&self.timezone)
-            .date_naive();
-        let mut out = Vec::new();
-        let mut d = first;
-        while d <= last {
-            let next = d.checked_add_days(Days::new(1)).expect("date in range");
-            let start = local_midnight(self.timezone, d).max(self.from);
-            let end = local_midnight(self.timezone, next).min(self.to);
-            if start < end {
-                out.push((d, start, end));
-            }
-            d = next;
-        }
-        out
-    }
-}
-
-/// The first instant of `date` in `tz`, also where midnight falls into a DST gap.
-pub fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
-    let mut t = date.and_hms_opt(0, 0, 0).expect("midnight");
-    // A gap is at most a few hours; step forward until the local time exists.
-    for _ in 0..24 * 4 {
-        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
-            return dt.with_timezone(&Utc);
-        }
-        t += chrono::Duration::minutes(15);
-    }
-    Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("midnight"))
-}
-
 /// A validated run configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -282,40 +167,6 @@ pub const DEFAULT_MAX_RESPONSE_MB: u64 = 64;
 #[error("{}", .0.join("; "))]
 pub struct ConfigError(pub Vec<String>);
 
-/// Real region names and their domains (the SDKs' `PureCloudRegionHosts`).
-pub const REGIONS: &[(&str, &str)] = &[
-    ("us-east-1", "mypurecloud.com"),
-    ("us-east-2", "use2.us-gov-pure.cloud"),
-    ("us-west-2", "usw2.pure.cloud"),
-    ("ca-central-1", "cac1.pure.cloud"),
-    ("sa-east-1", "sae1.pure.cloud"),
-    ("mx-central-1", "mxc1.pure.cloud"),
-    ("eu-west-1", "mypurecloud.ie"),
-    ("eu-west-2", "euw2.pure.cloud"),
-    ("eu-central-1", "mypurecloud.de"),
-    ("eu-central-2", "euc2.pure.cloud"),
-    ("eusc-de-east-1", "edee1.eusc-pure.cloud"),
-    ("me-central-1", "mec1.pure.cloud"),
-    ("ap-south-1", "aps1.pure.cloud"),
-    ("ap-southeast-1", "apse1.pure.cloud"),
-    ("ap-southeast-2", "mypurecloud.com.au"),
-    ("ap-northeast-1", "mypurecloud.jp"),
-    ("ap-northeast-2", "apne2.pure.cloud"),
-    ("ap-northeast-3", "apne3.pure.cloud"),
-];
-
-/// Maps a region name (`eu-west-1`, also `eu_west_1`) to its API and login hosts.
-pub fn region_endpoints(region: &str) -> Option<Endpoints> {
-    let key = region.trim().to_ascii_lowercase().replace('_', "-");
-    REGIONS
-        .iter()
-        .find(|(name, _)| *name == key)
-        .map(|(_, domain)| Endpoints {
-            api_base: format!("https://api.{domain}"),
-            login_base: format!("https://login.{domain}"),
-        })
-}
-
 /// Reads a job file; every unknown key and wrong type is reported, each with its line.
 pub fn load_job(path: &Path) -> Result<RawJob, ConfigError> {
     let (raw, errors) = job_file::load_lenient(path)?;
@@ -327,74 +178,6 @@ pub fn load_job(path: &Path) -> Result<RawJob, ConfigError> {
 }
 
 pub use job_file::load_lenient as load_job_lenient;
-
-/// The environment a run reads. Injected so tests never touch the process environment.
-pub trait Env {
-    fn var(&self, key: &str) -> Option<String>;
-}
-
-/// The process environment (after `.env` was loaded by `main`).
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, key: &str) -> Option<String> {
-        std::env::var(key).ok().filter(|v| !v.trim().is_empty())
-    }
-}
-
-impl<const N: usize> Env for [(&str, &str); N] {
-    fn var(&self, key: &str) -> Option<String> {
-        self.iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.to_string())
-    }
-}
-
-impl Env for Vec<(String, String)> {
-    fn var(&self, key: &str) -> Option<String> {
-        self.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
-    }
-}
-
-/// Parses `--from`/`--to`: a date (local midnight), a local date-time, or an RFC 3339 instant.
-pub fn parse_instant(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
-    let t = parse_instant_any(s, tz)?;
-    // Day arithmetic near chrono's own limits would panic; no audit needs such dates.
-    if !limits::YEARS.contains(&t.year()) {
-        return Err(format!(
-            "'{}' is outside the years {} to {}",
-            s.trim(),
-            limits::YEARS.start(),
-            limits::YEARS.end()
-        ));
-    }
-    Ok(t)
-}
-
-fn parse_instant_any(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
-    let s = s.trim();
-    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
-        return Ok(dt.with_timezone(&Utc));
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(local_midnight(tz, d));
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(ndt) = NaiveDateTime::parse_from_str(s, fmt) {
-            return tz
-                .from_local_datetime(&ndt)
-                .earliest()
-                .map(|d| d.with_timezone(&Utc))
-                .ok_or_else(|| format!("{s} does not exist in {tz} (daylight-saving gap)"));
-        }
-    }
-    Err(format!("cannot read '{s}' as a date (2026-11-20), local date-time (2026-11-20T08:00) or RFC 3339 instant"))
-}
 
 impl Config {
     /// Builds the run configuration from the job file, the flags and the environment.
@@ -614,7 +397,7 @@ impl Config {
                 quota_per_minute: sim.quota_per_minute,
             }
         } else {
-            match genesys_source(env) {
+            match env::genesys_source(env) {
                 Ok(s) => s,
                 Err(mut e) => {
                     errors.append(&mut e);
@@ -684,97 +467,10 @@ impl Config {
     }
 }
 
-/// Endpoints and credentials of a real org, from the environment.
-// Long: every credential and region variable is checked so all problems are reported at once.
-fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
-    let mut errors = Vec::new();
-    let api_override = env
-        .var("GENESYS_API_BASE_URL")
-        .map(|s| s.trim_end_matches('/').to_string());
-    let login_override = env
-        .var("GENESYS_LOGIN_BASE_URL")
-        .map(|s| s.trim_end_matches('/').to_string());
-    for (key, value) in [
-        ("GENESYS_API_BASE_URL", &api_override),
-        ("GENESYS_LOGIN_BASE_URL", &login_override),
-    ] {
-        if let Some(v) = value {
-            if !(v.starts_with("https://") || v.starts_with("http://")) {
-                errors.push(format!("{key} must be an http(s) URL, not '{v}'"));
-            }
-        }
-    }
-    let region = env.var("GENESYS_REGION");
-    let from_region = match &region {
-        Some(r) => match region_endpoints(r) {
-            Some(e) => Some(e),
-            None => {
-                let names: Vec<&str> = REGIONS.iter().map(|(n, _)| *n).collect();
-                errors.push(format!(
-                    "unknown GENESYS_REGION '{r}': use one of {}",
-                    names.join(", ")
-                ));
-                None
-            }
-        },
-        None => None,
-    };
-    let endpoints = match (api_override, from_region) {
-        (Some(api), region) => {
-            let login = login_override
-                .or_else(|| region.map(|r| r.login_base))
-                .unwrap_or_else(|| {
-                    if api.contains("//api.") {
-                        api.replacen("//api.", "//login.", 1)
-                    } else {
-                        api.clone()
-                    }
-                });
-            Some(Endpoints {
-                api_base: api,
-                login_base: login,
-            })
-        }
-        (None, Some(mut r)) => {
-            if let Some(l) = login_override {
-                r.login_base = l;
-            }
-            Some(r)
-        }
-        (None, None) => {
-            if region.is_none() {
-                errors.push("no Genesys region: set GENESYS_REGION (e.g. us-east-1, eu-west-1) or GENESYS_API_BASE_URL".into());
-            }
-            None
-        }
-    };
-    let id = env.var("GENESYS_CLIENT_ID");
-    let secret = env.var("GENESYS_CLIENT_SECRET");
-    let missing: Vec<&str> = [
-        ("GENESYS_CLIENT_ID", id.is_none()),
-        ("GENESYS_CLIENT_SECRET", secret.is_none()),
-    ]
-    .iter()
-    .filter(|(_, m)| *m)
-    .map(|(k, _)| *k)
-    .collect();
-    if !missing.is_empty() {
-        errors.push(format!(
-            "missing credentials: set {} (environment or .env), or try the offline demo with --job jobs/demo.toml",
-            missing.join(" and ")
-        ));
-    }
-    match (endpoints, id, secret) {
-        (Some(endpoints), Some(id), Some(secret)) if errors.is_empty() => Ok(Source::Genesys {
-            endpoints,
-            credentials: Credentials::new(id, secret),
-        }),
-        _ => Err(errors),
-    }
-}
-
+mod env;
 pub mod gates;
 mod job_file;
+mod raw;
 
 pub mod limits;
 pub mod metrics;
