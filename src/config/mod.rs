@@ -16,71 +16,9 @@ use crate::api::{ClientOptions, Endpoints};
 use crate::sink::Formats;
 use crate::time::{local_midnight, parse_instant, Window};
 
+pub use args::RunArgs;
 pub use env::{region_endpoints, Env, ProcessEnv, REGIONS};
 pub use raw::{RawFilters, RawJob, RawSimulator};
-
-/// The run flags, written once: the `run` and `plan` commands flatten them, and `Config::build`
-/// reads them. `None` means "not given"; each flag falls back to its `WRAPUP_AUDIT_*` variable.
-#[derive(Debug, Default, Clone, clap::Args)]
-pub struct RunArgs {
-    /// Job file (TOML). Without one, defaults and flags describe the job.
-    #[arg(long, env = "WRAPUP_AUDIT_JOB")]
-    pub job: Option<PathBuf>,
-    /// Window start (inclusive): a date, a local date-time or an RFC 3339 instant. Default: yesterday.
-    #[arg(long, env = "WRAPUP_AUDIT_FROM")]
-    pub from: Option<String>,
-    /// Window end (exclusive), in the same forms. Default: today's midnight in the job's time zone.
-    #[arg(long, env = "WRAPUP_AUDIT_TO")]
-    pub to: Option<String>,
-    /// The run's clock, for reproducible runs (RFC 3339 or local date-time). Default: now.
-    #[arg(long, env = "WRAPUP_AUDIT_AS_OF")]
-    pub as_of: Option<String>,
-    /// IANA time zone of the report days (overrides the job file). Default: UTC.
-    #[arg(long, env = "WRAPUP_AUDIT_TIMEZONE")]
-    pub timezone: Option<String>,
-    /// Output directory (overrides the job file). Default: out.
-    #[arg(long, env = "WRAPUP_AUDIT_OUTPUT_DIR")]
-    pub output_dir: Option<PathBuf>,
-    /// Formats: csv, parquet or csv,parquet. Default: both.
-    #[arg(long = "format", value_name = "FORMAT", env = "WRAPUP_AUDIT_FORMAT")]
-    pub formats: Option<String>,
-    /// Requests per minute across the whole run. Default 240 (80 % of Genesys' 300 per token).
-    #[arg(long, env = "WRAPUP_AUDIT_REQUESTS_PER_MINUTE")]
-    pub requests_per_minute: Option<u32>,
-    /// Lookups in flight at once. Default 8.
-    #[arg(long, env = "WRAPUP_AUDIT_CONCURRENCY")]
-    pub concurrency: Option<usize>,
-    /// Lookup mode: needs-lookup, all-null or off.
-    #[arg(long, env = "WRAPUP_AUDIT_LOOKUP")]
-    pub lookup: Option<String>,
-    /// Most conversations looked up in this run.
-    #[arg(long, env = "WRAPUP_AUDIT_LOOKUP_BUDGET")]
-    pub lookup_budget: Option<u64>,
-    /// Minutes a conversation must have been over before it is judged. Default 15.
-    #[arg(long, env = "WRAPUP_AUDIT_SETTLE_MINUTES")]
-    pub settle_minutes: Option<i64>,
-    /// Use the embedded simulator even if the job file has no [simulator] table.
-    #[arg(long)]
-    pub simulator: bool,
-    /// Redo every day of the window even where earlier runs finished it.
-    #[arg(long)]
-    pub force: bool,
-    /// Also re-audit up to N earlier days whose partitions still hold in_progress or too_recent rows.
-    #[arg(long, env = "WRAPUP_AUDIT_LOOKBACK_DAYS")]
-    pub lookback_days: Option<u32>,
-    /// How to read analytics: query, jobs or auto (jobs for historical days of long windows).
-    #[arg(long, env = "WRAPUP_AUDIT_MODE")]
-    pub mode: Option<String>,
-    /// Longest run (e.g. 4h, 90m; 0 = no limit); then it stops like on SIGTERM. Default 4h.
-    #[arg(long, env = "WRAPUP_AUDIT_MAX_RUNTIME")]
-    pub max_runtime: Option<String>,
-    /// Write run metrics in Prometheus text format to this file (node-exporter textfile collector).
-    #[arg(long, env = "WRAPUP_AUDIT_METRICS_FILE")]
-    pub metrics_file: Option<PathBuf>,
-    /// Push run metrics to this Pushgateway (e.g. http://pushgateway:9091).
-    #[arg(long, env = "WRAPUP_AUDIT_PUSHGATEWAY_URL")]
-    pub pushgateway_url: Option<String>,
-}
 
 /// How conversations are read from analytics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,8 +118,8 @@ pub fn load_job(path: &Path) -> Result<RawJob, ConfigError> {
 pub use job_file::load_lenient as load_job_lenient;
 
 impl Config {
-    /// Builds the run configuration from the job file, the flags and the environment.
-    // Long: one pass over every setting, so all problems are reported together in file order; to be split by concern (issue 10).
+    /// Builds the run configuration from the job file, the flags and the environment. Every
+    /// concern below appends its problems to one list, in file order, so all are reported together.
     pub fn build(
         raw: RawJob,
         args: &RunArgs,
@@ -189,107 +127,202 @@ impl Config {
         now: DateTime<Utc>,
     ) -> Result<Config, ConfigError> {
         let mut errors = Vec::new();
-
-        let tz_name = args
-            .timezone
-            .clone()
-            .or(raw.timezone.clone())
-            .unwrap_or_else(|| "UTC".into());
-        let timezone: Tz = tz_name.parse().unwrap_or_else(|_| {
-            errors.push(format!(
-                "unknown time zone '{tz_name}': use an IANA name such as UTC or Europe/Berlin"
-            ));
-            Tz::UTC
-        });
-
-        let as_of = match &args.as_of {
-            Some(s) => parse_instant(s, timezone).unwrap_or_else(|e| {
-                errors.push(format!("--as-of: {e}"));
-                now
+        let (window, as_of) = window_and_clock(&raw, args, now, &mut errors);
+        let formats = formats(&raw, args, &mut errors);
+        let lookup = lookup_mode(&raw, args, &mut errors);
+        let n = Tuning::read(&raw, args, &mut errors);
+        let filters = filters(&raw, &mut errors);
+        let source = source(&raw, args, env, &mut errors);
+        let gates = gates::parse_all(raw.fail_if.as_deref().unwrap_or_default(), &mut errors);
+        let metrics = metrics::MetricsConfig::build(raw.metrics.as_ref(), args, &mut errors);
+        if !errors.is_empty() {
+            return Err(ConfigError(errors));
+        }
+        Ok(Config {
+            job_name: raw.name.clone().unwrap_or_else(|| {
+                args.job
+                    .as_ref()
+                    .and_then(|p| p.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "adhoc".into())
             }),
-            None => now,
-        };
+            job_file: args.job.clone(),
+            window,
+            as_of,
+            as_of_explicit: args.as_of.is_some(),
+            output_dir: args
+                .output_dir
+                .clone()
+                .or(raw.output_dir.clone())
+                .unwrap_or_else(|| PathBuf::from("out")),
+            formats,
+            settle_minutes: n.settle_minutes,
+            lookup,
+            lookup_budget: args.lookup_budget.or(raw.lookup_budget),
+            concurrency: n.concurrency,
+            page_size: n.page_size,
+            mode: n.mode,
+            jobs: JobsOptions {
+                poll_initial: Duration::from_millis(n.jobs_poll_ms),
+                ..JobsOptions::default()
+            },
+            query_result_cap: n.query_result_cap,
+            client: ClientOptions {
+                requests_per_minute: n.requests_per_minute,
+                request_timeout: n.request_timeout,
+                max_body_bytes: n.max_response_mb.saturating_mul(1 << 20),
+                retry: crate::api::RetryPolicy {
+                    max_retries: n.max_retries,
+                    ..crate::api::RetryPolicy::default()
+                },
+                ..ClientOptions::default()
+            },
+            filters,
+            source,
+            force: args.force,
+            lookback_days: n.lookback_days,
+            lookback: Vec::new(),
+            max_runtime: n.max_runtime,
+            gates,
+            metrics,
+        })
+    }
+}
 
-        let parse = |flag: &str, v: &Option<String>, errors: &mut Vec<String>| {
-            v.as_ref().and_then(|s| {
-                parse_instant(s, timezone)
-                    .map_err(|e| errors.push(format!("{flag}: {e}")))
-                    .ok()
-            })
-        };
-        let from = parse("--from", &args.from, &mut errors);
-        let to = parse("--to", &args.to, &mut errors);
-        let today = local_midnight(timezone, as_of.with_timezone(&timezone).date_naive());
-        let (from, to) = match (from, to) {
-            (Some(f), Some(t)) => (f, t),
-            (Some(f), None) => (f, today),
-            (None, Some(t)) => (t - chrono::Duration::days(1), t),
-            (None, None) => {
-                let yesterday = as_of.with_timezone(&timezone).date_naive() - Days::new(1);
-                (local_midnight(timezone, yesterday), today)
-            }
-        };
-        if from >= as_of {
-            errors.push(format!(
+/// The time zone, the run's clock and the window; a window wholly after the clock or empty is a problem.
+fn window_and_clock(
+    raw: &RawJob,
+    args: &RunArgs,
+    now: DateTime<Utc>,
+    errors: &mut Vec<String>,
+) -> (Window, DateTime<Utc>) {
+    let tz_name = args
+        .timezone
+        .clone()
+        .or(raw.timezone.clone())
+        .unwrap_or_else(|| "UTC".into());
+    let timezone: Tz = tz_name.parse().unwrap_or_else(|_| {
+        errors.push(format!(
+            "unknown time zone '{tz_name}': use an IANA name such as UTC or Europe/Berlin"
+        ));
+        Tz::UTC
+    });
+
+    let as_of = match &args.as_of {
+        Some(s) => parse_instant(s, timezone).unwrap_or_else(|e| {
+            errors.push(format!("--as-of: {e}"));
+            now
+        }),
+        None => now,
+    };
+
+    let parse = |flag: &str, v: &Option<String>, errors: &mut Vec<String>| {
+        v.as_ref().and_then(|s| {
+            parse_instant(s, timezone)
+                .map_err(|e| errors.push(format!("{flag}: {e}")))
+                .ok()
+        })
+    };
+    let from = parse("--from", &args.from, errors);
+    let to = parse("--to", &args.to, errors);
+    let today = local_midnight(timezone, as_of.with_timezone(&timezone).date_naive());
+    let (from, to) = match (from, to) {
+        (Some(f), Some(t)) => (f, t),
+        (Some(f), None) => (f, today),
+        (None, Some(t)) => (t - chrono::Duration::days(1), t),
+        (None, None) => {
+            let yesterday = as_of.with_timezone(&timezone).date_naive() - Days::new(1);
+            (local_midnight(timezone, yesterday), today)
+        }
+    };
+    if from >= as_of {
+        errors.push(format!(
                 "the window lies wholly after the run's clock: --from ({}) is not before --as-of ({}); there is nothing to audit yet",
                 from.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z"),
                 as_of.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z")
             ));
-        } else if to <= from {
-            errors.push(format!(
-                "the window is empty: --to ({}) must be after --from ({})",
-                to.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z"),
-                from.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z")
-            ));
+    } else if to <= from {
+        errors.push(format!(
+            "the window is empty: --to ({}) must be after --from ({})",
+            to.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z"),
+            from.with_timezone(&timezone).format("%Y-%m-%d %H:%M %Z")
+        ));
+    }
+
+    (Window { from, to, timezone }, as_of)
+}
+
+/// `--format` or the file's `formats`: both when neither is given.
+fn formats(raw: &RawJob, args: &RunArgs, errors: &mut Vec<String>) -> Formats {
+    let formats_text = args
+        .formats
+        .clone()
+        .or_else(|| raw.formats.as_ref().map(|v| v.join(",")));
+    match formats_text {
+        None => Formats {
+            csv: true,
+            parquet: true,
+        },
+        Some(text) => {
+            let mut f = Formats {
+                csv: false,
+                parquet: false,
+            };
+            for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match part.to_ascii_lowercase().as_str() {
+                    "csv" => f.csv = true,
+                    "parquet" => f.parquet = true,
+                    other => errors.push(format!(
+                        "unknown format '{other}': use csv, parquet or csv,parquet"
+                    )),
+                }
+            }
+            if !f.csv && !f.parquet {
+                errors.push("no output format chosen: use csv, parquet or csv,parquet".into());
+            }
+            f
         }
+    }
+}
 
-        let formats_text = args
-            .formats
-            .clone()
-            .or_else(|| raw.formats.as_ref().map(|v| v.join(",")));
-        let formats = match formats_text {
-            None => Formats {
-                csv: true,
-                parquet: true,
-            },
-            Some(text) => {
-                let mut f = Formats {
-                    csv: false,
-                    parquet: false,
-                };
-                for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                    match part.to_ascii_lowercase().as_str() {
-                        "csv" => f.csv = true,
-                        "parquet" => f.parquet = true,
-                        other => errors.push(format!(
-                            "unknown format '{other}': use csv, parquet or csv,parquet"
-                        )),
-                    }
-                }
-                if !f.csv && !f.parquet {
-                    errors.push("no output format chosen: use csv, parquet or csv,parquet".into());
-                }
-                f
-            }
-        };
+/// `--lookup` or the file's `lookup`: needs-lookup when neither is given.
+fn lookup_mode(raw: &RawJob, args: &RunArgs, errors: &mut Vec<String>) -> LookupMode {
+    let lookup_text = args
+        .lookup
+        .clone()
+        .or(raw.lookup.clone())
+        .unwrap_or_else(|| "needs-lookup".into());
+    match lookup_text.as_str() {
+        "needs-lookup" => LookupMode::NeedsLookup,
+        "all-null" => LookupMode::AllNull,
+        "off" => LookupMode::Off,
+        other => {
+            errors.push(format!(
+                "unknown lookup mode '{other}': use needs-lookup, all-null or off"
+            ));
+            LookupMode::NeedsLookup
+        }
+    }
+}
 
-        let lookup_text = args
-            .lookup
-            .clone()
-            .or(raw.lookup.clone())
-            .unwrap_or_else(|| "needs-lookup".into());
-        let lookup = match lookup_text.as_str() {
-            "needs-lookup" => LookupMode::NeedsLookup,
-            "all-null" => LookupMode::AllNull,
-            "off" => LookupMode::Off,
-            other => {
-                errors.push(format!(
-                    "unknown lookup mode '{other}': use needs-lookup, all-null or off"
-                ));
-                LookupMode::NeedsLookup
-            }
-        };
+/// The numeric settings and the read mode, defaults applied and bounds checked.
+struct Tuning {
+    settle_minutes: i64,
+    requests_per_minute: u32,
+    concurrency: usize,
+    page_size: u32,
+    mode: Mode,
+    lookback_days: u32,
+    request_timeout: Duration,
+    query_result_cap: u64,
+    jobs_poll_ms: u64,
+    max_retries: u32,
+    max_runtime: Option<Duration>,
+    max_response_mb: u64,
+}
 
+impl Tuning {
+    fn read(raw: &RawJob, args: &RunArgs, errors: &mut Vec<String>) -> Tuning {
         let settle_minutes = args.settle_minutes.or(raw.settle_minutes).unwrap_or(15);
         let requests_per_minute = args
             .requests_per_minute
@@ -340,133 +373,108 @@ impl Config {
                 jobs_poll_ms,
                 max_retries,
             },
-            &mut errors,
+            errors,
         );
 
-        let max_runtime_text = args.max_runtime.clone().or(raw.max_runtime.clone());
-        let max_runtime = match max_runtime_text.as_deref().map(str::trim) {
-            None => Some(DEFAULT_MAX_RUNTIME),
-            Some("0") => None,
-            Some(t) => match humantime::parse_duration(t) {
-                Ok(d) if d.is_zero() => None,
-                Ok(d) => Some(d),
-                Err(e) => {
-                    errors.push(format!(
-                        "max_runtime '{t}' is not a duration ({e}): use e.g. 4h, 90m or 0 for no limit"
-                    ));
-                    None
-                }
-            },
-        };
-        let max_response_mb = raw.max_response_mb.unwrap_or(DEFAULT_MAX_RESPONSE_MB);
-        if max_response_mb == 0 || max_response_mb > 4096 {
-            errors.push(format!(
-                "max_response_mb must be between 1 and 4096, not {max_response_mb}"
-            ));
-        }
-
-        let filters = raw.filters.clone().unwrap_or_default();
-        let filters = Filters {
-            media_types: filters.media_types.unwrap_or_default(),
-            queue_ids: filters.queue_ids.unwrap_or_default(),
-        };
-        const MEDIA: &[&str] = &[
-            "voice",
-            "chat",
-            "message",
-            "email",
-            "callback",
-            "cobrowse",
-            "video",
-            "screenshare",
-        ];
-        for m in &filters.media_types {
-            if !MEDIA.contains(&m.as_str()) {
-                errors.push(format!(
-                    "unknown media type '{m}' in filters.media_types: use one of {}",
-                    MEDIA.join(", ")
-                ));
-            }
-        }
-
-        let source = if args.simulator || raw.simulator.is_some() {
-            let sim = raw.simulator.clone().unwrap_or_default();
-            Source::Simulator {
-                seed: sim.seed.unwrap_or(42),
-                conversations_per_day: sim.conversations_per_day.unwrap_or(200),
-                quota_per_minute: sim.quota_per_minute,
-            }
-        } else {
-            match env::genesys_source(env) {
-                Ok(s) => s,
-                Err(mut e) => {
-                    errors.append(&mut e);
-                    Source::Simulator {
-                        seed: 0,
-                        conversations_per_day: 0,
-                        quota_per_minute: None,
-                    }
-                }
-            }
-        };
-
-        let gates = gates::parse_all(raw.fail_if.as_deref().unwrap_or_default(), &mut errors);
-        let metrics = metrics::MetricsConfig::build(raw.metrics.as_ref(), args, &mut errors);
-
-        if !errors.is_empty() {
-            return Err(ConfigError(errors));
-        }
-        Ok(Config {
-            job_name: raw.name.clone().unwrap_or_else(|| {
-                args.job
-                    .as_ref()
-                    .and_then(|p| p.file_stem())
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "adhoc".into())
-            }),
-            job_file: args.job.clone(),
-            window: Window { from, to, timezone },
-            as_of,
-            as_of_explicit: args.as_of.is_some(),
-            output_dir: args
-                .output_dir
-                .clone()
-                .or(raw.output_dir.clone())
-                .unwrap_or_else(|| PathBuf::from("out")),
-            formats,
+        Tuning {
             settle_minutes,
-            lookup,
-            lookup_budget: args.lookup_budget.or(raw.lookup_budget),
+            requests_per_minute,
             concurrency,
             page_size,
             mode,
-            jobs: JobsOptions {
-                poll_initial: Duration::from_millis(jobs_poll_ms),
-                ..JobsOptions::default()
-            },
-            query_result_cap,
-            client: ClientOptions {
-                requests_per_minute,
-                request_timeout,
-                max_body_bytes: max_response_mb.saturating_mul(1 << 20),
-                retry: crate::api::RetryPolicy {
-                    max_retries,
-                    ..crate::api::RetryPolicy::default()
-                },
-                ..ClientOptions::default()
-            },
-            filters,
-            source,
-            force: args.force,
             lookback_days,
-            lookback: Vec::new(),
-            max_runtime,
-            gates,
-            metrics,
-        })
+            request_timeout,
+            query_result_cap,
+            jobs_poll_ms,
+            max_retries,
+            max_runtime: max_runtime(raw, args, errors),
+            max_response_mb: max_response_mb(raw, errors),
+        }
     }
 }
 
+/// `--max-runtime` or the file's `max_runtime`: `None` for no limit.
+fn max_runtime(raw: &RawJob, args: &RunArgs, errors: &mut Vec<String>) -> Option<Duration> {
+    let max_runtime_text = args.max_runtime.clone().or(raw.max_runtime.clone());
+    match max_runtime_text.as_deref().map(str::trim) {
+        None => Some(DEFAULT_MAX_RUNTIME),
+        Some("0") => None,
+        Some(t) => match humantime::parse_duration(t) {
+            Ok(d) if d.is_zero() => None,
+            Ok(d) => Some(d),
+            Err(e) => {
+                errors.push(format!(
+                    "max_runtime '{t}' is not a duration ({e}): use e.g. 4h, 90m or 0 for no limit"
+                ));
+                None
+            }
+        },
+    }
+}
+
+fn max_response_mb(raw: &RawJob, errors: &mut Vec<String>) -> u64 {
+    let max_response_mb = raw.max_response_mb.unwrap_or(DEFAULT_MAX_RESPONSE_MB);
+    if max_response_mb == 0 || max_response_mb > 4096 {
+        errors.push(format!(
+            "max_response_mb must be between 1 and 4096, not {max_response_mb}"
+        ));
+    }
+    max_response_mb
+}
+
+/// The file's `[filters]`, media types checked against the ones Genesys knows.
+fn filters(raw: &RawJob, errors: &mut Vec<String>) -> Filters {
+    let filters = raw.filters.clone().unwrap_or_default();
+    let filters = Filters {
+        media_types: filters.media_types.unwrap_or_default(),
+        queue_ids: filters.queue_ids.unwrap_or_default(),
+    };
+    const MEDIA: &[&str] = &[
+        "voice",
+        "chat",
+        "message",
+        "email",
+        "callback",
+        "cobrowse",
+        "video",
+        "screenshare",
+    ];
+    for m in &filters.media_types {
+        if !MEDIA.contains(&m.as_str()) {
+            errors.push(format!(
+                "unknown media type '{m}' in filters.media_types: use one of {}",
+                MEDIA.join(", ")
+            ));
+        }
+    }
+    filters
+}
+
+/// The embedded simulator when asked for, else a real org from the environment.
+fn source(raw: &RawJob, args: &RunArgs, env: &dyn Env, errors: &mut Vec<String>) -> Source {
+    if args.simulator || raw.simulator.is_some() {
+        let sim = raw.simulator.clone().unwrap_or_default();
+        Source::Simulator {
+            seed: sim.seed.unwrap_or(42),
+            conversations_per_day: sim.conversations_per_day.unwrap_or(200),
+            quota_per_minute: sim.quota_per_minute,
+        }
+    } else {
+        match env::genesys_source(env) {
+            Ok(s) => s,
+            Err(mut e) => {
+                errors.append(&mut e);
+                Source::Simulator {
+                    seed: 0,
+                    conversations_per_day: 0,
+                    quota_per_minute: None,
+                }
+            }
+        }
+    }
+}
+
+mod args;
 mod env;
 pub mod gates;
 mod job_file;
