@@ -79,7 +79,6 @@ fn queue_rows(catalogs: &Catalogs) -> Vec<Vec<String>> {
 
 /// Writes the run-level files and decides the final status. Failures of the audit itself are still
 /// recorded in a manifest (status and error), so an operator sees what happened.
-// Long: the run files in their promised order, manifest last; to be split with report/ (issue 10).
 pub fn finish(
     cfg: &Config,
     run_id: &str,
@@ -106,36 +105,10 @@ pub fn finish(
     for p in partial {
         partial_stats.add(&p.stats);
     }
-    let mut files = Vec::new();
-    if let Some(o) = o {
-        let s = crate::report::summary::build(cfg, o, catalogs, &read_index(dir));
-        files.push(write_json(dir, SUMMARY_JSON, &s).map_err(out_err)?);
-        let md = crate::report::summary::render::markdown(&s);
-        files.push(write_text(dir, SUMMARY_MD, &md).map_err(out_err)?);
-        let html = crate::report::summary::render::html(&s);
-        files.push(write_text(dir, SUMMARY_HTML, &html).map_err(out_err)?);
-        let queue_header = [
-            "queue_id",
-            "queue_name",
-            "acw_wrapup_prompt",
-            "acw_timeout_ms",
-        ];
-        for (name, header, rows) in [
-            (
-                CODES_FILE,
-                &["wrapup_code_id", "wrapup_code_name"][..],
-                id_name_rows(&catalogs.codes),
-            ),
-            (QUEUES_FILE, &queue_header[..], queue_rows(catalogs)),
-            (
-                USERS_FILE,
-                &["user_id", "user_name"][..],
-                id_name_rows(&catalogs.users),
-            ),
-        ] {
-            files.push(write_catalog(dir, name, header, rows).map_err(out_err)?);
-        }
-    }
+    let files = match o {
+        Some(o) => write_run_files(cfg, o, catalogs).map_err(out_err)?,
+        None => Vec::new(),
+    };
     let manifest = Manifest {
         run_id,
         tool: "wrapup-audit",
@@ -184,4 +157,42 @@ pub fn finish(
         output_dir: dir.clone(),
         outcome: Some(outcome),
     })
+}
+
+/// The summaries, then the catalogs, of a run that got its outcome: the files the manifest lists.
+fn write_run_files(
+    cfg: &Config,
+    o: &RunOutcome,
+    catalogs: &Catalogs,
+) -> anyhow::Result<Vec<sink::FileInfo>> {
+    let dir = &cfg.output_dir;
+    let mut files = Vec::new();
+    let s = crate::report::summary::build(cfg, o, catalogs, &read_index(dir));
+    files.push(write_json(dir, SUMMARY_JSON, &s)?);
+    let md = crate::report::summary::render::markdown(&s);
+    files.push(write_text(dir, SUMMARY_MD, &md)?);
+    let html = crate::report::summary::render::html(&s);
+    files.push(write_text(dir, SUMMARY_HTML, &html)?);
+    let queue_header = [
+        "queue_id",
+        "queue_name",
+        "acw_wrapup_prompt",
+        "acw_timeout_ms",
+    ];
+    for (name, header, rows) in [
+        (
+            CODES_FILE,
+            &["wrapup_code_id", "wrapup_code_name"][..],
+            id_name_rows(&catalogs.codes),
+        ),
+        (QUEUES_FILE, &queue_header[..], queue_rows(catalogs)),
+        (
+            USERS_FILE,
+            &["user_id", "user_name"][..],
+            id_name_rows(&catalogs.users),
+        ),
+    ] {
+        files.push(write_catalog(dir, name, header, rows)?);
+    }
+    Ok(files)
 }
