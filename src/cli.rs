@@ -132,6 +132,10 @@ pub struct SimulateCmd {
     /// Enforce the quota: report it in `inin-ratelimit-*` headers and answer 429 past it (off: no quota, no headers).
     #[arg(long)]
     pub enforce_rate_limit: bool,
+    /// Requests per minute another integration on the same token spends, evenly through each window:
+    /// counted in `inin-ratelimit-count` and toward the enforced quota.
+    #[arg(long, default_value_t = 0)]
+    pub other_integration_per_minute: u32,
     /// Extra latency of every details-query page, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub slow_details_ms: u64,

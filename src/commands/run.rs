@@ -45,18 +45,45 @@ pub async fn run_command_with(
     logging::set_run(Some(&run_id), job_stem(args).as_deref());
     let mut cfg = load_config(args, env, now)?;
     logging::set_run(None, Some(&cfg.job_name));
-    logging::set_output(&cfg.output_dir);
+    // The output as people know it: for an object store the URL without credentials, never the
+    // staging folder the run writes into.
+    let destination = store::is_remote(&cfg.output_dir)
+        .then(|| store::redacted(&cfg.output_dir.to_string_lossy()));
+    match &destination {
+        Some(url) => logging::set_output(std::path::Path::new(url)),
+        None => logging::set_output(&cfg.output_dir),
+    }
     // An object-store destination is checked and locked before any Genesys request; the run then
     // writes into a local staging folder (cfg.output_dir from here on) and publishes from it.
-    let remote = store::run::RemoteRun::start(&mut cfg, &run_id).await?;
-    let result = audit_run(cfg.clone(), &run_id, started, cancel, bars, remote.as_ref()).await;
-    // Quality gates, metrics and the closing line see every run that got this far.
-    let result = report::closing::conclude(&cfg, &run_id, started, result).await;
-    match remote {
-        // The run files (manifest last) go to the store whatever the outcome, then the lock.
-        Some(r) => r.finish(&cfg.output_dir, result).await,
-        None => result,
-    }
+    // The run's own token: a signal cancels it, and so does losing the destination's lock.
+    let run_token = cancel.child_token();
+    let remote = store::run::RemoteRun::start(&mut cfg, &run_id, run_token.clone()).await?;
+    let result = audit_run(
+        cfg.clone(),
+        &run_id,
+        started,
+        run_token,
+        bars,
+        remote.as_ref(),
+    )
+    .await;
+    // Quality gates, metrics and the closing line see every run that got this far; for an object
+    // store the run files (manifest last) go up in between, whatever the outcome, then the lock.
+    let staging = cfg.output_dir.clone();
+    report::closing::conclude(
+        &cfg,
+        destination.as_deref(),
+        &run_id,
+        started,
+        result,
+        |result| async move {
+            match remote {
+                Some(r) => r.finish(&staging, result).await,
+                None => result,
+            }
+        },
+    )
+    .await
 }
 
 /// The audit itself: lock, resume plan, source, catalogs, the pipeline, and the run-level files.
@@ -114,6 +141,11 @@ async fn audit_run(
         Err(panic) => Err(internal_failure(panic.as_ref())),
     };
     let outcome = with_stop_status(stop.status(), outcome);
+    // A lost lock ends the run with exit 6, whatever the step it stopped in.
+    let outcome = match remote.and_then(|r| r.lost()) {
+        Some(lost) => Err(lost),
+        None => outcome,
+    };
     let api = client.as_ref().map(|c| c.stats()).unwrap_or_default();
     let finished = Utc::now();
     let result = report::finish(

@@ -45,6 +45,7 @@ pub(crate) async fn simulate_command(
         port: cmd.port,
         rate_limit_per_minute: cmd.rate_limit_per_minute,
         enforce_rate_limit: cmd.enforce_rate_limit,
+        other_integration_per_minute: cmd.other_integration_per_minute,
         faults: simulator::FaultProfile {
             slow_details_ms: cmd.slow_details_ms,
             slow_lookup_ms: cmd.slow_lookup_ms,

@@ -27,9 +27,14 @@ pub struct RunArgs {
     /// Formats: csv, parquet or csv,parquet. Default: both.
     #[arg(long = "format", value_name = "FORMAT", env = "WRAPUP_AUDIT_FORMAT")]
     pub formats: Option<String>,
-    /// Requests per minute across the whole run. Default 240 (80 % of Genesys' 300 per token).
+    /// Most requests per minute across the whole run (a hard ceiling). Default 300 with adaptive
+    /// pacing, 240 with fixed pacing.
     #[arg(long, env = "WRAPUP_AUDIT_REQUESTS_PER_MINUTE")]
     pub requests_per_minute: Option<u32>,
+    /// adaptive (use what the token's rate headers show free, other integrations included) or fixed
+    /// (evenly at requests_per_minute). Default adaptive.
+    #[arg(long, env = "WRAPUP_AUDIT_PACING")]
+    pub pacing: Option<String>,
     /// Lookups in flight at once. Default 8.
     #[arg(long, env = "WRAPUP_AUDIT_CONCURRENCY")]
     pub concurrency: Option<usize>,

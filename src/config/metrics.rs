@@ -14,7 +14,8 @@ pub struct RawMetrics {
     pub textfile: Option<PathBuf>,
     /// Pushgateway base URL, e.g. `http://pushgateway:9091`.
     pub pushgateway_url: Option<String>,
-    /// The `instance` grouping label of the push. Default: the output directory.
+    /// The `instance` grouping label of the push. Default: the output directory (for an object
+    /// store its URL without credentials, never the staging folder).
     pub instance: Option<String>,
 }
 

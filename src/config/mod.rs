@@ -169,6 +169,7 @@ impl Config {
             query_result_cap: n.query_result_cap,
             client: ClientOptions {
                 requests_per_minute: n.requests_per_minute,
+                pacing: n.pacing,
                 request_timeout: n.request_timeout,
                 max_body_bytes: n.max_response_mb.saturating_mul(1 << 20),
                 retry: crate::api::RetryPolicy {
@@ -308,6 +309,7 @@ fn lookup_mode(raw: &RawJob, args: &RunArgs, errors: &mut Vec<String>) -> Lookup
 /// The numeric settings and the read mode, defaults applied and bounds checked.
 struct Tuning {
     settle_minutes: i64,
+    pacing: crate::api::Pacing,
     requests_per_minute: u32,
     concurrency: usize,
     page_size: u32,
@@ -324,10 +326,7 @@ struct Tuning {
 impl Tuning {
     fn read(raw: &RawJob, args: &RunArgs, errors: &mut Vec<String>) -> Tuning {
         let settle_minutes = args.settle_minutes.or(raw.settle_minutes).unwrap_or(15);
-        let requests_per_minute = args
-            .requests_per_minute
-            .or(raw.requests_per_minute)
-            .unwrap_or(240);
+        let (pacing, requests_per_minute) = pacing(raw, args, errors);
         let concurrency = args.concurrency.or(raw.concurrency).unwrap_or(8);
         if concurrency == 0 || concurrency > 256 {
             errors.push(format!(
@@ -378,6 +377,7 @@ impl Tuning {
 
         Tuning {
             settle_minutes,
+            pacing,
             requests_per_minute,
             concurrency,
             page_size,
@@ -391,6 +391,27 @@ impl Tuning {
             max_response_mb: max_response_mb(raw, errors),
         }
     }
+}
+
+/// `--pacing` and the ceiling `--requests-per-minute`, whose default depends on the pacing.
+fn pacing(raw: &RawJob, args: &RunArgs, errors: &mut Vec<String>) -> (crate::api::Pacing, u32) {
+    let pacing = match args.pacing.as_deref().or(raw.pacing.as_deref()) {
+        None | Some("adaptive") => crate::api::Pacing::Adaptive,
+        Some("fixed") => crate::api::Pacing::Fixed,
+        Some(other) => {
+            errors.push(format!("unknown pacing '{other}': use adaptive or fixed"));
+            crate::api::Pacing::Adaptive
+        }
+    };
+    // Adaptive pacing keeps room for other integrations by the headers; fixed pacing by 20 %.
+    let requests_per_minute = args
+        .requests_per_minute
+        .or(raw.requests_per_minute)
+        .unwrap_or(match pacing {
+            crate::api::Pacing::Adaptive => 300,
+            crate::api::Pacing::Fixed => 240,
+        });
+    (pacing, requests_per_minute)
 }
 
 /// `--max-runtime` or the file's `max_runtime`: `None` for no limit.

@@ -22,9 +22,12 @@ pub struct RawJob {
     pub lookup: Option<String>,
     /// Most conversations looked up per run; the rest are `unexplained` (`lookup = over_budget`).
     pub lookup_budget: Option<u64>,
-    /// Requests per minute across every API call of the run. Default 240 (80 % of Genesys' 300).
-    /// 0 turns limiting off: only for the local simulator.
+    /// Most requests per minute across every API call of the run: a hard ceiling. Default 300 (Genesys'
+    /// default per token) with adaptive pacing, 240 (80 %) with fixed pacing. 0: no ceiling.
     pub requests_per_minute: Option<u32>,
+    /// `adaptive` (default: spend what the `inin-ratelimit-*` headers show free in the token's window,
+    /// other integrations included, up to the ceiling) or `fixed` (evenly at the ceiling).
+    pub pacing: Option<String>,
     /// Lookups in flight at once. Default 8.
     pub concurrency: Option<usize>,
     /// Page size of the details query. Default 100, the largest size every org accepts.

@@ -167,32 +167,53 @@ fn ratio(n: u64, d: u64) -> f64 {
     }
 }
 
-/// After the audit: the quality gates (which may turn success into their exit code), the metrics,
-/// and the closing line. A failure keeps its status and message; its metrics are still written.
-pub async fn conclude(
+/// After the audit: the quality gates (which may turn success into their exit code), then
+/// `publish` (an object store's run files, which the gates may have changed), then the metrics and
+/// the closing line, so that the line never announces what could not be published. A failure keeps
+/// its status and message; its metrics are still written. `destination` is the object-store URL
+/// (credentials removed) the metrics and the line name instead of the local staging folder.
+pub async fn conclude<Fut>(
     cfg: &crate::config::Config,
+    destination: Option<&str>,
     run_id: &str,
     started: DateTime<Utc>,
     result: Result<RunResult, Failure>,
-) -> Result<RunResult, Failure> {
+    publish: impl FnOnce(Result<RunResult, Failure>) -> Fut,
+) -> Result<RunResult, Failure>
+where
+    Fut: std::future::Future<Output = Result<RunResult, Failure>>,
+{
     let finished = Utc::now();
-    match result {
+    let (result, facts) = match result {
         Ok(mut r) => {
             let mut facts = RunFacts::finished(&cfg.job_name, &r, started, finished);
-            crate::report::gates::apply(cfg, &mut r, &mut facts)?;
+            match crate::report::gates::apply(cfg, &mut r, &mut facts) {
+                Ok(()) => (Ok(r), Some(facts)),
+                Err(f) => (Err(f), None),
+            }
+        }
+        Err(f) => (Err(f), None),
+    };
+    let result = publish(result).await;
+    let shown = destination
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cfg.output_dir.clone());
+    match result {
+        Ok(r) => {
+            let mut facts =
+                facts.unwrap_or_else(|| RunFacts::finished(&cfg.job_name, &r, started, finished));
+            if let Some(d) = destination {
+                facts.summary_html = facts
+                    .summary_html
+                    .map(|_| PathBuf::from(format!("{d}/{}", crate::report::SUMMARY_HTML)));
+            }
+            facts.output_dir = shown;
             crate::report::metrics::publish(cfg, &facts).await;
             facts.log_closing();
             Ok(r)
         }
         Err(failure) => {
-            let facts = RunFacts::failed(
-                &cfg.job_name,
-                run_id,
-                cfg.output_dir.clone(),
-                &failure,
-                started,
-                finished,
-            );
+            let facts = RunFacts::failed(&cfg.job_name, run_id, shown, &failure, started, finished);
             crate::report::metrics::publish(cfg, &facts).await;
             Err(failure)
         }

@@ -266,7 +266,7 @@ pub async fn publish(cfg: &Config, facts: &RunFacts) {
         let instance = m
             .instance
             .clone()
-            .unwrap_or_else(|| cfg.output_dir.display().to_string());
+            .unwrap_or_else(|| facts.output_dir.display().to_string());
         match push(url, &instance, facts).await {
             Ok(()) => {
                 tracing::info!(pushgateway = %url, instance = %instance, "Pushed metrics to {url}")

@@ -15,12 +15,12 @@ use super::config::{LoggedRequest, SimConfig};
 use super::faults::FaultProfile;
 use super::job_store::Jobs;
 use super::model::SimConversation;
-use super::org::{self, Day, Org};
+use super::org::Org;
+use super::scenarios::{self, Day};
+use super::seed;
 
 /// How many generated days stay cached (a 7-day query plus some slack).
 const DAY_CACHE: usize = 10;
-const WINDOW: StdDuration = StdDuration::from_secs(60);
-
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Window {
     started: Instant,
@@ -35,16 +35,22 @@ impl Window {
         }
     }
 
-    /// Counts one request; returns (count, seconds to reset).
-    pub(crate) fn hit(&mut self) -> (u32, u64) {
+    /// Counts one request in a fixed window of `len`, on top of another integration spending
+    /// `others_per_minute` evenly through the window; returns (count, seconds to reset).
+    pub(crate) fn hit(&mut self, len: StdDuration, others_per_minute: u32) -> (u32, u64) {
         let now = Instant::now();
-        if now.duration_since(self.started) >= WINDOW {
+        if now.duration_since(self.started) >= len {
             self.started = now;
             self.count = 0;
         }
         self.count += 1;
-        let left = WINDOW.saturating_sub(now.duration_since(self.started));
-        (self.count, left.as_secs_f64().ceil().max(1.0) as u64)
+        let into = now.duration_since(self.started);
+        let others = (f64::from(others_per_minute) * into.as_secs_f64() / 60.0) as u32;
+        let left = len.saturating_sub(into);
+        (
+            self.count.saturating_add(others),
+            left.as_secs_f64().ceil().max(1.0) as u64,
+        )
     }
 }
 
@@ -83,7 +89,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn new(cfg: SimConfig) -> Shared {
         let org = Org::generate(cfg.seed, cfg.queues, cfg.agents, cfg.wrapup_codes);
-        let anchored = org::generate_anchored(&org, cfg.now);
+        let anchored = scenarios::generate_anchored(&org, cfg.now);
         Shared {
             now: RwLock::new(cfg.now),
             org,
@@ -136,7 +142,7 @@ impl Shared {
             return day.clone();
         }
         // Generate outside the lock so other days stay available meanwhile.
-        let day = Arc::new(org::generate_day(
+        let day = Arc::new(scenarios::generate_day(
             &self.org,
             self.cfg.conversations_per_day,
             self.cfg.timezone,
@@ -160,7 +166,7 @@ impl Shared {
     /// The conversation with this id, if it is visible at the current clock.
     pub fn find(&self, id: &str) -> Option<(Arc<Day>, usize)> {
         let id: Uuid = id.parse().ok()?;
-        let d = org::day_of_id(self.org.seed, id)?;
+        let d = seed::day_of_id(self.org.seed, id)?;
         if d > self.now().date_naive() {
             return None;
         }

@@ -60,12 +60,13 @@ impl Remote {
     pub fn open(url: &str) -> Result<Remote, Failure> {
         // The stores' HTTP client uses rustls with the same provider as the Genesys client.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let parsed = url::Url::parse(url)
-            .map_err(|e| output_failure(format!("output_dir {url:?} is not a valid URL: {e}")))?;
-        let mut shown = parsed.clone();
-        shown.set_query(None);
-        let _ = shown.set_password(None);
-        let display = shown.to_string().trim_end_matches('/').to_string();
+        let parsed = url::Url::parse(url).map_err(|e| {
+            output_failure(format!(
+                "output_dir {} is not a valid URL: {e}",
+                redacted(url)
+            ))
+        })?;
+        let display = shown(&parsed);
         let scheme = match parsed.scheme() {
             "s3" | "s3a" => Scheme::S3,
             "gs" => Scheme::Gcs,
@@ -266,6 +267,30 @@ impl Remote {
     }
 }
 
+/// `url` as messages, logs and metric labels show it: without a password, query or fragment, and
+/// without a user part except where it names the container (`abfss://container@account…`).
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => shown(&parsed),
+        // Not a URL: the part before any `@` or `?` could be anything, so only the scheme shows.
+        Err(_) => match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://…"),
+            None => "…".to_string(),
+        },
+    }
+}
+
+fn shown(parsed: &url::Url) -> String {
+    let mut shown = parsed.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_password(None);
+    if !matches!(parsed.scheme(), "abfs" | "abfss") {
+        let _ = shown.set_username("");
+    }
+    shown.to_string().trim_end_matches('/').to_string()
+}
+
 /// Error texts can span lines (XML bodies); messages are one line.
 pub(crate) fn one_line(s: &str) -> String {
     let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -365,6 +390,20 @@ mod tests {
 
     #[test]
     fn keys_live_under_the_prefix_and_display_drops_secrets() {
+        for (url, want) in [
+            (
+                "s3://KEY:SECRET@bucket/p?x-amz-security-token=SECRET",
+                "s3://bucket/p",
+            ),
+            ("gs://user@bucket/p#SECRET", "gs://bucket/p"),
+            (
+                "abfss://c:SECRET@acct.dfs.core.windows.net/p?sig=SECRET",
+                "abfss://c@acct.dfs.core.windows.net/p",
+            ),
+            ("s3://KEY:SECRET@bad host/p", "s3://…"),
+        ] {
+            assert_eq!(redacted(url), want, "{url}");
+        }
         let r = Remote::open("s3://bucket/reports/wrapup/").unwrap();
         assert_eq!(
             r.key("parquet/legs/date=2026-11-20/legs.parquet").as_ref(),

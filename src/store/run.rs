@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::exit::Failure;
 use crate::report::RunResult;
 use crate::stats::PartitionRecord;
+use tokio_util::sync::CancellationToken;
 
 pub struct RemoteRun {
     pub remote: Remote,
@@ -21,15 +22,20 @@ pub struct RemoteRun {
 
 impl RemoteRun {
     /// For an object-store `output_dir`: checks the destination, takes its lock and points
-    /// `cfg.output_dir` at the local staging folder. `None` for a local folder.
-    pub async fn start(cfg: &mut Config, run_id: &str) -> Result<Option<RemoteRun>, Failure> {
+    /// `cfg.output_dir` at the local staging folder. `None` for a local folder. `on_lost` is
+    /// cancelled if the lock is lost during the run.
+    pub async fn start(
+        cfg: &mut Config,
+        run_id: &str,
+        on_lost: CancellationToken,
+    ) -> Result<Option<RemoteRun>, Failure> {
         if !super::is_remote(&cfg.output_dir) {
             return Ok(None);
         }
         let url = cfg.output_dir.to_string_lossy().into_owned();
         let remote = Remote::open(&url)?;
         remote.probe().await?;
-        let lock = remote.lock(run_id).await?;
+        let lock = remote.lock(run_id, on_lost).await?;
         cfg.output_dir = remote.staging_dir();
         tracing::info!(
             staging = %cfg.output_dir.display(),
@@ -64,28 +70,52 @@ impl RemoteRun {
             .contains(&key.join("/"))
     }
 
-    /// After the local checkpoint of a finished day: publish it (the last of `parts`).
+    /// The exit-6 failure of a lost lock, once lost.
+    pub fn lost(&self) -> Option<Failure> {
+        self.lock.as_ref().and_then(|l| l.lost())
+    }
+
+    async fn verify_lock(&self) -> Result<(), Failure> {
+        match &self.lock {
+            Some(l) => l.verify().await,
+            None => Ok(()),
+        }
+    }
+
+    /// After the local checkpoint of a finished day: publish it (the last of `parts`), if the
+    /// lock is still this run's.
     pub fn publish_checkpoint(
         &self,
         local: &Path,
         parts: &[PartitionRecord],
     ) -> Result<(), Failure> {
         match parts.last() {
-            Some(p) => block_on(self.remote.publish_partition(local, p)),
+            Some(p) => block_on(async {
+                self.verify_lock().await?;
+                self.remote.publish_partition(local, p).await
+            }),
             None => Ok(()),
         }
     }
 
-    /// Publishes the run files (manifest last) and releases the lock, whatever the run's outcome;
-    /// the result then names the store rather than the staging folder.
+    /// Publishes the run files (manifest last) and releases the lock, whatever the run's outcome,
+    /// unless the lock was lost: then the store is left to the run that holds it now. The result
+    /// then names the store rather than the staging folder.
     pub async fn finish(
         mut self,
         local: &Path,
         result: Result<RunResult, Failure>,
     ) -> Result<RunResult, Failure> {
-        let published = self.remote.publish_run_files(local).await;
+        let lost = self.verify_lock().await.err();
+        let published = match lost {
+            None => self.remote.publish_run_files(local).await,
+            Some(_) => Ok(()),
+        };
         if let Some(lock) = self.lock.take() {
             lock.release().await;
+        }
+        if let Some(lost) = lost {
+            return Err(lost);
         }
         let mut result = result?;
         published?;

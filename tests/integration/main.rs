@@ -16,6 +16,7 @@ mod jobs;
 mod layout;
 mod operate;
 mod operators;
+mod pacing;
 mod ranking;
 mod s3;
 mod sample_output;

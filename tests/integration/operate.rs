@@ -378,9 +378,9 @@ async fn a_tripped_quality_gate_exits_7_with_reports_and_says_which() {
 }
 
 /// A real Pushgateway on 127.0.0.1, stopped on drop.
-struct Pushgateway {
+pub(crate) struct Pushgateway {
     child: std::process::Child,
-    url: String,
+    pub(crate) url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -391,7 +391,7 @@ impl Drop for Pushgateway {
     }
 }
 
-async fn pushgateway() -> Option<Pushgateway> {
+pub(crate) async fn pushgateway() -> Option<Pushgateway> {
     let bin = std::env::var("PUSHGATEWAY_BIN")
         .unwrap_or_else(|_| "/usr/bin/prometheus-pushgateway".into());
     if !Path::new(&bin).exists() {
@@ -436,7 +436,7 @@ async fn pushgateway() -> Option<Pushgateway> {
 }
 
 /// Samples of a text exposition, parsed by a real Prometheus text-format parser: name → (labels, value).
-fn samples(text: &str) -> Vec<(String, BTreeMap<String, String>, f64)> {
+pub(crate) fn samples(text: &str) -> Vec<(String, BTreeMap<String, String>, f64)> {
     let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string())))
         .unwrap_or_else(|e| panic!("not Prometheus text format ({e}):\n{text}"));
     scrape
@@ -941,12 +941,13 @@ async fn a_quota_pause_is_a_bar_state_and_one_log_line() {
         );
         return;
     }
-    // The embedded simulator enforcing a small quota: the run soon pauses until its window resets.
+    // The embedded simulator enforcing a small quota: the run soon pauses until its window resets
+    // (fixed pacing: adaptive pacing slows down before the quota is nearly used instead).
     let tmp = tempfile::tempdir().unwrap();
     let job = tmp.path().join("quota.toml");
     std::fs::write(
         &job,
-        "requests_per_minute = 0\n[simulator]\nconversations_per_day = 200\nquota_per_minute = 40\n",
+        "requests_per_minute = 0\npacing = \"fixed\"\n[simulator]\nconversations_per_day = 200\nquota_per_minute = 40\n",
     )
     .unwrap();
     let args = run_args(&tmp.path().join("o"), &["--job", job.to_str().unwrap()]);

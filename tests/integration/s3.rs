@@ -506,3 +506,329 @@ async fn bad_destinations_fail_before_any_api_call_with_exit_5() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_taken_over_mid_run_stops_it_with_exit_6_and_publishes_nothing_more() {
+    let Some(py) = python() else { return };
+    let moto = Moto::start(&py, false, &["lake"]);
+    let sim = sim(44, 60).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let staging = tmp.path().join("staging");
+    let mut env = s3_env(&sim, &moto, &staging);
+    // Renewed every second, so a takeover is seen within about a second even between days.
+    env.push(("WRAPUP_AUDIT_LOCK_LEASE_SECS".into(), "3".into()));
+    let url = "s3://lake/t";
+    let store = moto.store("lake");
+
+    // Slowed by the limiter so that days remain to publish when the lock is taken over.
+    let log_path = tmp.path().join("stderr.log");
+    let mut run = {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_wrapup-audit"));
+        c.args(args("2026-11-15", "2026-11-20", url, "300"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_clear()
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap());
+        if let Ok(path) = std::env::var("PATH") {
+            c.env("PATH", path);
+        }
+        c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        c.spawn().unwrap()
+    };
+    wait_for_object(&store, "t/manifest.json", &mut run).await;
+
+    // Another run takes the lock over (as an operator's forced takeover or a clock-skewed peer
+    // would): an unconditional PUT of its own body.
+    let theirs = serde_json::json!({
+        "owner": "other-host pid 1",
+        "run_id": "20261121T010000Z-0th3r0wn",
+        "acquired_at": "2026-11-21T01:00:00Z",
+        "expires_at": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+    });
+    let theirs = serde_json::to_vec(&theirs).unwrap();
+    let lock_key = object_store::path::Path::from("t/_wrapup-audit.lock");
+    store.put(&lock_key, theirs.clone().into()).await.unwrap();
+    let at_takeover = objects(&store, "t").await;
+
+    let code = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || run.wait().unwrap()),
+    )
+    .await
+    .expect("the run stops after losing its lock")
+    .unwrap()
+    .code();
+    let err = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(code, Some(6), "{err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(
+        errors[0].contains(
+            "lost the lock on s3://lake/t: another run took it over (now run 20261121T010000Z-0th3r0wn"
+        ),
+        "{}",
+        errors[0]
+    );
+    no_secrets("the log", &err);
+
+    // The store is left to the new holder: its lock untouched, no success published, and at
+    // most the one day whose upload had already begun when the lock changed hands.
+    let after = objects(&store, "t").await;
+    assert_eq!(after["_wrapup-audit.lock"], theirs, "the new holder's lock");
+    let days = |m: &std::collections::BTreeMap<String, Vec<u8>>| -> usize {
+        let v: serde_json::Value = serde_json::from_slice(&m["manifest.json"]).unwrap();
+        assert_ne!(v["status"], "success", "a success was published");
+        v["partitions"].as_array().unwrap().len()
+    };
+    let (before_n, after_n) = (days(&at_takeover), days(&after));
+    assert!(
+        after_n <= before_n + 1 && after_n < 5,
+        "{before_n} days published at the takeover, {after_n} after"
+    );
+    if after_n == before_n {
+        for k in ["manifest.json", "partitions.json"] {
+            assert!(
+                after[k] == at_takeover[k],
+                "{k} was published after the takeover"
+            );
+        }
+    }
+    assert!(!after.contains_key("summary.json"), "{:?}", after.keys());
+
+    // The run's own manifest (in its staging folder) says why it stopped.
+    let staged = std::fs::read_dir(&staging)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(staged.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["status"], "locked", "{m}");
+    assert!(
+        m["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("lost the lock on s3://lake/t"),
+        "{m}"
+    );
+    sim.shutdown().await;
+}
+
+/// Object metadata under `prefix`: relative key → (last modified, ETag).
+async fn versions(
+    store: &Arc<dyn ObjectStore>,
+    prefix: &str,
+) -> std::collections::BTreeMap<String, (chrono::DateTime<chrono::Utc>, Option<String>)> {
+    let p = object_store::path::Path::from(prefix);
+    let metas: Vec<_> = store.list(Some(&p)).try_collect().await.unwrap();
+    metas
+        .into_iter()
+        .map(|m| {
+            let rel = m.location.as_ref()[prefix.len()..]
+                .trim_start_matches('/')
+                .to_string();
+            (rel, (m.last_modified, m.e_tag))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookback_on_s3_reaudits_the_stores_non_final_days_and_leaves_final_ones() {
+    let Some(py) = python() else { return };
+    let moto = Moto::start(&py, false, &["lake"]);
+    let sim = sim(45, 60).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let env = s3_env(&sim, &moto, &tmp.path().join("staging"));
+    let store = moto.store("lake");
+    let url = "s3://lake/lb";
+    let local = tmp.path().join("local");
+    let local_s = local.to_str().unwrap().to_string();
+
+    // Night 1: the window reaches the clock, so 2026-11-20 holds in_progress/too_recent rows and
+    // is not final; 2026-11-19 is. The same nights run into a local folder for comparison.
+    let (s3, disk) = {
+        let (env, local_s) = (env.clone(), local_s.clone());
+        tokio::task::spawn_blocking(move || {
+            let run = |out: &str| run_bin(&args("2026-11-19", AS_OF, out, "0"), &env);
+            (run(url), run(&local_s))
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(s3.status.code(), Some(0), "{}", stderr(&s3));
+    assert_eq!(disk.status.code(), Some(0), "{}", stderr(&disk));
+    let index: serde_json::Value =
+        serde_json::from_slice(&objects(&store, "lb").await["partitions.json"]).unwrap();
+    assert_eq!(index["2026-11-19"]["is_final"], true, "{index}");
+    assert_eq!(index["2026-11-20"]["is_final"], false, "{index}");
+    let night1 = versions(&store, "lb").await;
+
+    // Night 2, a day later, a fresh staging folder (another pod): only the new day is in the
+    // window, and the lookback read from the bucket's partitions.json re-audits 2026-11-20.
+    let later = as_of() + chrono::Duration::days(1);
+    sim.set_now(later);
+    let staging2 = tmp.path().join("staging2");
+    let env2: Vec<(String, String)> = env
+        .iter()
+        .cloned()
+        .map(|(k, v)| match k.as_str() {
+            "WRAPUP_AUDIT_STAGING_DIR" => (k, staging2.display().to_string()),
+            _ => (k, v),
+        })
+        .collect();
+    let later_s = later.to_rfc3339();
+    let (s3, disk) = {
+        let local_s = local_s.clone();
+        tokio::task::spawn_blocking(move || {
+            let run = |out: &str| {
+                let mut a = args("2026-11-21", "2026-11-22", out, "0");
+                let i = a.iter().position(|x| *x == AS_OF).unwrap();
+                a[i] = later_s.as_str();
+                a.extend(["--lookback-days", "3"]);
+                run_bin(&a, &env2)
+            };
+            (run(url), run(&local_s))
+        })
+        .await
+        .unwrap()
+    };
+    let err = stderr(&s3);
+    assert_eq!(s3.status.code(), Some(0), "{err}");
+    assert_eq!(disk.status.code(), Some(0), "{}", stderr(&disk));
+    assert!(
+        err.contains("Re-auditing 1 earlier day(s) that were not final"),
+        "{err}"
+    );
+    no_secrets("the log", &err);
+
+    let remote = objects(&store, "lb").await;
+    let index: serde_json::Value = serde_json::from_slice(&remote["partitions.json"]).unwrap();
+    assert_eq!(index["2026-11-20"]["is_final"], true, "{index}");
+    let manifest: serde_json::Value = serde_json::from_slice(&remote["manifest.json"]).unwrap();
+    assert_eq!(manifest["healed_days"], serde_json::json!(["2026-11-20"]));
+    // The bucket holds what the local folder holds after the same two nights.
+    let here = local_files(&local);
+    assert_eq!(partition_keys(&remote), partition_keys(&here));
+    for k in partition_keys(&here) {
+        assert!(remote[k] == here[k], "{k} differs from the local run");
+    }
+    // The final day was not written again; the healed day was.
+    let night2 = versions(&store, "lb").await;
+    for (k, v) in &night1 {
+        if k.contains("date=2026-11-19/") {
+            assert_eq!(night2.get(k), Some(v), "{k} was rewritten");
+        }
+        if k.contains("date=2026-11-20/") {
+            assert_ne!(night2.get(k), Some(v), "{k} was not re-audited");
+        }
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_the_closing_line_name_the_destination_never_the_staging_folder() {
+    let Some(py) = python() else { return };
+    let pg = crate::operate::pushgateway().await;
+    let moto = Moto::start(&py, false, &["lake"]);
+    let sim = sim(47, 30).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let staging = tmp.path().join("staging");
+    let env = s3_env(&sim, &moto, &staging);
+    let prom = tmp.path().join("wrapup_audit.prom");
+    // Pasted with a user part and a query, as a URL sometimes is: neither may reach a label or log.
+    let url = format!("s3://{KEY_ID}:{SECRET}@lake/m?token={SECRET}");
+    let mut a: Vec<String> = args("2026-11-19", "2026-11-21", &url, "0")
+        .into_iter()
+        .map(String::from)
+        .collect();
+    a.extend([
+        "--metrics-file".into(),
+        prom.display().to_string(),
+        "--log-format".into(),
+        "json".into(),
+    ]);
+    if let Some(pg) = &pg {
+        a.extend(["--pushgateway-url".into(), pg.url.clone()]);
+    }
+    let run = |a: Vec<String>, env: Vec<(String, String)>| {
+        tokio::task::spawn_blocking(move || {
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            run_bin(&a, &env)
+        })
+    };
+    let o = run(a.clone(), env.clone()).await.unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    no_secrets("the log", &err);
+    let staged = staging.display().to_string();
+    assert!(!err.contains("?token"), "{err}");
+    let last: serde_json::Value = serde_json::from_str(err.lines().last().unwrap()).unwrap();
+    assert_eq!(last["output_dir"], "s3://lake/m", "{last}");
+    assert_eq!(last["summary_html"], "s3://lake/m/summary.html", "{last}");
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap()
+            .contains("reports in s3://lake/m, open s3://lake/m/summary.html"),
+        "{last}"
+    );
+
+    // The text file, read by a real Prometheus text parser: no label names the staging folder
+    // or carries a credential.
+    let text = std::fs::read_to_string(&prom).unwrap();
+    no_secrets("the metrics file", &text);
+    let file = crate::operate::samples(&text);
+    assert!(!file.is_empty());
+    for (name, labels, _) in &file {
+        for v in labels.values() {
+            assert!(!v.contains(&staged), "{name} has a staging label {v}");
+        }
+    }
+
+    // A failed run (refused Genesys credentials) names the destination too.
+    let mut bad = env.clone();
+    bad.retain(|(k, _)| k != "GENESYS_CLIENT_SECRET");
+    bad.push(("GENESYS_CLIENT_SECRET".into(), "wrong".into()));
+    let o = run(a, bad).await.unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    no_secrets("the log", &err);
+    let fatal: serde_json::Value = serde_json::from_str(err.lines().last().unwrap()).unwrap();
+    assert_eq!(fatal["output_dir"], "s3://lake/m", "{fatal}");
+
+    let Some(pg) = pg else {
+        eprintln!("skipped the Pushgateway half: no prometheus-pushgateway here");
+        return;
+    };
+    // The push's `instance` label is the destination URL, for the success and the failure alike.
+    let scraped = reqwest::get(format!("{}/metrics", pg.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    no_secrets("the Pushgateway", &scraped);
+    let pushed = crate::operate::samples(&scraped);
+    let ours: Vec<_> = pushed
+        .iter()
+        .filter(|(n, _, _)| n.starts_with("wrapup_audit_"))
+        .collect();
+    assert!(!ours.is_empty(), "{scraped}");
+    for (name, labels, _) in &ours {
+        assert_eq!(
+            labels.get("instance").map(String::as_str),
+            Some("s3://lake/m"),
+            "{name}: {labels:?}"
+        );
+        for v in labels.values() {
+            assert!(!v.contains(&staged), "{name} has a staging label {v}");
+        }
+    }
+    let exit = ours
+        .iter()
+        .find(|(n, _, _)| n == "wrapup_audit_last_run_exit_code")
+        .unwrap();
+    assert_eq!(exit.2, 3.0);
+    sim.shutdown().await;
+}
