@@ -19,7 +19,6 @@ pub use lock::OutputLock;
 pub use manifest::{checkpoint, fingerprint, peak_rss_kb};
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
