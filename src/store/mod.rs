@@ -117,12 +117,16 @@ impl Remote {
                 }
                 b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
             }
-            Scheme::Gcs => object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                .with_url(url)
-                .with_retry(retry)
-                .with_client_options(client)
-                .build()
-                .map(|s| Arc::new(s) as Arc<dyn ObjectStore>),
+            Scheme::Gcs => {
+                // GOOGLE_BASE_URL=http://… is an emulator or proxy by choice, as for S3's endpoint.
+                let http = std::env::var("GOOGLE_BASE_URL").is_ok_and(|u| u.starts_with("http://"));
+                object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(url)
+                    .with_retry(retry)
+                    .with_client_options(client.with_allow_http(http))
+                    .build()
+                    .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+            }
             Scheme::Azure => object_store::azure::MicrosoftAzureBuilder::from_env()
                 .with_url(url)
                 .with_retry(retry)
