@@ -23,6 +23,8 @@ mod model;
 mod org;
 mod query;
 mod router;
+mod scenarios;
+mod seed;
 mod state;
 mod truth;
 
@@ -39,10 +41,8 @@ use tokio::task::JoinHandle;
 pub use config::{LoggedRequest, SimConfig};
 pub use faults::FaultProfile;
 pub use model::Str;
-pub use org::{
-    Agent, Queue, WrapupCode, ANCHORED_SCENARIOS, DEFAULT_WRAPUP_CODE_ID, SCENARIO_WEIGHTS,
-    TIMEOUT_CODE,
-};
+pub use org::{Agent, Queue, WrapupCode, DEFAULT_WRAPUP_CODE_ID, TIMEOUT_CODE};
+pub use scenarios::{ANCHORED_SCENARIOS, SCENARIO_WEIGHTS};
 pub use truth::{conversation_label, TruthConversation, TruthLeg};
 
 /// A running simulator. Cloning shares the same server; [`SimHandle::shutdown`] stops it for all clones.

@@ -312,61 +312,7 @@ impl SimConversation {
             .participants
             .iter()
             .filter(|p| first_start(p).is_some_and(|s| s <= now))
-            .map(|p| {
-                let start = first_start(p).unwrap_or(self.conversation_start);
-                let end = last_end(p).filter(|e| !live || *e <= now);
-                let mut o = serde_json::Map::new();
-                o.insert("id".into(), json!(p.participant_id));
-                o.insert("purpose".into(), json!(p.purpose));
-                o.insert("startTime".into(), json!(fmt_ts(&start)));
-                if let Some(e) = end {
-                    o.insert("endTime".into(), json!(fmt_ts(&e)));
-                }
-                if let Some(u) = p.user_id {
-                    o.insert("userId".into(), json!(u));
-                    if let Some(n) = org_names(u) {
-                        o.insert("name".into(), json!(n));
-                    }
-                } else if let Some(n) = &p.participant_name {
-                    o.insert("name".into(), json!(n));
-                }
-                let queue = p.api.as_ref().and_then(|a| a.queue_id).or_else(|| {
-                    p.sessions
-                        .iter()
-                        .flat_map(|s| s.segments.iter())
-                        .find_map(|g| g.queue_id)
-                });
-                if let Some(q) = queue {
-                    o.insert("queueId".into(), json!(q));
-                    if let Some(n) = org_names(q) {
-                        o.insert("queueName".into(), json!(n));
-                    }
-                }
-                match &p.api {
-                    Some(api) => {
-                        o.insert("wrapupRequired".into(), json!(api.wrapup_required));
-                        o.insert("wrapupPrompt".into(), json!(api.wrapup_prompt));
-                        o.insert("wrapupSkipped".into(), json!(api.wrapup_skipped));
-                        if let Some(w) = api.wrapup.as_ref().filter(|w| w.end_time <= now) {
-                            o.insert(
-                                "wrapup".into(),
-                                json!({
-                                    "code": w.code,
-                                    "name": w.name,
-                                    "notes": w.notes,
-                                    "tags": [],
-                                    "durationSeconds": w.duration_seconds,
-                                    "endTime": fmt_ts(&w.end_time),
-                                }),
-                            );
-                        }
-                    }
-                    None => {
-                        o.insert("wrapupRequired".into(), json!(false));
-                    }
-                }
-                Value::Object(o)
-            })
+            .map(|p| self.participant_api_json(p, now, live, org_names))
             .collect();
         let mut o = serde_json::Map::new();
         o.insert("id".into(), json!(self.conversation_id));
@@ -386,6 +332,69 @@ impl SimConversation {
             "selfUri".into(),
             json!(format!("/api/v2/conversations/{}", self.conversation_id)),
         );
+        Value::Object(o)
+    }
+
+    /// One participant of [`Self::conversation_api_json`].
+    fn participant_api_json(
+        &self,
+        p: &SimParticipant,
+        now: DateTime<Utc>,
+        live: bool,
+        org_names: &dyn Fn(Uuid) -> Option<Str>,
+    ) -> Value {
+        let start = first_start(p).unwrap_or(self.conversation_start);
+        let end = last_end(p).filter(|e| !live || *e <= now);
+        let mut o = serde_json::Map::new();
+        o.insert("id".into(), json!(p.participant_id));
+        o.insert("purpose".into(), json!(p.purpose));
+        o.insert("startTime".into(), json!(fmt_ts(&start)));
+        if let Some(e) = end {
+            o.insert("endTime".into(), json!(fmt_ts(&e)));
+        }
+        if let Some(u) = p.user_id {
+            o.insert("userId".into(), json!(u));
+            if let Some(n) = org_names(u) {
+                o.insert("name".into(), json!(n));
+            }
+        } else if let Some(n) = &p.participant_name {
+            o.insert("name".into(), json!(n));
+        }
+        let queue = p.api.as_ref().and_then(|a| a.queue_id).or_else(|| {
+            p.sessions
+                .iter()
+                .flat_map(|s| s.segments.iter())
+                .find_map(|g| g.queue_id)
+        });
+        if let Some(q) = queue {
+            o.insert("queueId".into(), json!(q));
+            if let Some(n) = org_names(q) {
+                o.insert("queueName".into(), json!(n));
+            }
+        }
+        match &p.api {
+            Some(api) => {
+                o.insert("wrapupRequired".into(), json!(api.wrapup_required));
+                o.insert("wrapupPrompt".into(), json!(api.wrapup_prompt));
+                o.insert("wrapupSkipped".into(), json!(api.wrapup_skipped));
+                if let Some(w) = api.wrapup.as_ref().filter(|w| w.end_time <= now) {
+                    o.insert(
+                        "wrapup".into(),
+                        json!({
+                            "code": w.code,
+                            "name": w.name,
+                            "notes": w.notes,
+                            "tags": [],
+                            "durationSeconds": w.duration_seconds,
+                            "endTime": fmt_ts(&w.end_time),
+                        }),
+                    );
+                }
+            }
+            None => {
+                o.insert("wrapupRequired".into(), json!(false));
+            }
+        }
         Value::Object(o)
     }
 }

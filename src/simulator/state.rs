@@ -15,7 +15,9 @@ use super::config::{LoggedRequest, SimConfig};
 use super::faults::FaultProfile;
 use super::job_store::Jobs;
 use super::model::SimConversation;
-use super::org::{self, Day, Org};
+use super::org::Org;
+use super::scenarios::{self, Day};
+use super::seed;
 
 /// How many generated days stay cached (a 7-day query plus some slack).
 const DAY_CACHE: usize = 10;
@@ -83,7 +85,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub fn new(cfg: SimConfig) -> Shared {
         let org = Org::generate(cfg.seed, cfg.queues, cfg.agents, cfg.wrapup_codes);
-        let anchored = org::generate_anchored(&org, cfg.now);
+        let anchored = scenarios::generate_anchored(&org, cfg.now);
         Shared {
             now: RwLock::new(cfg.now),
             org,
@@ -136,7 +138,7 @@ impl Shared {
             return day.clone();
         }
         // Generate outside the lock so other days stay available meanwhile.
-        let day = Arc::new(org::generate_day(
+        let day = Arc::new(scenarios::generate_day(
             &self.org,
             self.cfg.conversations_per_day,
             self.cfg.timezone,
@@ -160,7 +162,7 @@ impl Shared {
     /// The conversation with this id, if it is visible at the current clock.
     pub fn find(&self, id: &str) -> Option<(Arc<Day>, usize)> {
         let id: Uuid = id.parse().ok()?;
-        let d = org::day_of_id(self.org.seed, id)?;
+        let d = seed::day_of_id(self.org.seed, id)?;
         if d > self.now().date_naive() {
             return None;
         }

@@ -165,61 +165,13 @@ pub(crate) fn truth_for(
     settle_minutes: i64,
     as_of: DateTime<Utc>,
 ) -> TruthConversation {
-    let id = c.conversation_id.to_string();
-    let agent_legs = c
+    if c.live(now) {
+        return live_truth(c, now);
+    }
+    let truths: Vec<_> = c
         .participants
         .iter()
-        .filter(|p| SimConversation::is_agent_leg(p));
-    if c.live(now) {
-        // Still running: a leg shows its code only once its wrap-up finished; every other leg is pending.
-        let legs: Vec<TruthLeg> = agent_legs
-            .filter(|p| {
-                p.sessions
-                    .iter()
-                    .flat_map(|s| s.segments.iter())
-                    .any(|g| g.segment_start <= now)
-            })
-            .map(|p| {
-                let t = p.truth.expect("agent legs carry truth");
-                let label = match t.code_at {
-                    Some(at)
-                        if at <= now
-                            && matches!(
-                                t.final_label,
-                                LegLabel::Coded | LegLabel::System | LegLabel::Timeout
-                            ) =>
-                    {
-                        t.final_label
-                    }
-                    _ => LegLabel::Pending,
-                };
-                let (queue_id, media_type, acw_ms) = leg_facts(p, Some(now));
-                TruthLeg {
-                    code: code_of(p, label),
-                    participant_id: p.participant_id.to_string(),
-                    user_id: p.user_id.map(|u| u.to_string()).unwrap_or_default(),
-                    label,
-                    label_without_lookup: label,
-                    queue_id,
-                    media_type,
-                    acw_ms,
-                    mismatch: None,
-                }
-            })
-            .collect();
-        return TruthConversation {
-            conversation_id: id,
-            conversation_start: c.conversation_start,
-            conversation_end: None,
-            scenario: c.meta.scenario,
-            label: ConversationLabel::InProgress,
-            label_without_lookup: ConversationLabel::InProgress,
-            needs_lookup: false,
-            legs,
-        };
-    }
-
-    let truths: Vec<_> = agent_legs
+        .filter(|p| SimConversation::is_agent_leg(p))
         .map(|p| (p, p.truth.expect("agent legs carry truth")))
         .collect();
     let finals: Vec<LegLabel> = truths.iter().map(|(_, t)| t.final_label).collect();
@@ -248,23 +200,13 @@ pub(crate) fn truth_for(
             let without = unexplained_if_lookup(t.analytics_label);
             // A guarded conversation is never looked up, so its legs keep their analytics-only labels.
             let label = if guarded { without } else { t.final_label };
-            let (queue_id, media_type, acw_ms) = leg_facts(p, None);
-            TruthLeg {
-                code: code_of(p, label),
-                participant_id: p.participant_id.to_string(),
-                user_id: p.user_id.map(|u| u.to_string()).unwrap_or_default(),
-                label,
-                label_without_lookup: without,
-                queue_id,
-                media_type,
-                acw_ms,
-                // The drift shows only where the leg reached the label the scenario built it for.
-                mismatch: t.mismatch.filter(|_| label == t.final_label),
-            }
+            // The drift shows only where the leg reached the label the scenario built it for.
+            let mismatch = t.mismatch.filter(|_| label == t.final_label);
+            truth_leg(p, label, without, None, mismatch)
         })
         .collect();
     TruthConversation {
-        conversation_id: id,
+        conversation_id: c.conversation_id.to_string(),
         conversation_start: c.conversation_start,
         conversation_end: Some(end),
         scenario: c.meta.scenario,
@@ -272,6 +214,71 @@ pub(crate) fn truth_for(
         label_without_lookup,
         needs_lookup: any_lookup && !guarded,
         legs,
+    }
+}
+
+/// A conversation still running at `now`: a leg shows its code only once its wrap-up finished; every other
+/// leg is pending.
+fn live_truth(c: &SimConversation, now: DateTime<Utc>) -> TruthConversation {
+    let legs: Vec<TruthLeg> = c
+        .participants
+        .iter()
+        .filter(|p| SimConversation::is_agent_leg(p))
+        .filter(|p| {
+            p.sessions
+                .iter()
+                .flat_map(|s| s.segments.iter())
+                .any(|g| g.segment_start <= now)
+        })
+        .map(|p| {
+            let t = p.truth.expect("agent legs carry truth");
+            let label = match t.code_at {
+                Some(at)
+                    if at <= now
+                        && matches!(
+                            t.final_label,
+                            LegLabel::Coded | LegLabel::System | LegLabel::Timeout
+                        ) =>
+                {
+                    t.final_label
+                }
+                _ => LegLabel::Pending,
+            };
+            truth_leg(p, label, label, Some(now), None)
+        })
+        .collect();
+    TruthConversation {
+        conversation_id: c.conversation_id.to_string(),
+        conversation_start: c.conversation_start,
+        conversation_end: None,
+        scenario: c.meta.scenario,
+        label: ConversationLabel::InProgress,
+        label_without_lookup: ConversationLabel::InProgress,
+        needs_lookup: false,
+        legs,
+    }
+}
+
+/// One agent leg's truth: `label` in a default run, `without` with enrichment disabled; a live leg shows
+/// only what analytics has at `live_at`.
+fn truth_leg(
+    p: &super::model::SimParticipant,
+    label: LegLabel,
+    without: LegLabel,
+    live_at: Option<DateTime<Utc>>,
+    mismatch: Option<crate::transform::acw::Mismatch>,
+) -> TruthLeg {
+    let (queue_id, media_type, acw_ms) = leg_facts(p, live_at);
+    TruthLeg {
+        code: code_of(p, label),
+        participant_id: p.participant_id.to_string(),
+        user_id: p.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        label,
+        label_without_lookup: without,
+        queue_id,
+        media_type,
+        acw_ms,
+        mismatch,
     }
 }
 

@@ -14,8 +14,8 @@ use serde::Serialize;
 use super::error::{json_bytes, ApiError, Corr};
 use crate::simulator::faults::{FaultTag, ReqFaults};
 use crate::simulator::model::SimConversation;
-use crate::simulator::org::Day;
 use crate::simulator::query::{Query, QueryBody};
+use crate::simulator::scenarios::Day;
 use crate::simulator::state::Shared;
 
 #[derive(Serialize)]

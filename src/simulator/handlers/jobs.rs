@@ -26,8 +26,8 @@ use uuid::Uuid;
 use super::error::{json_bytes, ApiError, Corr};
 use crate::simulator::job_store::{Job, JobState, Results};
 use crate::simulator::model::fmt_ts;
-use crate::simulator::org::Day;
 use crate::simulator::query::{JobBody, Query};
+use crate::simulator::scenarios::Day;
 use crate::simulator::state::Shared;
 
 /// Default and maximum `pageSize` of the results endpoint.
