@@ -118,9 +118,14 @@ pub struct RunCmd {
     /// Formats: csv, parquet or csv,parquet. Default: both.
     #[arg(long, env = "WRAPUP_AUDIT_FORMAT")]
     pub format: Option<String>,
-    /// Requests per minute across the whole run. Default 240 (80 % of Genesys' 300 per token).
+    /// Most requests per minute across the whole run (a hard ceiling). Default 300 with adaptive
+    /// pacing, 240 with fixed pacing.
     #[arg(long, env = "WRAPUP_AUDIT_REQUESTS_PER_MINUTE")]
     pub requests_per_minute: Option<u32>,
+    /// adaptive (use what the token's rate headers show free, other integrations included) or fixed
+    /// (evenly at requests_per_minute). Default adaptive.
+    #[arg(long, env = "WRAPUP_AUDIT_PACING")]
+    pub pacing: Option<String>,
     /// Lookups in flight at once. Default 8.
     #[arg(long, env = "WRAPUP_AUDIT_CONCURRENCY")]
     pub concurrency: Option<usize>,
@@ -167,6 +172,7 @@ impl RunCmd {
             output_dir: self.output_dir.clone(),
             formats: self.format.clone(),
             requests_per_minute: self.requests_per_minute,
+            pacing: self.pacing.clone(),
             concurrency: self.concurrency,
             lookup: self.lookup.clone(),
             lookup_budget: self.lookup_budget,
@@ -218,6 +224,10 @@ pub struct SimulateCmd {
     /// Enforce the quota: report it in `inin-ratelimit-*` headers and answer 429 past it (off: no quota, no headers).
     #[arg(long)]
     pub enforce_rate_limit: bool,
+    /// Requests per minute another integration on the same token spends, evenly through each window:
+    /// counted in `inin-ratelimit-count` and toward the enforced quota.
+    #[arg(long, default_value_t = 0)]
+    pub other_integration_per_minute: u32,
     /// Extra latency of every details-query page, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub slow_details_ms: u64,

@@ -118,6 +118,7 @@ impl RunCmd {
             output_dir: None,
             format: None,
             requests_per_minute: None,
+            pacing: None,
             concurrency: None,
             lookup: None,
             lookup_budget: None,
@@ -524,6 +525,7 @@ async fn simulate_command(
         port: cmd.port,
         rate_limit_per_minute: cmd.rate_limit_per_minute,
         enforce_rate_limit: cmd.enforce_rate_limit,
+        other_integration_per_minute: cmd.other_integration_per_minute,
         faults: simulator::FaultProfile {
             slow_details_ms: cmd.slow_details_ms,
             slow_lookup_ms: cmd.slow_lookup_ms,

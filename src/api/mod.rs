@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod error;
 pub mod jobs;
+pub mod pacing;
 pub mod rate_limit;
 pub mod redact;
 pub mod retry;
@@ -24,7 +25,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use error::ApiError;
-pub use rate_limit::Limiter;
+pub use rate_limit::{Limiter, Pacing};
 pub use retry::{RetryDecision, RetryPolicy};
 
 use crate::api::auth::{Credentials, TokenCache};
@@ -44,7 +45,9 @@ pub struct Endpoints {
 /// Transport settings.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
+    /// The hard ceiling; 0: none.
     pub requests_per_minute: u32,
+    pub pacing: Pacing,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
@@ -56,6 +59,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             requests_per_minute: 240,
+            pacing: Pacing::Fixed,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
@@ -161,7 +165,7 @@ impl ApiClient {
             .with_limits(opts.request_timeout, opts.max_body_bytes),
             http,
             endpoints,
-            limiter: Limiter::new(opts.requests_per_minute),
+            limiter: Limiter::new(opts.requests_per_minute, opts.pacing),
             retry: opts.retry.clone(),
             stats,
             max_body_bytes: opts.max_body_bytes,
@@ -271,7 +275,7 @@ impl ApiClient {
         let mut reauthenticated = false;
         loop {
             let token = self.auth.token(&self.http).await?;
-            self.limiter.ready().await;
+            let sent = self.limiter.ready().await;
             self.stats.count(op);
             let mut req = self
                 .http
@@ -282,7 +286,7 @@ impl ApiClient {
                 req = req.json(b);
             }
             let err = match req.send().await {
-                Ok(resp) => match self.read(op, resp, &token).await {
+                Ok(resp) => match self.read(op, resp, &token, sent).await {
                     Ok(v) => return Ok(v),
                     Err(e) => e,
                 },
@@ -334,10 +338,12 @@ impl ApiClient {
         op: &'static str,
         resp: reqwest::Response,
         token: &crate::api::auth::Token,
+        sent: tokio::time::Instant,
     ) -> Result<T, ApiError> {
         let status = resp.status();
         let headers = resp.headers().clone();
         self.limiter.observe(
+            sent,
             header_u64(&headers, "inin-ratelimit-allowed"),
             header_u64(&headers, "inin-ratelimit-count"),
             header_u64(&headers, "inin-ratelimit-reset"),

@@ -35,9 +35,12 @@ pub struct RawJob {
     pub lookup: Option<String>,
     /// Most conversations looked up per run; the rest are `unexplained` (`lookup = over_budget`).
     pub lookup_budget: Option<u64>,
-    /// Requests per minute across every API call of the run. Default 240 (80 % of Genesys' 300).
-    /// 0 turns limiting off: only for the local simulator.
+    /// Most requests per minute across every API call of the run: a hard ceiling. Default 300 (Genesys'
+    /// default per token) with adaptive pacing, 240 (80 %) with fixed pacing. 0: no ceiling.
     pub requests_per_minute: Option<u32>,
+    /// `adaptive` (default: spend what the `inin-ratelimit-*` headers show free in the token's window,
+    /// other integrations included, up to the ceiling) or `fixed` (evenly at the ceiling).
+    pub pacing: Option<String>,
     /// Lookups in flight at once. Default 8.
     pub concurrency: Option<usize>,
     /// Page size of the details query. Default 100, the largest size every org accepts.
@@ -103,6 +106,7 @@ pub struct RunArgs {
     pub output_dir: Option<PathBuf>,
     pub formats: Option<String>,
     pub requests_per_minute: Option<u32>,
+    pub pacing: Option<String>,
     pub concurrency: Option<usize>,
     pub lookup: Option<String>,
     pub lookup_budget: Option<u64>,
@@ -469,10 +473,22 @@ impl Config {
         };
 
         let settle_minutes = args.settle_minutes.or(raw.settle_minutes).unwrap_or(15);
+        let pacing = match args.pacing.as_deref().or(raw.pacing.as_deref()) {
+            None | Some("adaptive") => crate::api::Pacing::Adaptive,
+            Some("fixed") => crate::api::Pacing::Fixed,
+            Some(other) => {
+                errors.push(format!("unknown pacing '{other}': use adaptive or fixed"));
+                crate::api::Pacing::Adaptive
+            }
+        };
+        // Adaptive pacing keeps room for other integrations by the headers; fixed pacing by 20 %.
         let requests_per_minute = args
             .requests_per_minute
             .or(raw.requests_per_minute)
-            .unwrap_or(240);
+            .unwrap_or(match pacing {
+                crate::api::Pacing::Adaptive => 300,
+                crate::api::Pacing::Fixed => 240,
+            });
         let concurrency = args.concurrency.or(raw.concurrency).unwrap_or(8);
         if concurrency == 0 || concurrency > 256 {
             errors.push(format!(
@@ -631,6 +647,7 @@ impl Config {
             query_result_cap,
             client: ClientOptions {
                 requests_per_minute,
+                pacing,
                 request_timeout,
                 max_body_bytes: max_response_mb.saturating_mul(1 << 20),
                 retry: crate::api::RetryPolicy {

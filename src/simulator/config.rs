@@ -31,6 +31,12 @@ pub struct SimConfig {
     /// Reported in `inin-ratelimit-allowed`, and enforced with 429s when `enforce_rate_limit` is set.
     pub rate_limit_per_minute: u32,
     pub enforce_rate_limit: bool,
+    /// Length of the token's fixed rate window in seconds (Genesys: a minute). Shorter windows make
+    /// quota tests fast; `rate_limit_per_minute` is then the limit per window.
+    pub rate_window_secs: u64,
+    /// Requests another integration on the same token spends per minute, evenly: counted in
+    /// `inin-ratelimit-count` and toward the enforced quota.
+    pub other_integration_per_minute: u32,
     /// Faults injected from the start; [`SimHandle::set_faults`](super::SimHandle::set_faults) replaces them at run time.
     pub faults: FaultProfile,
     /// Status polls a details job answers `QUEUED`/`PENDING` before it finishes (2: FULFILLED on the 3rd).
@@ -66,12 +72,20 @@ impl Default for SimConfig {
             port: 0,
             rate_limit_per_minute: 300,
             enforce_rate_limit: false,
+            rate_window_secs: 60,
+            other_integration_per_minute: 0,
             faults: FaultProfile::default(),
             job_polls_to_fulfil: 2,
             data_lake_lag_minutes: 60,
             job_result_cap: 400_000,
             fail_jobs_first: 0,
         }
+    }
+}
+
+impl SimConfig {
+    pub(crate) fn rate_window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.rate_window_secs.max(1))
     }
 }
 

@@ -21,8 +21,6 @@ use super::seed;
 
 /// How many generated days stay cached (a 7-day query plus some slack).
 const DAY_CACHE: usize = 10;
-const WINDOW: StdDuration = StdDuration::from_secs(60);
-
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Window {
     started: Instant,
@@ -37,16 +35,22 @@ impl Window {
         }
     }
 
-    /// Counts one request; returns (count, seconds to reset).
-    pub(crate) fn hit(&mut self) -> (u32, u64) {
+    /// Counts one request in a fixed window of `len`, on top of another integration spending
+    /// `others_per_minute` evenly through the window; returns (count, seconds to reset).
+    pub(crate) fn hit(&mut self, len: StdDuration, others_per_minute: u32) -> (u32, u64) {
         let now = Instant::now();
-        if now.duration_since(self.started) >= WINDOW {
+        if now.duration_since(self.started) >= len {
             self.started = now;
             self.count = 0;
         }
         self.count += 1;
-        let left = WINDOW.saturating_sub(now.duration_since(self.started));
-        (self.count, left.as_secs_f64().ceil().max(1.0) as u64)
+        let into = now.duration_since(self.started);
+        let others = (f64::from(others_per_minute) * into.as_secs_f64() / 60.0) as u32;
+        let left = len.saturating_sub(into);
+        (
+            self.count.saturating_add(others),
+            left.as_secs_f64().ceil().max(1.0) as u64,
+        )
     }
 }
 

@@ -17,6 +17,7 @@ mod jobs;
 mod layout;
 mod operate;
 mod operators;
+mod pacing;
 mod ranking;
 mod s3;
 mod sample_output;

@@ -941,12 +941,13 @@ async fn a_quota_pause_is_a_bar_state_and_one_log_line() {
         );
         return;
     }
-    // The embedded simulator enforcing a small quota: the run soon pauses until its window resets.
+    // The embedded simulator enforcing a small quota: the run soon pauses until its window resets
+    // (fixed pacing: adaptive pacing slows down before the quota is nearly used instead).
     let tmp = tempfile::tempdir().unwrap();
     let job = tmp.path().join("quota.toml");
     std::fs::write(
         &job,
-        "requests_per_minute = 0\n[simulator]\nconversations_per_day = 200\nquota_per_minute = 40\n",
+        "requests_per_minute = 0\npacing = \"fixed\"\n[simulator]\nconversations_per_day = 200\nquota_per_minute = 40\n",
     )
     .unwrap();
     let args = run_args(&tmp.path().join("o"), &["--job", job.to_str().unwrap()]);

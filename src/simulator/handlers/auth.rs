@@ -67,7 +67,9 @@ pub(crate) fn authenticate(s: &Shared, headers: &HeaderMap) -> Result<(u32, u64)
             shortened: state.shortened,
         });
     }
-    Ok(state.window.hit())
+    Ok(state
+        .window
+        .hit(s.cfg.rate_window(), s.cfg.other_integration_per_minute))
 }
 
 fn oauth_error(error: &str, description: &str) -> Response {

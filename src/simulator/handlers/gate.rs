@@ -199,7 +199,11 @@ pub(crate) async fn gate(State(s): State<Arc<Shared>>, mut req: Request, next: N
     }
     let (count, reset) = match counted {
         Some(c) => c,
-        None => s.anonymous.lock().expect("window").hit(),
+        None => s
+            .anonymous
+            .lock()
+            .expect("window")
+            .hit(s.cfg.rate_window(), 0),
     };
     let h = resp.headers_mut();
     h.insert(
