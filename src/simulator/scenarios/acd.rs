@@ -6,8 +6,8 @@ use rand::Rng;
 use uuid::Uuid;
 
 use super::builder::{metric, ms, seg};
+use super::generator::Gen;
 use super::legs::{LegSpec, Plan, Wrap};
-use super::Gen;
 use crate::simulator::model::{
     ApiLeg, ApiWrapup, LegTruth, SimConversation, SimFlow, SimParticipant, SimSession, Str,
 };

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use super::builder::ms;
-use super::Gen;
+use super::generator::Gen;
 use crate::simulator::model::SimConversation;
 use crate::simulator::org::Org;
 use crate::simulator::seed::{conversation_id, day_number, rng_for, TAG_ANCHOR};

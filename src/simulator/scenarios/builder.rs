@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::Gen;
+use super::generator::Gen;
 use crate::simulator::model::{
     LookupOutcome, Meta, SimConversation, SimMetric, SimParticipant, SimSegment, SimSession, Str,
 };

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::generator::Gen;
 use super::legs::api;
-use super::Gen;
 use crate::record::LegLabel;
 use crate::simulator::model::SimConversation;
 use crate::simulator::org::MANDATORY_PROMPTS;

@@ -3,7 +3,7 @@
 
 use rand::Rng;
 
-use super::Gen;
+use super::generator::Gen;
 use crate::record::LegLabel;
 use crate::simulator::model::{ApiLeg, Str};
 use crate::simulator::org::{MANDATORY_PROMPTS, OPTIONAL_PROMPTS, TIMED_PROMPTS, TIMEOUT_CODE};

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::generator::Gen;
 use super::legs::LegSpec;
-use super::Gen;
 use crate::simulator::model::SimConversation;
 
 impl Gen<'_> {

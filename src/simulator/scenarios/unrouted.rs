@@ -6,8 +6,8 @@ use rand::Rng;
 use uuid::Uuid;
 
 use super::builder::{customer_with, metric, ms, seg};
+use super::generator::Gen;
 use super::legs::{api, Wrap};
-use super::Gen;
 use crate::record::LegLabel;
 use crate::simulator::model::{
     ApiLeg, LegTruth, SimConversation, SimFlow, SimParticipant, SimSession, Str,
