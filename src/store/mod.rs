@@ -235,7 +235,7 @@ impl Remote {
             _ if lower.contains("accessdenied")
                 || lower.contains("invalidaccesskeyid")
                 || lower.contains("signaturedoesnotmatch")
-                || lower.contains("403") =>
+                || lower.contains("403 forbidden") =>
             {
                 format!("access denied; check the credentials ({what}) and the {bucket}'s policy")
             }
@@ -436,6 +436,13 @@ mod tests {
             source: "AccessDenied".into(),
         });
         assert!(denied.contains("access denied"), "{denied}");
+        // A port or a duration that happens to contain 403 is not an HTTP 403.
+        let refused = r.cause(&generic(
+            "Error performing GET http://127.0.0.1:40312/b in 403.2ms - HTTP error: error sending request",
+        ));
+        assert!(refused.contains("cannot be reached"), "{refused}");
+        let forbidden = r.cause(&generic("non-2xx status code: 403 Forbidden: <Error/>"));
+        assert!(forbidden.contains("access denied"), "{forbidden}");
         let missing = r.cause(&generic("<Code>NoSuchBucket</Code>"));
         assert!(missing.contains("does not exist"), "{missing}");
     }
