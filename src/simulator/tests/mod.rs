@@ -96,3 +96,4 @@ mod gate;
 mod generation;
 mod jobs;
 mod lookups;
+mod tidy;
