@@ -227,8 +227,8 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
             // Submit, status polls, result pages of JOBS_PAGE rows.
             1 + JOB_POLLS + total.div_ceil(JOBS_PAGE).max(1)
         } else {
-            // A full last page makes the run ask for one more, which comes back empty.
-            total / ps + 1
+            // A full last page is the last when `totalHits` is consistent (issue 14).
+            total.div_ceil(ps).max(1)
         };
         let mut lookups = if cfg.lookup == crate::transform::classify::LookupMode::Off {
             0

@@ -5,6 +5,10 @@
 //! rows received reach `totalHits`. Anything else (a short page in the middle, fewer distinct rows than
 //! `totalHits`) is asked again; `totalHits` may drift while data arrives, so the smallest value any
 //! answer gave is the one the rows must reach.
+//!
+//! After a full last page, one more page is asked only when `totalHits` is not consistent: when the
+//! answers disagreed on it, or the distinct rows received differ from it. Otherwise that page would be
+//! empty (issue 14: one request and one page latency per day).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -27,8 +31,9 @@ pub const REASK_ROUNDS: u32 = 6;
 struct IntervalPages {
     /// Distinct conversation ids served for the interval (inside the day or not).
     ids: HashSet<String>,
-    /// The smallest `totalHits` any answer gave.
+    /// The smallest and largest `totalHits` any answer gave.
     min_total: u64,
+    max_total: u64,
     /// Pages that stayed short although later pages had rows.
     short_pages: Vec<u32>,
 }
@@ -37,7 +42,16 @@ impl IntervalPages {
     fn note_total(&mut self, resp: &DetailsQueryResponse) {
         if let Some(t) = resp.total_hits {
             self.min_total = self.min_total.min(t);
+            self.max_total = self.max_total.max(t);
         }
+    }
+
+    /// Every answer gave the same `totalHits` and exactly that many distinct rows arrived, none of
+    /// them from a page that stayed short: the pages are complete, a full last page is the last.
+    fn consistent(&self) -> bool {
+        self.min_total == self.max_total
+            && self.ids.len() as u64 == self.min_total
+            && self.short_pages.is_empty()
     }
 
     /// Rows received if `page` were taken now.
@@ -125,6 +139,7 @@ pub(crate) async fn fetch_interval(
         let mut iv = IntervalPages {
             ids: HashSet::new(),
             min_total: total,
+            max_total: total,
             short_pages: Vec::new(),
         };
         // Settles page `n` (asking again while it looks short) and sends its rows, so rows keep
@@ -181,10 +196,10 @@ pub(crate) async fn fetch_interval(
         } else {
             last_len = settle(&mut iv, &mut col, 1, first, false).await?;
         }
-        // `totalHits` is an estimate while data arrives: go on while pages come back full; a
-        // short or empty page ends the interval.
+        // `totalHits` is an estimate while data arrives: go on while pages come back full, unless
+        // every answer agreed on it and it is reached; a short or empty page ends the interval.
         let mut page = expected;
-        while last_len >= ps as usize && page < max_page {
+        while last_len >= ps as usize && page < max_page && !iv.consistent() {
             page += 1;
             let resp = client.details_query(&query(s, e, page)).await?;
             last_len = settle(&mut iv, &mut col, page, resp, false).await?;

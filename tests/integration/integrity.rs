@@ -422,3 +422,67 @@ async fn a_swap_killed_between_its_renames_is_restored_by_the_next_run() {
     assert_eq!(index["2026-11-19"]["is_final"], true);
     sim.shutdown().await;
 }
+
+/// `totalHits` of one day's details query, asked directly.
+async fn total_hits(sim: &wrapup_audit::simulator::SimHandle, day: &str) -> u64 {
+    wrapup_audit::api::install_tls_provider();
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{}/oauth/token", sim.base_url()))
+        .basic_auth(sim.client_id(), Some(sim.client_secret()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let next = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap() + chrono::Days::new(1);
+    let body = serde_json::json!({
+        "interval": format!("{day}T00:00:00.000Z/{next}T00:00:00.000Z"),
+        "order": "asc", "orderBy": "conversationStart",
+        "paging": {"pageSize": 1, "pageNumber": 1}
+    });
+    let page: Value = http
+        .post(format!(
+            "{}/api/v2/analytics/conversations/details/query",
+            sim.base_url()
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["totalHits"].as_u64().unwrap()
+}
+
+/// A full last page that a consistent `totalHits` says is the last is not followed by another (issue 14).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_last_page_is_the_last_when_total_hits_says_so() {
+    let sim = sim_with(short_pages_sim(0.0, false)).await;
+    let total = total_hits(&sim, "2026-11-19").await;
+    // A page size that divides the day's conversations, so the last page comes back full.
+    let ps = (10..=100)
+        .rev()
+        .find(|p| total % p == 0)
+        .expect("a divisor");
+    let tmp = tempfile::tempdir().unwrap();
+    let job = tmp.path().join("job.toml");
+    std::fs::write(&job, format!("page_size = {ps}\n")).unwrap();
+    let out = tmp.path().join("o");
+    let mut cmd = day_cmd(&out);
+    cmd.job = Some(job);
+    let run = run_in_process(&cmd, &sim).await.unwrap();
+    assert_eq!(run.status.code(), 0);
+    let o = run.outcome.unwrap();
+    assert_eq!(o.conversations, total);
+    assert_eq!(
+        o.api.requests_by_endpoint["details_query"],
+        total / ps,
+        "{total} conversations in pages of {ps}"
+    );
+    sim.shutdown().await;
+}
