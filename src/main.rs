@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         tracing::error!(
             "internal error{at}: {}",
-            wrapup_audit::panic_message(info.payload())
+            wrapup_audit::commands::run::panic_message(info.payload())
         );
     }));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
                 ExitStatus::Internal,
                 format!(
                     "internal error: {} (a bug: please report it with this line)",
-                    wrapup_audit::panic_message(panic.as_ref())
+                    wrapup_audit::commands::run::panic_message(panic.as_ref())
                 ),
             ));
             ExitStatus::Internal

@@ -119,10 +119,8 @@ impl Progress {
     }
 
     /// True when bars should draw: stderr is a terminal, the run is not quiet and logs are for people.
-    pub fn wanted(quiet: bool, format: crate::cli::LogFormat) -> bool {
-        !quiet
-            && format == crate::cli::LogFormat::Text
-            && std::io::IsTerminal::is_terminal(&std::io::stderr())
+    pub fn wanted(quiet: bool, text_logs: bool) -> bool {
+        !quiet && text_logs && std::io::IsTerminal::is_terminal(&std::io::stderr())
     }
 
     pub fn day_started(&self, date: chrono::NaiveDate) {

@@ -32,3 +32,35 @@ impl<T> Drop for Spawned<T> {
         self.0.abort();
     }
 }
+
+/// Aborts a spawned task when the run leaves its loop, by error or cancellation.
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl AbortOnDrop {
+    pub async fn finish(mut self, wait: std::time::Duration) {
+        let _ = tokio::time::timeout(wait, &mut self.0).await;
+    }
+
+    /// Why the task ended early: its panic message, or how it ended otherwise.
+    pub async fn why_ended(mut self) -> String {
+        match (&mut self.0).await {
+            Ok(()) => "it stopped before sending every day".to_string(),
+            Err(e) if e.is_panic() => {
+                let payload = e.into_panic();
+                let msg = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".to_string());
+                format!("it panicked: {msg}")
+            }
+            Err(e) => format!("it ended: {e}"),
+        }
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

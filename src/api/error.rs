@@ -62,6 +62,9 @@ pub enum ApiError {
     /// Not the API's: a fetch could not write its rows to the local staging folder (jobs mode).
     #[error("{detail}")]
     Spill { detail: String },
+    /// Not the API's: the run was stopped (signal, `max_runtime`) while this request or fetch waited.
+    #[error("stopped before the request finished")]
+    Cancelled,
 }
 
 impl ApiError {
@@ -99,6 +102,7 @@ impl ApiError {
             ApiError::Unauthorized { code, .. } => format!("unauthorized (401 {code})"),
             ApiError::Auth { error, .. } => format!("authentication failed ({error})"),
             ApiError::Spill { detail } => detail.clone(),
+            ApiError::Cancelled => "stopped before the lookup finished".into(),
         }
     }
 
@@ -110,3 +114,23 @@ impl ApiError {
         )
     }
 }
+
+/// The one place an API failure becomes an exit status: credentials and permissions are the
+/// operator's to fix (exit 3), a full staging disk is an output problem (exit 5), a stop is an
+/// interruption, everything else says the API was unavailable (exit 4).
+impl From<&ApiError> for crate::exit::ExitStatus {
+    fn from(e: &ApiError) -> Self {
+        use crate::exit::ExitStatus;
+        match e {
+            ApiError::Auth { .. } | ApiError::Unauthorized { .. } | ApiError::Forbidden { .. } => {
+                ExitStatus::Auth
+            }
+            ApiError::Spill { .. } => ExitStatus::Output,
+            ApiError::Cancelled => ExitStatus::Interrupted,
+            _ => ExitStatus::ApiUnavailable,
+        }
+    }
+}
+
+/// What a 401 that survived a fresh token means (not a missing role permission).
+pub const UNAUTHORIZED_HINT: &str = " (the API refused a fresh token: the OAuth client may have been deleted or disabled, its secret rotated, or the token issued for another region)";

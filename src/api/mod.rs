@@ -14,6 +14,9 @@ pub mod redact;
 pub mod retry;
 pub mod wire;
 
+/// The details query refuses `pageNumber × pageSize` beyond this many results.
+pub const QUERY_RESULT_CAP: u64 = 100_000;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

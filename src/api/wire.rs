@@ -225,7 +225,7 @@ pub struct NamedEntity {
     pub name: Option<String>,
     /// Queues only: the queue's after-call-work settings.
     #[serde(default, rename = "acwSettings")]
-    pub acw_settings: Option<crate::transform::acw::AcwSettings>,
+    pub acw_settings: Option<AcwSettings>,
 }
 
 /// `AsyncConversationQuery`, the body of `POST /api/v2/analytics/conversations/details/jobs`.
@@ -299,4 +299,16 @@ pub struct AsyncQueryResultsPage {
 #[serde(rename_all = "camelCase")]
 pub struct DataAvailabilityResponse {
     pub data_availability_date: DateTime<Utc>,
+}
+
+/// `Queue.acwSettings` as the queue listing returns it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcwSettings {
+    /// `MANDATORY`, `OPTIONAL`, `MANDATORY_TIMEOUT`, `MANDATORY_FORCED_TIMEOUT` or `AGENT_REQUESTED`.
+    #[serde(default)]
+    pub wrapup_prompt: Option<String>,
+    /// How long a timed ACW may last; only meaningful for the timed prompts.
+    #[serde(default)]
+    pub timeout_ms: Option<i64>,
 }

@@ -13,8 +13,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use wrapup_audit::api::wire::DetailsQueryResponse;
 use wrapup_audit::config::{Config, RawJob, RunArgs};
-use wrapup_audit::pipeline::{self, Catalogs, Fetched, PartitionStats};
 use wrapup_audit::simulator::{self, SimConfig};
+use wrapup_audit::transform::counts::PartitionStats;
+use wrapup_audit::transform::names::Catalogs;
+use wrapup_audit::transform::rows::Fetched;
 
 #[path = "bench/stress.rs"]
 mod stress;
@@ -83,6 +85,7 @@ fn u(v: &serde_json::Value) -> u64 {
 }
 
 /// 1. Parse, classify and write recorded detail pages on one core.
+// Long: one benchmark read top to bottom: setup, timed phases, the report line.
 fn ingest() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -159,10 +162,10 @@ fn ingest() {
     }
     let parsed = t.elapsed();
     let mut budget = None;
-    let plan = pipeline::plan_lookups(&fetched, cfg.lookup, &mut budget);
+    let plan = wrapup_audit::transform::enrich::plan_lookups(&fetched, cfg.lookup, &mut budget);
     let lookups: Vec<_> = (0..fetched.len()).map(|_| None).collect();
     let mut stats = PartitionStats::default();
-    let (rows, legs) = pipeline::build_rows(
+    let (rows, legs) = wrapup_audit::transform::rows::build_rows(
         &cfg,
         &Catalogs::default(),
         &fetched,

@@ -59,7 +59,7 @@ pub async fn run_checks(client: &ApiClient) -> Vec<CheckResult> {
         return out;
     }
     let now = Utc::now();
-    let q = crate::pipeline::build_query(
+    let q = crate::source::query::build_query(
         &Default::default(),
         now - chrono::Duration::hours(1),
         now,
@@ -125,8 +125,8 @@ pub async fn command(cmd: &CheckCmd, env: &dyn Env) -> Result<ExitStatus, Failur
     let mut run = RunCmd::from_job(cmd.job.clone().unwrap_or_default());
     run.job = cmd.job.clone();
     run.simulator = cmd.simulator;
-    let cfg = crate::load_config(&run, env, Utc::now())?;
-    let conn = crate::connect(&cfg).await?;
+    let cfg = crate::commands::connect::load_config(&run, env, Utc::now())?;
+    let conn = crate::commands::connect::connect(&cfg).await?;
     let results = run_checks(&conn.client).await;
     print!(
         "{}",

@@ -11,8 +11,8 @@ use crate::api::ApiError;
 use crate::cli::{ExplainCmd, RunCmd};
 use crate::config::Env;
 use crate::exit::{ExitStatus, Failure};
-use crate::pipeline::{self, iso_ms};
 use crate::record::{ConversationRow, LegRow};
+use crate::time::iso_ms;
 use crate::transform::acw::CodeNameSource;
 
 /// One segment of an agent leg, as analytics recorded it.
@@ -82,6 +82,7 @@ pub struct Explanation {
 }
 
 /// Builds the explanation from the run's rows and the analytics record.
+// Long: gathers every piece of evidence for one conversation in the order it is shown.
 pub fn explanation(
     c: &AnalyticsConversation,
     row: &ConversationRow,
@@ -173,6 +174,7 @@ fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
 }
 
 /// The text form: the answer first, then the evidence per leg with its source.
+// Long: one section per kind of evidence, printed in reading order.
 pub fn render_text(e: &Explanation) -> String {
     let mut s = format!("Conversation {}\n", e.conversation_id);
     s.push_str(&format!(
@@ -308,8 +310,8 @@ pub async fn command(cmd: &ExplainCmd, env: &dyn Env) -> Result<ExitStatus, Fail
     run.job = cmd.job.clone();
     run.as_of = cmd.as_of.clone();
     run.simulator = cmd.simulator;
-    let cfg = crate::load_config(&run, env, Utc::now())?;
-    let conn = crate::connect(&cfg).await?;
+    let cfg = crate::commands::connect::load_config(&run, env, Utc::now())?;
+    let conn = crate::commands::connect::connect(&cfg).await?;
     let result = explain_with(&cfg, &conn, &cmd.conversation_id).await;
     conn.close().await;
     let e = result?;
@@ -327,13 +329,13 @@ pub async fn command(cmd: &ExplainCmd, env: &dyn Env) -> Result<ExitStatus, Fail
 /// Fetches, classifies and (if needed) looks up one conversation.
 pub async fn explain_with(
     cfg: &crate::config::Config,
-    conn: &crate::Connection,
+    conn: &crate::commands::connect::Connection,
     id: &str,
 ) -> Result<Explanation, Failure> {
     conn.client
         .authenticate()
         .await
-        .map_err(|e| crate::auth_failure(&e, &conn.endpoints))?;
+        .map_err(|e| crate::commands::connect::auth_failure(&e, &conn.endpoints))?;
     let c = conn.client.conversation_details(id).await.map_err(|e| match e {
         ApiError::NotFound { .. } => Failure::new(
             ExitStatus::Usage,
@@ -345,16 +347,16 @@ pub async fn explain_with(
         ),
         ApiError::Unauthorized { .. } => Failure::new(
             ExitStatus::Auth,
-            format!("{e}{}", crate::report::UNAUTHORIZED_HINT),
+            format!("{e}{}", crate::api::error::UNAUTHORIZED_HINT),
         ),
         other => Failure::new(ExitStatus::ApiUnavailable, other.to_string()),
     })?;
     let catalogs = crate::report::load_catalogs(&conn.client).await?;
-    let convs = vec![pipeline::Fetched::new(&c, cfg, None)];
+    let convs = vec![crate::transform::rows::Fetched::new(&c, cfg, None)];
     let mut budget = None;
-    let plan = pipeline::plan_lookups(&convs, cfg.lookup, &mut budget);
+    let plan = crate::transform::enrich::plan_lookups(&convs, cfg.lookup, &mut budget);
     let convs = convs.as_slice();
-    let lookups = pipeline::enrich(
+    let lookups = crate::source::lookups::enrich(
         &conn.client,
         convs,
         &plan,
@@ -362,8 +364,10 @@ pub async fn explain_with(
         &crate::progress::Progress::new(0, false),
     )
     .await;
-    let mut stats = pipeline::PartitionStats::default();
-    let (rows, legs) = pipeline::build_rows(cfg, &catalogs, convs, &plan, &lookups, &mut stats);
+    let lookups = crate::source::lookups::answers(lookups);
+    let mut stats = crate::transform::counts::PartitionStats::default();
+    let (rows, legs) =
+        crate::transform::rows::build_rows(cfg, &catalogs, convs, &plan, &lookups, &mut stats);
     Ok(explanation(
         &c,
         &rows[0],

@@ -141,7 +141,7 @@ fn shards(cfg: &Config, days: &[DayPlan], n: usize, setup: u64) -> Vec<Shard> {
 
 /// Builds the plan: probes, catalogs, estimates.
 pub async fn plan(cmd: &PlanCmd, env: &dyn Env, now: DateTime<Utc>) -> Result<Plan, Failure> {
-    let cfg = crate::load_config(&cmd.run, env, now)?;
+    let cfg = crate::commands::connect::load_config(&cmd.run, env, now)?;
     if let Some(r) = cmd.lookup_rate {
         if !(0.0..=1.0).contains(&r) {
             return Err(Failure::new(
@@ -150,18 +150,23 @@ pub async fn plan(cmd: &PlanCmd, env: &dyn Env, now: DateTime<Utc>) -> Result<Pl
             ));
         }
     }
-    let conn = crate::connect(&cfg).await?;
+    let conn = crate::commands::connect::connect(&cfg).await?;
     let result = probe(cmd, &cfg, &conn).await;
     conn.close().await;
     result
 }
 
-async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<Plan, Failure> {
+// Long: one probe per day and its error cases side by side; splitting scatters the request accounting.
+async fn probe(
+    cmd: &PlanCmd,
+    cfg: &Config,
+    conn: &crate::commands::connect::Connection,
+) -> Result<Plan, Failure> {
     let client = &conn.client;
     client
         .authenticate()
         .await
-        .map_err(|e| crate::auth_failure(&e, &conn.endpoints))?;
+        .map_err(|e| crate::commands::connect::auth_failure(&e, &conn.endpoints))?;
     let before = client.stats().requests;
     crate::report::load_catalogs(client).await?;
     // Catalog pages, and in jobs or auto mode the run's one data-availability check.
@@ -181,7 +186,7 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
         (None, None) => (0.0, "none".to_string()),
     };
     let mut notes = Vec::new();
-    if lookup_rate_source == "none" && cfg.lookup != crate::transform::classify::LookupMode::Off {
+    if lookup_rate_source == "none" && cfg.lookup != crate::config::LookupMode::Off {
         notes.push("no lookup rate: give --lookup-rate, or plan after a run has written a manifest in the output directory; lookups counted as 0".to_string());
     }
     let ps = u64::from(cfg.page_size);
@@ -207,15 +212,15 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
             Mode::Query => false,
             Mode::Jobs => true,
             Mode::Auto => {
-                window_days.len() >= crate::pipeline::AUTO_JOBS_MIN_DAYS
+                window_days.len() >= crate::source::AUTO_JOBS_MIN_DAYS
                     && availability.is_some_and(|a| end <= a)
             }
         };
-        let q = crate::pipeline::build_query(&cfg.filters, start, end, 1, 1);
+        let q = crate::source::query::build_query(&cfg.filters, start, end, 1, 1);
         let resp = client
             .details_query(&q)
             .await
-            .map_err(|e| crate::pipeline::fetch_failure(&e, date))?;
+            .map_err(|e| crate::source::fetch_failure(&e, date))?;
         let total = resp.total_hits.unwrap_or(0);
         if total > cfg.query_result_cap {
             notes.push(format!(
@@ -230,7 +235,7 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
             // A full last page is the last when `totalHits` is consistent (issue 14).
             total.div_ceil(ps).max(1)
         };
-        let mut lookups = if cfg.lookup == crate::transform::classify::LookupMode::Off {
+        let mut lookups = if cfg.lookup == crate::config::LookupMode::Off {
             0
         } else {
             (total as f64 * lookup_rate).round() as u64
@@ -256,8 +261,8 @@ async fn probe(cmd: &PlanCmd, cfg: &Config, conn: &crate::Connection) -> Result<
     }
     Ok(Plan {
         job: cfg.job_name.clone(),
-        window_from: crate::pipeline::iso_ms(cfg.window.from),
-        window_to: crate::pipeline::iso_ms(cfg.window.to),
+        window_from: crate::time::iso_ms(cfg.window.from),
+        window_to: crate::time::iso_ms(cfg.window.to),
         timezone: cfg.window.timezone.to_string(),
         mode: cfg.mode.as_str(),
         page_size: cfg.page_size,

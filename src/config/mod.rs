@@ -15,7 +15,6 @@ use serde::Deserialize;
 use crate::api::auth::Credentials;
 use crate::api::{ClientOptions, Endpoints};
 use crate::sink::Formats;
-use crate::transform::classify::LookupMode;
 
 /// The job file, as written. Every key is optional; flags override the file.
 #[derive(Debug, Default, Deserialize)]
@@ -71,7 +70,7 @@ pub struct RawJob {
     /// Quality gates, e.g. `["gap_rate > 0.05", "conversations < 100"]`: exit 7 when one trips.
     pub fail_if: Option<Vec<String>>,
     /// Prometheus text file and Pushgateway.
-    pub metrics: Option<crate::report::metrics::RawMetrics>,
+    pub metrics: Option<metrics::RawMetrics>,
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -222,7 +221,7 @@ pub struct Config {
     pub page_size: u32,
     pub query_result_cap: u64,
     pub mode: Mode,
-    pub jobs: crate::source::jobs::JobsOptions,
+    pub jobs: JobsOptions,
     pub client: ClientOptions,
     pub filters: Filters,
     pub source: Source,
@@ -234,8 +233,8 @@ pub struct Config {
     /// After this long the run stops like on SIGTERM (`None`: no limit).
     pub max_runtime: Option<Duration>,
     /// `fail_if` quality gates.
-    pub gates: Vec<crate::report::gates::Gate>,
-    pub metrics: crate::report::metrics::MetricsConfig,
+    pub gates: Vec<gates::Gate>,
+    pub metrics: metrics::MetricsConfig,
 }
 
 /// Default of `max_runtime`: generous for a nightly run, short of a stuck one.
@@ -364,6 +363,7 @@ fn parse_instant_any(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
 
 impl Config {
     /// Builds the run configuration from the job file, the flags and the environment.
+    // Long: one pass over every setting, so all problems are reported together in file order; to be split by concern (issue 10).
     pub fn build(
         raw: RawJob,
         args: &RunArgs,
@@ -522,9 +522,7 @@ impl Config {
             ));
         }
         let request_timeout = Duration::from_secs(raw.request_timeout_secs.unwrap_or(60));
-        let query_result_cap = raw
-            .query_result_cap
-            .unwrap_or(crate::pipeline::QUERY_RESULT_CAP);
+        let query_result_cap = raw.query_result_cap.unwrap_or(crate::api::QUERY_RESULT_CAP);
         let jobs_poll_ms = raw.jobs_poll_ms.unwrap_or(1000);
         let max_retries = raw.max_retries.unwrap_or(8);
         limits::check(
@@ -606,12 +604,8 @@ impl Config {
             }
         };
 
-        let gates = crate::report::gates::parse_all(
-            raw.fail_if.as_deref().unwrap_or_default(),
-            &mut errors,
-        );
-        let metrics =
-            crate::report::metrics::MetricsConfig::build(raw.metrics.as_ref(), args, &mut errors);
+        let gates = gates::parse_all(raw.fail_if.as_deref().unwrap_or_default(), &mut errors);
+        let metrics = metrics::MetricsConfig::build(raw.metrics.as_ref(), args, &mut errors);
 
         if !errors.is_empty() {
             return Err(ConfigError(errors));
@@ -640,9 +634,9 @@ impl Config {
             concurrency,
             page_size,
             mode,
-            jobs: crate::source::jobs::JobsOptions {
+            jobs: JobsOptions {
                 poll_initial: Duration::from_millis(jobs_poll_ms),
-                ..crate::source::jobs::JobsOptions::default()
+                ..JobsOptions::default()
             },
             query_result_cap,
             client: ClientOptions {
@@ -669,6 +663,7 @@ impl Config {
 }
 
 /// Endpoints and credentials of a real org, from the environment.
+// Long: every credential and region variable is checked so all problems are reported at once.
 fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
     let mut errors = Vec::new();
     let api_override = env
@@ -756,8 +751,61 @@ fn genesys_source(env: &dyn Env) -> Result<Source, Vec<String>> {
     }
 }
 
+pub mod gates;
 mod job_file;
 
 pub mod limits;
+pub mod metrics;
 #[cfg(test)]
 mod tests;
+
+/// Which legs the enrichment lookup covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LookupMode {
+    /// Only `needs_lookup` legs (the default).
+    NeedsLookup,
+    /// Also `not_connected` and `no_wrapup_phase` legs.
+    AllNull,
+    /// No lookups: `needs_lookup` legs become `unexplained`.
+    Off,
+}
+
+impl LookupMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LookupMode::NeedsLookup => "needs-lookup",
+            LookupMode::AllNull => "all-null",
+            LookupMode::Off => "off",
+        }
+    }
+}
+
+/// Knobs of the jobs path.
+#[derive(Debug, Clone)]
+pub struct JobsOptions {
+    /// First wait before polling a job's state; doubles up to `poll_max`.
+    pub poll_initial: Duration,
+    pub poll_max: Duration,
+    /// Resubmissions per interval after a job ends `FAILED` or `EXPIRED`.
+    pub max_resubmits: u32,
+    /// `pageSize` of the results endpoint (at most 1000).
+    pub page_size: u32,
+    /// Rows one job may page out before the interval is split (the API's pagination cap).
+    pub result_cap: u64,
+    /// The shortest interval a split may produce.
+    pub min_split: chrono::Duration,
+}
+
+impl Default for JobsOptions {
+    fn default() -> Self {
+        JobsOptions {
+            poll_initial: Duration::from_secs(1),
+            poll_max: Duration::from_secs(15),
+            max_resubmits: 3,
+            page_size: 1000,
+            result_cap: 400_000,
+            min_split: chrono::Duration::minutes(15),
+        }
+    }
+}

@@ -5,59 +5,14 @@
 //! A failed run reports only its own status, exit code, time and duration: the counts and the last
 //! success time of the previous successful run stay as they were, in the file and in the Pushgateway.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
-use serde::Deserialize;
 
-use crate::config::{Config, RunArgs};
+use crate::config::Config;
 use crate::exit::ExitStatus;
 use crate::report::closing::RunFacts;
-
-/// The job file's `[metrics]` table.
-#[derive(Debug, Default, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawMetrics {
-    /// Prometheus text file to write after each run, e.g. `/var/lib/node_exporter/textfile/wrapup_audit.prom`.
-    pub textfile: Option<PathBuf>,
-    /// Pushgateway base URL, e.g. `http://pushgateway:9091`.
-    pub pushgateway_url: Option<String>,
-    /// The `instance` grouping label of the push. Default: the output directory (for an object
-    /// store its URL without credentials, never the staging folder).
-    pub instance: Option<String>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct MetricsConfig {
-    pub textfile: Option<PathBuf>,
-    pub pushgateway_url: Option<String>,
-    pub instance: Option<String>,
-}
-
-impl MetricsConfig {
-    /// Flags override the file; every problem goes to `errors`.
-    pub fn build(raw: Option<&RawMetrics>, args: &RunArgs, errors: &mut Vec<String>) -> Self {
-        let raw = raw.cloned().unwrap_or_default();
-        let url = args
-            .pushgateway_url
-            .clone()
-            .or(raw.pushgateway_url)
-            .map(|u| u.trim_end_matches('/').to_string());
-        if let Some(u) = &url {
-            if !(u.starts_with("http://") || u.starts_with("https://")) {
-                errors.push(format!(
-                    "metrics.pushgateway_url must be an http(s) URL, not '{u}'"
-                ));
-            }
-        }
-        MetricsConfig {
-            textfile: args.metrics_file.clone().or(raw.textfile),
-            pushgateway_url: url,
-            instance: raw.instance,
-        }
-    }
-}
 
 /// One metric family: its samples are (labels, value).
 struct Family {
@@ -79,6 +34,7 @@ fn succeeded(status: ExitStatus) -> bool {
     matches!(status, ExitStatus::Success | ExitStatus::PartialLookups)
 }
 
+// Long: the metric families as a flat list, one entry per metric.
 fn families(f: &RunFacts) -> Vec<Family> {
     let status = f.status();
     let now = f

@@ -19,8 +19,10 @@ use serde::Serialize;
 use crate::api::{ApiClient, ApiError};
 use crate::config::{Config, Source};
 use crate::exit::{ExitStatus, Failure};
-use crate::pipeline::{iso_ms, Catalogs, RunOutcome};
 use crate::sink;
+use crate::stats::RunOutcome;
+use crate::time::iso_ms;
+use crate::transform::names::Catalogs;
 
 pub const LOCK_FILE: &str = ".wrapup-audit.lock";
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -151,9 +153,6 @@ pub async fn load_catalogs(client: &ApiClient) -> Result<Catalogs, Failure> {
     })
 }
 
-/// What a 401 that survived a fresh token means (not a missing role permission).
-pub const UNAUTHORIZED_HINT: &str = " (the API refused a fresh token: the OAuth client may have been deleted or disabled, its secret rotated, or the token issued for another region)";
-
 /// One listing; a refusal is an authentication error naming the missing permission.
 async fn load_catalog(
     client: &ApiClient,
@@ -170,7 +169,7 @@ async fn load_catalog(
         // Only a 403 is about roles; a 401 means the token itself was refused.
         let hint = match e {
             ApiError::Forbidden { .. } => format!(" (the OAuth client's role needs {permission})"),
-            ApiError::Unauthorized { .. } => UNAUTHORIZED_HINT.to_string(),
+            ApiError::Unauthorized { .. } => crate::api::error::UNAUTHORIZED_HINT.to_string(),
             _ => String::new(),
         };
         Failure::new(status, format!("cannot read the {what} catalog: {e}{hint}"))
@@ -195,7 +194,7 @@ pub struct Manifest<'a> {
     pub finished_at: String,
     pub status: &'static str,
     pub exit_code: u8,
-    pub partitions: &'a [crate::pipeline::PartitionRecord],
+    pub partitions: &'a [crate::stats::PartitionRecord],
     pub files: Vec<sink::FileInfo>,
     /// What makes two runs the same job: a run with an equal fingerprint may resume this one.
     pub fingerprint: serde_json::Value,
@@ -204,7 +203,7 @@ pub struct Manifest<'a> {
     pub healed_days: Vec<String>,
     /// Peak resident memory of the process in KiB (Linux), for capacity planning.
     pub peak_rss_kb: Option<u64>,
-    pub lookups: &'a crate::pipeline::LookupStats,
+    pub lookups: &'a crate::transform::counts::LookupStats,
     pub api: &'a crate::api::ApiStatsSnapshot,
     pub error: Option<String>,
 }
@@ -293,6 +292,7 @@ fn queue_rows(catalogs: &Catalogs) -> Vec<Vec<String>> {
 
 /// Writes the run-level files and decides the final status. Failures of the audit itself are still
 /// recorded in a manifest (status and error), so an operator sees what happened.
+// Long: the run files in their promised order, manifest last; to be split with report/ (issue 10).
 pub fn finish(
     cfg: &Config,
     run_id: &str,
@@ -300,7 +300,7 @@ pub fn finish(
     finished: DateTime<Utc>,
     catalogs: &Catalogs,
     outcome: Result<RunOutcome, Failure>,
-    partial: &[crate::pipeline::PartitionRecord],
+    partial: &[crate::stats::PartitionRecord],
     api_so_far: &crate::api::ApiStatsSnapshot,
 ) -> Result<RunResult, Failure> {
     let dir = &cfg.output_dir;
@@ -315,7 +315,7 @@ pub fn finish(
         Err(f) => (f.status, Some(f.message.clone()), None),
     };
     // A failed run's lookups are those of the partitions it finished.
-    let mut partial_stats = crate::pipeline::PartitionStats::default();
+    let mut partial_stats = crate::transform::counts::PartitionStats::default();
     for p in partial {
         partial_stats.add(&p.stats);
     }
@@ -438,7 +438,7 @@ struct PreviousManifest {
     status: String,
     as_of: String,
     fingerprint: serde_json::Value,
-    partitions: Vec<crate::pipeline::PartitionRecord>,
+    partitions: Vec<crate::stats::PartitionRecord>,
 }
 
 /// Statuses after which a run with the same fingerprint continues instead of starting over.
@@ -455,7 +455,7 @@ const RESUMABLE: &[&str] = &[
 
 /// If the output directory holds an unfinished run of the same job, returns its `as_of` and the
 /// partitions it finished whose files are all still present. `--force` skips this.
-pub fn resumable(cfg: &Config) -> Option<(DateTime<Utc>, Vec<crate::pipeline::PartitionRecord>)> {
+pub fn resumable(cfg: &Config) -> Option<(DateTime<Utc>, Vec<crate::stats::PartitionRecord>)> {
     resumable_with(cfg, &|p| cfg.output_dir.join(p).is_file())
 }
 
@@ -464,7 +464,7 @@ pub fn resumable(cfg: &Config) -> Option<(DateTime<Utc>, Vec<crate::pipeline::Pa
 pub fn resumable_with(
     cfg: &Config,
     present: &dyn Fn(&Path) -> bool,
-) -> Option<(DateTime<Utc>, Vec<crate::pipeline::PartitionRecord>)> {
+) -> Option<(DateTime<Utc>, Vec<crate::stats::PartitionRecord>)> {
     let path = cfg.output_dir.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&path).ok()?;
     let prev: PreviousManifest = match serde_json::from_str(&text) {
@@ -497,7 +497,7 @@ pub fn checkpoint(
     cfg: &Config,
     run_id: &str,
     started: DateTime<Utc>,
-    partitions: &[crate::pipeline::PartitionRecord],
+    partitions: &[crate::stats::PartitionRecord],
 ) -> Result<(), Failure> {
     let manifest = serde_json::json!({
         "run_id": run_id,
@@ -534,7 +534,7 @@ pub struct IndexEntry {
     /// The day's compliance counts (owed, coded, timeout, missing legs…), for the summary's trend.
     /// Absent in entries older runs wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compliance: Option<crate::transform::compliance::Counts>,
+    pub compliance: Option<crate::record::Counts>,
 }
 
 /// `partitions.json`: date → the latest run's word on that partition.
@@ -562,7 +562,7 @@ pub fn read_index(dir: &Path) -> BTreeMap<chrono::NaiveDate, IndexEntry> {
 pub fn update_index(
     cfg: &Config,
     run_id: &str,
-    parts: &[crate::pipeline::PartitionRecord],
+    parts: &[crate::stats::PartitionRecord],
 ) -> Result<(), Failure> {
     let mut index = read_index(&cfg.output_dir);
     for p in parts {

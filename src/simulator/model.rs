@@ -217,7 +217,7 @@ pub(crate) struct LegTruth {
     /// When the leg's code became visible in analytics (end of its coded wrap-up segment).
     pub code_at: Option<DateTime<Utc>>,
     /// The expected-vs-actual flag the scenario built in (queue drift scenarios only).
-    pub mismatch: Option<crate::transform::acw::Mismatch>,
+    pub mismatch: Option<crate::record::Mismatch>,
 }
 
 impl SimConversation {
@@ -302,6 +302,7 @@ impl SimConversation {
     }
 
     /// The Conversations API `Conversation` as seen at `now`.
+    // Long: one JSON document in the shape the Conversations API returns.
     pub fn conversation_api_json(
         &self,
         now: DateTime<Utc>,

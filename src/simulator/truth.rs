@@ -41,7 +41,7 @@ pub struct TruthLeg {
     /// The `tAcw` the generator wrote for the leg.
     pub acw_ms: i64,
     /// The expected-vs-actual flag a drift scenario built in (default run).
-    pub mismatch: Option<crate::transform::acw::Mismatch>,
+    pub mismatch: Option<crate::record::Mismatch>,
     /// The code the leg carries in a default run (coded, system, timeout and recovered legs).
     pub code: Option<String>,
 }
@@ -159,6 +159,7 @@ fn unexplained_if_lookup(l: LegLabel) -> LegLabel {
 }
 
 /// The truth for one conversation as the simulator shows it at `now`, judged by a run at `as_of`.
+// Long: one match arm per scenario, kept together so the expected labels read as a table.
 pub(crate) fn truth_for(
     c: &SimConversation,
     now: DateTime<Utc>,
@@ -266,7 +267,7 @@ fn truth_leg(
     label: LegLabel,
     without: LegLabel,
     live_at: Option<DateTime<Utc>>,
-    mismatch: Option<crate::transform::acw::Mismatch>,
+    mismatch: Option<crate::record::Mismatch>,
 ) -> TruthLeg {
     let (queue_id, media_type, acw_ms) = leg_facts(p, live_at);
     TruthLeg {

@@ -9,7 +9,7 @@ use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 
-use crate::transform::compliance::ComplianceRow;
+use crate::record::ComplianceRow;
 
 pub fn compliance_schema() -> SchemaRef {
     use DataType::{Float64, Int64, Utf8};
@@ -140,7 +140,7 @@ pub fn write_parquet<W: Write + Send>(w: W, rows: &[ComplianceRow]) -> anyhow::R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transform::compliance::Counts;
+    use crate::record::Counts;
 
     fn rows() -> Vec<ComplianceRow> {
         vec![

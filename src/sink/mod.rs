@@ -98,7 +98,7 @@ pub const LEG_COLUMNS: &[&str] = &[
     "config_mismatch",
 ];
 
-/// Columns of `compliance.{csv,parquet}`, in file order (see [`crate::transform::compliance::ComplianceRow`]).
+/// Columns of `compliance.{csv,parquet}`, in file order (see [`crate::record::ComplianceRow`]).
 pub const COMPLIANCE_COLUMNS: &[&str] = &[
     "user_id",
     "agent_name",
@@ -318,7 +318,7 @@ pub fn write_partition(
     date: NaiveDate,
     conversations: &[ConversationRow],
     legs: &[LegRow],
-    compliance: &[crate::transform::compliance::ComplianceRow],
+    compliance: &[crate::record::ComplianceRow],
     formats: Formats,
 ) -> anyhow::Result<PartitionFiles> {
     let rows = [

@@ -386,28 +386,13 @@ mod tests {
                 queue_acw_timeout_ms: qt[i],
                 config_mismatch: mm[i]
                     .as_deref()
-                    .map(|m| crate::transform::acw::Mismatch::parse(m).unwrap()),
+                    .map(|m| crate::record::Mismatch::parse(m).unwrap()),
             })
             .collect()
     }
 
     fn legs_from(batch: &RecordBatch) -> Vec<LegRow> {
-        use LegLabel::*;
-        let labels = [
-            Timeout,
-            System,
-            Coded,
-            Pending,
-            Skipped,
-            NotConnected,
-            NoWrapupPhase,
-            NeedsLookup,
-            Recovered,
-            NotRequired,
-            Missing,
-            LookupFailed,
-            Unexplained,
-        ];
+        let labels = LegLabel::ALL;
         let s = |n| strs(batch, n);
         let (ids, starts, pids, users, purposes) = (
             s("conversation_id"),
@@ -473,7 +458,7 @@ mod tests {
                 queue_acw_timeout_ms: qt[i],
                 config_mismatch: mm[i]
                     .as_deref()
-                    .map(|m| crate::transform::acw::Mismatch::parse(m).unwrap()),
+                    .map(|m| crate::record::Mismatch::parse(m).unwrap()),
             })
             .collect()
     }

@@ -16,8 +16,8 @@ use super::{
     remove_dir_if_exists, staged_table_dir, staging_paths, FileInfo, Format, Formats,
     PartitionFiles, Table,
 };
+use crate::record::ComplianceRow;
 use crate::record::{ConversationRow, LegRow};
-use crate::transform::compliance::ComplianceRow;
 
 /// One table's open file in one format.
 enum Open {

@@ -34,7 +34,7 @@ pub mod conversation {
                 reportable_code: Some("code-1".into()),
                 queue_wrapup_prompt: Some("MANDATORY_TIMEOUT".into()),
                 queue_acw_timeout_ms: Some(60_000),
-                config_mismatch: Some(crate::transform::acw::Mismatch::TimeoutWithoutTimedPrompt),
+                config_mismatch: Some(crate::record::Mismatch::TimeoutWithoutTimedPrompt),
             },
             ConversationRow {
                 conversation_id: "c-2".into(),
@@ -127,7 +127,7 @@ pub mod leg {
                 reportable_code: Some("code-1".into()),
                 queue_wrapup_prompt: Some("MANDATORY_TIMEOUT".into()),
                 queue_acw_timeout_ms: Some(60_000),
-                config_mismatch: Some(crate::transform::acw::Mismatch::TimeoutWithoutTimedPrompt),
+                config_mismatch: Some(crate::record::Mismatch::TimeoutWithoutTimedPrompt),
             },
             LegRow {
                 conversation_id: "c-2".into(),

@@ -16,11 +16,10 @@
 //!   interval in halves, recursively, while halves stay at least [`JobsOptions::min_split`]; below that
 //!   `ApiError::BadRequest { code: "job.result_cap", .. }`. Nothing is ever silently truncated.
 //! * Our own cancellation → best-effort DELETE of the job in flight, then
-//!   `ApiError::Status { op: "details_job", status: 499, code: "cancelled" }` (see [`is_cancelled`]).
+//!   `ApiError::Cancelled`.
 //!
 //! Every request goes through [`ApiClient`], so jobs share the run's limiter, retries and token.
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 
@@ -30,53 +29,19 @@ use tokio_util::sync::CancellationToken;
 use crate::api::wire::{AnalyticsConversation, AsyncConversationQuery, JobState};
 use crate::api::{ApiClient, ApiError};
 use crate::config::Filters;
-use crate::pipeline::{build_query, iso_ms};
+use crate::config::JobsOptions;
+use crate::source::interval::Intervals;
+use crate::source::query::build_query;
+use crate::time::iso_ms;
 
 const OP: &str = "details_job";
 /// The status of the error returned when the caller cancelled (nginx's "client closed request").
-const CANCELLED_STATUS: u16 = 499;
 /// A DELETE after cancellation is a courtesy to the org's job quota; it must not hold up shutdown.
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Knobs of the jobs path.
-#[derive(Debug, Clone)]
-pub struct JobsOptions {
-    /// First wait before polling a job's state; doubles up to `poll_max`.
-    pub poll_initial: Duration,
-    pub poll_max: Duration,
-    /// Resubmissions per interval after a job ends `FAILED` or `EXPIRED`.
-    pub max_resubmits: u32,
-    /// `pageSize` of the results endpoint (at most 1000).
-    pub page_size: u32,
-    /// Rows one job may page out before the interval is split (the API's pagination cap).
-    pub result_cap: u64,
-    /// The shortest interval a split may produce.
-    pub min_split: chrono::Duration,
-}
-
-impl Default for JobsOptions {
-    fn default() -> Self {
-        JobsOptions {
-            poll_initial: Duration::from_secs(1),
-            poll_max: Duration::from_secs(15),
-            max_resubmits: 3,
-            page_size: 1000,
-            result_cap: 400_000,
-            min_split: chrono::Duration::minutes(15),
-        }
-    }
-}
-
-/// What [`fetch_interval_jobs`] read.
+/// What [`fetch_interval_jobs_into`] learnt besides the rows (which went to its [`JobRows`]).
 #[derive(Debug, Clone, Default)]
 pub struct JobsFetch {
-    /// Conversations with `conversationStart ∈ [start, end)`, unique by id, by (start, id)
-    /// (empty from [`fetch_interval_jobs_into`], whose sink has the rows).
-    pub conversations: Vec<AnalyticsConversation>,
-    /// Rows whose `conversationStart` fell outside their (sub-)interval.
-    pub dropped_outside: u64,
-    /// Rows already seen in another sub-interval.
-    pub dropped_duplicates: u64,
     /// The earliest `dataAvailabilityDate` of the jobs whose rows were kept: conversations that ended
     /// after it may be missing or incomplete.
     pub data_availability: Option<DateTime<Utc>>,
@@ -87,39 +52,9 @@ pub struct JobsFetch {
     pub splits: u64,
 }
 
-/// The error a fetch (jobs or query path) returns when the run was cancelled.
-pub fn cancelled() -> ApiError {
-    ApiError::Status {
-        op: OP.into(),
-        status: CANCELLED_STATUS,
-        code: "cancelled".into(),
-    }
-}
-
-/// True for the error [`fetch_interval_jobs`] (or the query path) returns when `cancel` fired.
-pub fn is_cancelled(e: &ApiError) -> bool {
-    matches!(e, ApiError::Status { op, status, .. } if op == OP && *status == CANCELLED_STATUS)
-}
-
 /// `GET …/details/jobs/availability`: the instant before which the data lake is complete.
 pub async fn data_availability(client: &ApiClient) -> Result<DateTime<Utc>, ApiError> {
     client.details_jobs_availability().await
-}
-
-/// Every conversation that started in `[start, end)`, read through details jobs.
-///
-/// On cancellation the job in flight is deleted (best effort) and the cancelled error is returned
-/// promptly, so callers should call this directly rather than race it in a `select!` (dropping the
-/// future would skip the DELETE).
-pub async fn fetch_interval_jobs(
-    client: &ApiClient,
-    filters: &Filters,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    opts: &JobsOptions,
-    cancel: &CancellationToken,
-) -> Result<JobsFetch, ApiError> {
-    fetch_with_hook(client, filters, start, end, opts, cancel, &|_| {}).await
 }
 
 /// Where a job's rows go as its pages arrive. A job's rows count only after `keep`; `discard`
@@ -130,7 +65,7 @@ pub trait JobRows: Send {
     fn discard(&mut self);
 }
 
-impl<F: FnMut(&AnalyticsConversation) -> crate::pipeline::Fetched + Send> JobRows
+impl<F: FnMut(&AnalyticsConversation) -> crate::transform::rows::Fetched + Send> JobRows
     for crate::source::spill::DaySpill<F>
 {
     fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
@@ -141,35 +76,6 @@ impl<F: FnMut(&AnalyticsConversation) -> crate::pipeline::Fetched + Send> JobRow
     }
     fn discard(&mut self) {
         crate::source::spill::DaySpill::discard(self)
-    }
-}
-
-/// Collects whole records in memory (small intervals and tests).
-#[derive(Default)]
-struct Collect {
-    kept: Vec<AnalyticsConversation>,
-    job: Vec<AnalyticsConversation>,
-    job_outside: u64,
-    outside: u64,
-}
-
-impl JobRows for Collect {
-    fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
-        for c in rows {
-            if c.conversation_start < s || c.conversation_start >= e {
-                self.job_outside += 1;
-            } else {
-                self.job.push(c);
-            }
-        }
-    }
-    fn keep(&mut self) {
-        self.kept.append(&mut self.job);
-        self.outside += std::mem::take(&mut self.job_outside);
-    }
-    fn discard(&mut self) {
-        self.job.clear();
-        self.job_outside = 0;
     }
 }
 
@@ -199,34 +105,6 @@ enum Event<'a> {
 
 type Hook<'h> = &'h (dyn Fn(Event<'_>) + Send + Sync);
 
-async fn fetch_with_hook(
-    client: &ApiClient,
-    filters: &Filters,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    opts: &JobsOptions,
-    cancel: &CancellationToken,
-    hook: Hook<'_>,
-) -> Result<JobsFetch, ApiError> {
-    let mut rows = Collect::default();
-    let mut fetch = fetch_into(client, filters, start, end, opts, cancel, hook, &mut rows).await?;
-    fetch.dropped_outside = rows.outside;
-    // Deterministic order whatever the jobs and splits did; a conversation once.
-    let mut all = rows.kept;
-    all.sort_by(|a, b| {
-        (a.conversation_start, &a.conversation_id).cmp(&(b.conversation_start, &b.conversation_id))
-    });
-    let mut seen = HashSet::new();
-    for c in all {
-        if seen.insert(c.conversation_id.clone()) {
-            fetch.conversations.push(c);
-        } else {
-            fetch.dropped_duplicates += 1;
-        }
-    }
-    Ok(fetch)
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn fetch_into(
     client: &ApiClient,
@@ -239,12 +117,8 @@ async fn fetch_into(
     rows: &mut dyn JobRows,
 ) -> Result<JobsFetch, ApiError> {
     let mut fetch = JobsFetch::default();
-    // Intervals are processed in time order; a split pushes its halves back in order.
-    let mut pending = vec![(start, end)];
-    while let Some((s, e)) = pending.pop() {
-        if e <= s {
-            continue;
-        }
+    let mut pending = Intervals::new(start, end);
+    while let Some((s, e)) = pending.next() {
         match fetch_slice(client, filters, s, e, opts, cancel, hook, &mut fetch, rows).await? {
             Slice::Rows { available } => {
                 fetch.data_availability = earliest(fetch.data_availability, available);
@@ -265,8 +139,7 @@ async fn fetch_into(
                 }
                 tracing::warn!(interval.start = %iso_ms(s), interval.end = %iso_ms(e), "Splitting {}/{} in halves: the details job hit the pagination cap ({why})", iso_ms(s), iso_ms(e));
                 fetch.splits += 1;
-                pending.push((s + half, e));
-                pending.push((s, s + half));
+                pending.halve(s, e);
             }
         }
     }
@@ -360,6 +233,7 @@ async fn fetch_slice(
 }
 
 /// Polls job `id` until it finishes, then pages all its results.
+// Long: one job's life (submit, poll, page, resubmit, split) as a single state machine.
 async fn run_job(
     client: &ApiClient,
     id: &str,
@@ -472,7 +346,7 @@ async fn cancellable<T>(
 ) -> Result<T, ApiError> {
     tokio::select! {
         biased;
-        _ = cancel.cancelled() => Err(cancelled()),
+        _ = cancel.cancelled() => Err(ApiError::Cancelled),
         v = f => Ok(v),
     }
 }
@@ -511,10 +385,100 @@ mod tests {
 
     use chrono::TimeZone;
 
+    use std::collections::HashSet;
+
     use super::*;
     use crate::api::auth::Credentials;
     use crate::api::{ClientOptions, Endpoints};
     use crate::simulator::{self, SimConfig, SimHandle};
+
+    /// Collects whole records in memory, as a test wants to look at them.
+    #[derive(Default)]
+    struct Collect {
+        kept: Vec<AnalyticsConversation>,
+        job: Vec<AnalyticsConversation>,
+        job_outside: u64,
+        outside: u64,
+    }
+
+    impl JobRows for Collect {
+        fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
+            for c in rows {
+                if !crate::source::interval::starts_within(&c, s, e) {
+                    self.job_outside += 1;
+                } else {
+                    self.job.push(c);
+                }
+            }
+        }
+        fn keep(&mut self) {
+            self.kept.append(&mut self.job);
+            self.outside += std::mem::take(&mut self.job_outside);
+        }
+        fn discard(&mut self) {
+            self.job.clear();
+            self.job_outside = 0;
+        }
+    }
+
+    /// What a fetch read, whole: conversations in `[start, end)`, by (start, id), each once.
+    #[derive(Debug, Default)]
+    struct Collected {
+        conversations: Vec<AnalyticsConversation>,
+        dropped_outside: u64,
+        dropped_duplicates: u64,
+        data_availability: Option<DateTime<Utc>>,
+        jobs_submitted: u64,
+        jobs_resubmitted: u64,
+        splits: u64,
+    }
+
+    async fn fetch_interval_jobs(
+        client: &ApiClient,
+        filters: &Filters,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        opts: &JobsOptions,
+        cancel: &CancellationToken,
+    ) -> Result<Collected, ApiError> {
+        fetch_with_hook(client, filters, start, end, opts, cancel, &|_| {}).await
+    }
+
+    async fn fetch_with_hook(
+        client: &ApiClient,
+        filters: &Filters,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        opts: &JobsOptions,
+        cancel: &CancellationToken,
+        hook: Hook<'_>,
+    ) -> Result<Collected, ApiError> {
+        let mut rows = Collect::default();
+        let f = fetch_into(client, filters, start, end, opts, cancel, hook, &mut rows).await?;
+        let mut fetch = Collected {
+            dropped_outside: rows.outside,
+            data_availability: f.data_availability,
+            jobs_submitted: f.jobs_submitted,
+            jobs_resubmitted: f.jobs_resubmitted,
+            splits: f.splits,
+            ..Collected::default()
+        };
+        // Deterministic order whatever the jobs and splits did; a conversation once.
+        let mut all = rows.kept;
+        all.sort_by(|a, b| {
+            (a.conversation_start, &a.conversation_id)
+                .cmp(&(b.conversation_start, &b.conversation_id))
+        });
+        let mut seen = HashSet::new();
+        for c in all {
+            if seen.insert(c.conversation_id.clone()) {
+                fetch.conversations.push(c);
+            } else {
+                fetch.dropped_duplicates += 1;
+            }
+        }
+        Ok(fetch)
+    }
 
     async fn setup(cfg: SimConfig) -> (SimHandle, ApiClient) {
         let sim = simulator::start(cfg).await.unwrap();
@@ -547,7 +511,7 @@ mod tests {
         (s, s + chrono::Duration::days(1))
     }
 
-    fn ids(f: &JobsFetch) -> Vec<String> {
+    fn ids(f: &Collected) -> Vec<String> {
         f.conversations
             .iter()
             .map(|c| c.conversation_id.clone())
@@ -885,7 +849,7 @@ mod tests {
         let err = fetch_with_hook(&client, &Filters::default(), s, e, &opts(), &cancel, &hook)
             .await
             .unwrap_err();
-        assert!(is_cancelled(&err), "{err:?}");
+        assert!(matches!(err, ApiError::Cancelled), "{err:?}");
         let deletes: Vec<_> = sim
             .request_log()
             .into_iter()

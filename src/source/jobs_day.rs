@@ -15,10 +15,14 @@ use tokio_util::sync::CancellationToken;
 use crate::api::wire::AnalyticsConversation;
 use crate::api::{ApiClient, ApiError};
 use crate::config::Config;
-use crate::pipeline::{emit, DayMeta, Fetched, Msg, ROWS_PER_CHUNK};
+use crate::source::emit;
 use crate::source::spill::{DaySpill, Merge};
+use crate::source::DayMeta;
+use crate::source::Msg;
+use crate::source::ROWS_PER_CHUNK;
 use crate::task::Spawned;
 use crate::transform::classify;
+use crate::transform::rows::Fetched;
 
 /// How long a stopped day may take to delete its job.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);

@@ -17,9 +17,17 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use crate::api::wire::DetailsQueryResponse;
+use crate::api::wire::{ConversationQuery, PagingSpec, QueryFilter, QueryPredicate};
 use crate::api::{ApiClient, ApiError};
 use crate::config::Config;
-use crate::pipeline::{build_query, emit, iso_ms, Collector, DayMeta, Msg};
+use crate::config::Filters;
+use crate::source::emit;
+use crate::source::interval::Intervals;
+
+use crate::source::Collector;
+use crate::source::DayMeta;
+use crate::source::Msg;
+use crate::time::iso_ms;
 
 /// Intervals are not split below this length; a minute above the cap fails the run loudly.
 const MIN_SPLIT: chrono::Duration = chrono::Duration::minutes(1);
@@ -91,6 +99,7 @@ fn merge(page: &mut DetailsQueryResponse, more: DetailsQueryResponse) {
 /// otherwise the pages that `totalHits` implies are fetched concurrently (bounded, in order), paging
 /// goes on past them while pages come back full, and suspect pages are asked again. What still falls
 /// short is returned in [`DayMeta::shortfall`].
+// Long: one day's paging with splits, re-requests and shortfall accounting in one loop.
 pub(crate) async fn fetch_interval(
     client: &Arc<ApiClient>,
     cfg: &Config,
@@ -102,14 +111,14 @@ pub(crate) async fn fetch_interval(
     let ps = cfg.page_size;
     let cap = cfg.query_result_cap;
     let query = |s, e, page| build_query(&cfg.filters, s, e, ps, page);
-    let mut pending = vec![(start, end)];
+    let mut pending = Intervals::new(start, end);
     let mut col = Collector {
         seen: HashSet::new(),
         outside: 0,
         dupes: 0,
     };
     let mut shortfalls = Vec::new();
-    while let Some((s, e)) = pending.pop() {
+    while let Some((s, e)) = pending.next() {
         let first = client.details_query(&query(s, e, 1)).await?;
         let total = first.total_hits.unwrap_or(0);
         if total > cap {
@@ -123,10 +132,8 @@ pub(crate) async fn fetch_interval(
                     ),
                 });
             }
-            let mid = s + (e - s) / 2;
             tracing::info!(interval.start = %iso_ms(s), interval.end = %iso_ms(e), total_hits = total, "Splitting an interval above the result cap");
-            pending.push((mid, e));
-            pending.push((s, mid));
+            pending.halve(s, e);
             continue;
         }
         // Config guarantees cap >= page size; never let a page count reach 0 or wrap.
@@ -225,4 +232,52 @@ pub(crate) async fn fetch_interval(
         complete_until: None,
         shortfall: (!shortfalls.is_empty()).then(|| shortfalls.join("; ")),
     })
+}
+
+/// Builds the query for one interval and page.
+pub fn build_query(
+    filters: &Filters,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    page_size: u32,
+    page: u32,
+) -> ConversationQuery {
+    let pred = |dimension: &str, value: &str| QueryPredicate {
+        kind: "dimension",
+        dimension: dimension.to_string(),
+        operator: "matches",
+        value: Some(value.to_string()),
+    };
+    let mut segment_filters = Vec::new();
+    if !filters.media_types.is_empty() {
+        segment_filters.push(QueryFilter {
+            kind: "or",
+            predicates: filters
+                .media_types
+                .iter()
+                .map(|m| pred("mediaType", m))
+                .collect(),
+        });
+    }
+    if !filters.queue_ids.is_empty() {
+        segment_filters.push(QueryFilter {
+            kind: "or",
+            predicates: filters
+                .queue_ids
+                .iter()
+                .map(|q| pred("queueId", q))
+                .collect(),
+        });
+    }
+    ConversationQuery {
+        interval: format!("{}/{}", iso_ms(start), iso_ms(end)),
+        order: "asc",
+        order_by: "conversationStart",
+        paging: PagingSpec {
+            page_size,
+            page_number: page,
+        },
+        segment_filters,
+        conversation_filters: Vec::new(),
+    }
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::api::wire::AnalyticsConversation;
-use crate::pipeline::Fetched;
+use crate::transform::rows::Fetched;
 
 /// Rows sorted in memory before they go to disk as one run.
 pub const RUN_ROWS: usize = 10_000;
@@ -64,7 +64,7 @@ impl<F: FnMut(&AnalyticsConversation) -> Fetched> DaySpill<F> {
     /// A page of the current job; rows outside `[s, e)` are counted and dropped.
     pub fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
         for c in rows {
-            if c.conversation_start < s || c.conversation_start >= e {
+            if !crate::source::interval::starts_within(&c, s, e) {
                 self.job_outside += 1;
             } else {
                 let f = (self.convert)(&c);
@@ -219,9 +219,9 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::pipeline::Classified;
     use crate::record::{ConversationLabel, LegLabel};
     use crate::transform::classify::LegEvidence;
+    use crate::transform::rows::Classified;
 
     fn t(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 19, 0, 0, 0).unwrap() + chrono::Duration::minutes(min)

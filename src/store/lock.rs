@@ -174,7 +174,7 @@ impl Remote {
                         self.display,
                         h.run_id,
                         h.owner,
-                        crate::pipeline::iso_ms(h.expires_at)
+                        crate::time::iso_ms(h.expires_at)
                     ),
                 ));
             }

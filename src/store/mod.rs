@@ -56,6 +56,7 @@ fn output_failure(message: String) -> Failure {
 
 impl Remote {
     /// Builds the store for `url` from the environment. No request is made yet.
+    // Long: one arm per scheme with its builder options.
     pub fn open(url: &str) -> Result<Remote, Failure> {
         // The stores' HTTP client uses rustls with the same provider as the Genesys client.
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -11,9 +11,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::Remote;
 use crate::exit::{ExitStatus, Failure};
-use crate::pipeline::PartitionRecord;
 use crate::report::{INDEX_FILE, MANIFEST_FILE, SUMMARY_HTML, SUMMARY_JSON, SUMMARY_MD};
 use crate::sink::{dataset_root, partition_dir_name, Format, Table, CATALOGS_DIR};
+use crate::stats::PartitionRecord;
 
 /// Objects up to this size go in one PUT; larger ones stream through a multipart upload in parts
 /// of this size, at most [`UPLOAD_CONCURRENCY`] parts in flight: the memory a file upload holds.

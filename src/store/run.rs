@@ -10,8 +10,8 @@ use super::publish::block_on;
 use super::Remote;
 use crate::config::Config;
 use crate::exit::Failure;
-use crate::pipeline::PartitionRecord;
 use crate::report::RunResult;
+use crate::stats::PartitionRecord;
 use tokio_util::sync::CancellationToken;
 
 pub struct RemoteRun {

@@ -6,23 +6,11 @@
 //!
 //! Everything here is pure: labels are never changed, expectations are reported beside them.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::record::{ConversationRow, LegLabel, LegRow};
+use crate::record::{ConversationRow, LegLabel, LegRow, Mismatch};
 use crate::transform::classify;
 use crate::transform::names::{Catalogs, DEFAULT_CODE_ID};
-
-/// `Queue.acwSettings` as the queue listing returns it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AcwSettings {
-    /// `MANDATORY`, `OPTIONAL`, `MANDATORY_TIMEOUT`, `MANDATORY_FORCED_TIMEOUT` or `AGENT_REQUESTED`.
-    #[serde(default)]
-    pub wrapup_prompt: Option<String>,
-    /// How long a timed ACW may last; only meaningful for the timed prompts.
-    #[serde(default)]
-    pub timeout_ms: Option<i64>,
-}
 
 /// Prompts under which the platform asks the agent for a code.
 fn is_mandatory(prompt: &str) -> bool {
@@ -38,48 +26,6 @@ fn is_timed(prompt: &str) -> bool {
         prompt,
         "MANDATORY_TIMEOUT" | "MANDATORY_FORCED_TIMEOUT" | "AGENT_REQUESTED"
     )
-}
-
-/// A leg whose label disagrees with its queue's configured prompt. Labels stay as the contract says;
-/// this only points at configuration worth checking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mismatch {
-    /// `no_wrapup_phase` or `not_required` on a queue configured to require a code.
-    NotAskedOnMandatoryQueue,
-    /// `missing` (a code was required) on a queue configured `OPTIONAL`.
-    RequiredOnOptionalQueue,
-    /// `timeout` on a queue whose prompt has no timer (`MANDATORY` or `OPTIONAL`).
-    TimeoutWithoutTimedPrompt,
-}
-
-impl Mismatch {
-    pub const ALL: [Mismatch; 3] = [
-        Mismatch::NotAskedOnMandatoryQueue,
-        Mismatch::RequiredOnOptionalQueue,
-        Mismatch::TimeoutWithoutTimedPrompt,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mismatch::NotAskedOnMandatoryQueue => "not_asked_on_mandatory_queue",
-            Mismatch::RequiredOnOptionalQueue => "required_on_optional_queue",
-            Mismatch::TimeoutWithoutTimedPrompt => "timeout_without_timed_prompt",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Mismatch> {
-        Mismatch::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-
-    /// What to change, for the summary's findings.
-    pub fn advice(self) -> &'static str {
-        match self {
-            Mismatch::NotAskedOnMandatoryQueue => "The queue requires a code but these agents were never asked for one: check the queue's ACW settings history and the agents' client (a transfer or a script that ends ACW).",
-            Mismatch::RequiredOnOptionalQueue => "The platform required a code on a queue configured OPTIONAL: the leg was likely governed by another queue's settings (transfer) or the setting changed; align the queues' ACW prompts.",
-            Mismatch::TimeoutWithoutTimedPrompt => "ACW timed out on a queue with no timer configured: the setting changed, or the leg took another queue's settings; check the queue's ACW prompt and timeout.",
-        }
-    }
 }
 
 /// The expected-vs-actual check of one leg against its queue's configured prompt.

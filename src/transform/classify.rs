@@ -4,6 +4,7 @@
 //! conversation labels are decided by the contract's ordered rules, and lookup results settle
 //! `needs_lookup` legs. Reasons (the analyst-facing sentences) live in `reason.rs`.
 
+use crate::config::LookupMode;
 use chrono::{DateTime, Utc};
 
 use crate::api::wire::{
@@ -124,27 +125,7 @@ pub fn classify_leg(ev: &LegEvidence, conversation_ended: bool) -> LegLabel {
     LegLabel::NeedsLookup
 }
 
-/// Which legs the enrichment lookup covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LookupMode {
-    /// Only `needs_lookup` legs (the default).
-    NeedsLookup,
-    /// Also `not_connected` and `no_wrapup_phase` legs.
-    AllNull,
-    /// No lookups: `needs_lookup` legs become `unexplained`.
-    Off,
-}
-
 impl LookupMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LookupMode::NeedsLookup => "needs-lookup",
-            LookupMode::AllNull => "all-null",
-            LookupMode::Off => "off",
-        }
-    }
-
     /// True when a leg with this analytics label is looked up in this mode.
     pub fn wants(self, label: LegLabel) -> bool {
         match self {

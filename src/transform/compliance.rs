@@ -11,60 +11,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::{ConversationLabel, LegLabel, LegRow};
-
-/// Counts of one group of legs. Every field adds up over groups and days.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    /// Every agent leg of the group.
-    pub legs: u64,
-    pub owed: u64,
-    pub with_code: u64,
-    pub timeout: u64,
-    pub missing: u64,
-    /// `unexplained` and `lookup_failed`: owed, and no code found.
-    pub unknown: u64,
-    /// `tAcw` over every leg of the group.
-    pub acw_ms: i64,
-    /// `tAcw` of the `timeout` legs: ACW that ran until the timer, not until the agent was done.
-    pub timeout_acw_ms: i64,
-    /// Legs whose label disagrees with their queue's configured prompt.
-    pub config_mismatches: u64,
-}
-
-/// Rounds a share to 4 decimals, as every file and summary shows it.
-pub fn round4(x: f64) -> f64 {
-    (x * 10_000.0).round() / 10_000.0
-}
+use crate::record::{ComplianceRow, ConversationLabel, Counts, LegLabel, LegRow};
 
 impl Counts {
-    pub fn add(&mut self, o: &Counts) {
-        self.legs += o.legs;
-        self.owed += o.owed;
-        self.with_code += o.with_code;
-        self.timeout += o.timeout;
-        self.missing += o.missing;
-        self.unknown += o.unknown;
-        self.acw_ms += o.acw_ms;
-        self.timeout_acw_ms += o.timeout_acw_ms;
-        self.config_mismatches += o.config_mismatches;
-    }
-
-    /// Owed legs without a code an agent or the dialer chose.
-    pub fn gaps(&self) -> u64 {
-        self.timeout + self.missing + self.unknown
-    }
-
-    /// `gaps / owed`; null without owed legs.
-    pub fn gap_rate(&self) -> Option<f64> {
-        (self.owed > 0).then(|| round4(self.gaps() as f64 / self.owed as f64))
-    }
-
-    /// `timeout / owed`; null without owed legs.
-    pub fn timeout_rate(&self) -> Option<f64> {
-        (self.owed > 0).then(|| round4(self.timeout as f64 / self.owed as f64))
-    }
-
     /// Adds one leg with its final label, in a conversation with label `conversation`.
     pub fn count(&mut self, leg: &LegRow, conversation: ConversationLabel) {
         self.legs += 1;
@@ -212,30 +161,6 @@ impl DayCompliance {
     }
 }
 
-/// One row of the `compliance` table: one agent on one queue in one media type, on the
-/// partition's day.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ComplianceRow {
-    pub user_id: Option<String>,
-    pub agent_name: Option<String>,
-    pub queue_id: Option<String>,
-    pub queue_name: Option<String>,
-    pub media_type: Option<String>,
-    pub queue_wrapup_prompt: Option<String>,
-    pub queue_acw_timeout_ms: Option<i64>,
-    pub counts: Counts,
-}
-
-impl ComplianceRow {
-    pub fn gap_rate(&self) -> Option<f64> {
-        self.counts.gap_rate()
-    }
-
-    pub fn timeout_rate(&self) -> Option<f64> {
-        self.counts.timeout_rate()
-    }
-}
-
 /// The day's table rows, names by the name rule, in key order.
 pub fn table_rows(
     day: &DayCompliance,
@@ -320,7 +245,7 @@ mod tests {
     fn days_add_up_by_every_dimension() {
         let mut a = DayCompliance::default();
         let mut l = leg_with(LegLabel::Missing, 1);
-        l.config_mismatch = Some(crate::transform::acw::Mismatch::RequiredOnOptionalQueue);
+        l.config_mismatch = Some(crate::record::Mismatch::RequiredOnOptionalQueue);
         a.count(&l, ConversationLabel::Missing);
         let mut b = DayCompliance::default();
         let mut other = leg_with(LegLabel::Coded, 2);

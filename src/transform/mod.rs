@@ -3,5 +3,8 @@
 pub mod acw;
 pub mod classify;
 pub mod compliance;
+pub mod counts;
+pub mod enrich;
 pub mod names;
 pub mod reason;
+pub mod rows;

@@ -22,7 +22,7 @@ pub struct Catalogs {
     pub queues: HashMap<String, String>,
     pub users: HashMap<String, String>,
     /// Queue id → its after-call-work settings, as the queue listing returned them.
-    pub queue_acw: HashMap<String, crate::transform::acw::AcwSettings>,
+    pub queue_acw: HashMap<String, crate::api::wire::AcwSettings>,
 }
 
 /// The name of an id no catalog knows.

@@ -401,8 +401,10 @@ async fn explain_names_the_source_of_each_code_name_and_the_queue_setting() {
     let mut run = wrapup_audit::cli::RunCmd::from_job(Default::default());
     run.job = None;
     run.as_of = Some(as_of().to_rfc3339());
-    let cfg = wrapup_audit::load_config(&run, &env, Utc::now()).unwrap();
-    let conn = wrapup_audit::connect(&cfg).await.unwrap();
+    let cfg = wrapup_audit::commands::connect::load_config(&run, &env, Utc::now()).unwrap();
+    let conn = wrapup_audit::commands::connect::connect(&cfg)
+        .await
+        .unwrap();
     let truth = sim.ground_truth(utc("2026-11-19T00:00:00Z"), as_of(), 15, as_of());
     let queues: HashMap<String, &'static str> = sim
         .queues()

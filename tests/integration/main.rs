@@ -22,3 +22,4 @@ mod s3;
 mod sample_output;
 mod stops;
 mod summary_page;
+mod tidy;

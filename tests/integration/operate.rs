@@ -66,7 +66,7 @@ async fn the_demo_never_waits_for_a_quota_nobody_set() {
     let started = std::time::Instant::now();
     let r = tokio::time::timeout(
         Duration::from_secs(40),
-        wrapup_audit::run_command(
+        wrapup_audit::commands::run::run_command(
             &cmd,
             &Vec::<(String, String)>::new(),
             chrono::Utc::now(),

@@ -15,8 +15,10 @@ async fn explain_gives_the_ground_truth_label_for_every_label() {
     let mut run = RunCmd::from_job(Default::default());
     run.job = None;
     run.as_of = Some(as_of().to_rfc3339());
-    let cfg = wrapup_audit::load_config(&run, &env, Utc::now()).unwrap();
-    let conn = wrapup_audit::connect(&cfg).await.unwrap();
+    let cfg = wrapup_audit::commands::connect::load_config(&run, &env, Utc::now()).unwrap();
+    let conn = wrapup_audit::commands::connect::connect(&cfg)
+        .await
+        .unwrap();
     let truth = sim.ground_truth(as_of() - chrono::Duration::days(2), as_of(), 15, as_of());
     let mut covered = BTreeSet::new();
     for t in &truth {

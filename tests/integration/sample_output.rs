@@ -133,9 +133,10 @@ async fn sample_output_is_current() {
     cmd.to = Some("2026-11-21T00:20:00Z".into());
     cmd.output_dir = Some(tmp.path().to_path_buf());
     let env: Vec<(String, String)> = Vec::new();
-    let result = wrapup_audit::run_command(&cmd, &env, Utc::now(), CancellationToken::new())
-        .await
-        .expect("the demo run succeeds");
+    let result =
+        wrapup_audit::commands::run::run_command(&cmd, &env, Utc::now(), CancellationToken::new())
+            .await
+            .expect("the demo run succeeds");
     assert_eq!(result.status.code(), 0);
 
     let want = sample_dir();

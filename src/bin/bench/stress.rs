@@ -19,6 +19,7 @@ const CONFIGS: [(u32, &str); 4] = [
 /// A run taking longer than this is declared hung (the slowest config takes well under a minute).
 const WATCHDOG: Duration = Duration::from_secs(300);
 
+// Long: one benchmark read top to bottom: start, watchdog, tally, report.
 pub fn stress(runs: usize) {
     let tmp = tempfile::tempdir().unwrap();
     let mut sims: Vec<(u32, std::process::Child, String)> = Vec::new();

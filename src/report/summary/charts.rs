@@ -144,6 +144,7 @@ pub fn line_point(i: usize, n: usize, v: f64, max: f64) -> (f64, f64) {
 }
 
 /// A line chart of shares (0..1) per day, y axis in percent, one dot per value.
+// Long: SVG geometry computed in one place so axes, ticks and lines agree.
 pub fn line_chart(title: &str, x_labels: &[String], series: &[Series]) -> String {
     let n = x_labels.len();
     if n == 0 {

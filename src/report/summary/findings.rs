@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Named, Summary, MIN_OWED_TO_RANK};
+use crate::record::Mismatch;
 use crate::sink::{Format, Formats};
-use crate::transform::acw::Mismatch;
 
 /// At most this many findings open the summary.
 pub const MAX_FINDINGS: usize = 5;
@@ -228,7 +228,7 @@ fn trend_finding(s: &Summary, f: Formats) -> Option<Finding> {
             "Gap rate {direction}: {} on {} against {} over the {} earlier days",
             pct(last.gap_rate),
             last.date,
-            pct(Some(crate::transform::compliance::round4(before))),
+            pct(Some(crate::record::round4(before))),
             earlier.len()
         ),
         detail: format!(

@@ -10,21 +10,14 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::pipeline::{iso_ms, Catalogs, RunOutcome};
 use crate::record::ConversationLabel;
+use crate::record::Counts;
+pub use crate::record::Kind;
 use crate::report::IndexEntry;
-use crate::transform::compliance::{Counts, NONE_KEY};
-
-/// Where a conversation label stands with respect to the wrap-up code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A code is present (chosen by the agent, or a system literal).
-    Coded,
-    /// No code, and none was expected.
-    ByDesign,
-    /// No code where one was expected, or nobody could tell: worth chasing.
-    Gap,
-}
+use crate::stats::RunOutcome;
+use crate::time::iso_ms;
+use crate::transform::compliance::NONE_KEY;
+use crate::transform::names::Catalogs;
 
 impl Kind {
     /// CSS class and the words the summaries use.
@@ -39,13 +32,7 @@ impl Kind {
 
 /// The kind of a conversation label. Unknown spellings count as gaps so they stay visible.
 pub fn conversation_kind(label: &str) -> Kind {
-    match ConversationLabel::parse(label) {
-        Some(ConversationLabel::Coded | ConversationLabel::System | ConversationLabel::Timeout) => {
-            Kind::Coded
-        }
-        Some(l) if l.null_by_design() => Kind::ByDesign,
-        _ => Kind::Gap,
-    }
+    ConversationLabel::parse(label).map_or(Kind::Gap, ConversationLabel::kind)
 }
 
 /// Agents with fewer owed legs than this are not ranked by rate (a rate of 1 of 2 says little).
@@ -159,7 +146,7 @@ pub struct Summary {
     pub compliance: ComplianceSummary,
     pub config_mismatches: Vec<MismatchGroup>,
     pub trend: Vec<TrendDay>,
-    pub lookups: crate::pipeline::LookupStats,
+    pub lookups: crate::transform::counts::LookupStats,
     pub api: crate::api::ApiStatsSnapshot,
     pub dropped_outside_window: u64,
     pub dropped_duplicates: u64,
@@ -168,7 +155,7 @@ pub struct Summary {
     /// Media type (`(none)` without one) → conversation labels.
     pub by_media: BTreeMap<String, BTreeMap<String, u64>>,
     /// Name cells written as `(unresolved) <id>`, per catalog (both tables counted).
-    pub unresolved: crate::pipeline::Unresolved,
+    pub unresolved: crate::transform::names::Unresolved,
 }
 
 fn queue_named(catalogs: &Catalogs, id: &str, c: Counts) -> Named {
@@ -206,6 +193,7 @@ pub fn trend(
 }
 
 /// Builds the summary of a finished audit. `index` is `partitions.json` after the run's days.
+// Long: assembles every section of summary.json from the same totals.
 pub fn build(
     cfg: &Config,
     o: &RunOutcome,
@@ -265,7 +253,7 @@ pub fn build(
         .iter()
         .filter_map(|(key, n)| {
             let (kind, queue) = key.split_once('|')?;
-            let m = crate::transform::acw::Mismatch::parse(kind)?;
+            let m = crate::record::Mismatch::parse(kind)?;
             let (prompt, _) = catalogs.queue_acw(Some(queue));
             Some(MismatchGroup {
                 mismatch: m.as_str(),
@@ -300,7 +288,7 @@ pub fn build(
                 LabelShare {
                     label: l.as_str(),
                     conversations: n,
-                    share: crate::transform::compliance::round4(n as f64 / total),
+                    share: crate::record::round4(n as f64 / total),
                     null_by_design: l.null_by_design(),
                 }
             })

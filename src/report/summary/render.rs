@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::charts::{self, BarRow, Series};
 use super::{Named, Rates, Summary};
+use crate::record::{Kind, LegLabel};
 
 const HTML: &str = include_str!("templates/summary.html");
 const MD: &str = include_str!("templates/summary.md");
@@ -31,31 +32,12 @@ fn conversation_kind(label: &str) -> (&'static str, &'static str) {
     super::conversation_kind(label).class_and_title()
 }
 
+/// The colour class and words of a leg label. Unknown spellings count as gaps so they stay visible.
 fn leg_kind(label: &str) -> (&'static str, &'static str) {
-    match label {
-        "coded" | "system" | "timeout" => ("coded", "has a code"),
-        "pending" | "skipped" | "not_connected" | "no_wrapup_phase" | "not_required" => {
-            ("design", "null by design")
-        }
-        _ => ("gap", "gap"),
-    }
+    LegLabel::parse(label)
+        .map_or(Kind::Gap, LegLabel::kind)
+        .class_and_title()
 }
-
-/// Leg labels in contract order: codes, nulls by design, gaps.
-const LEG_ORDER: [&str; 12] = [
-    "coded",
-    "system",
-    "timeout",
-    "recovered",
-    "skipped",
-    "not_required",
-    "no_wrapup_phase",
-    "not_connected",
-    "pending",
-    "missing",
-    "unexplained",
-    "lookup_failed",
-];
 
 /// One row of a compliance table (agent, queue, media or day), every number formatted.
 #[derive(Serialize)]
@@ -214,6 +196,7 @@ struct View<'a> {
     leg_labels_svg: String,
 }
 
+// Long: the template's whole context in one place, mirroring summary.html section by section.
 fn view(s: &Summary) -> View<'_> {
     let c = &s.compliance;
     let t = &c.total;
@@ -290,7 +273,12 @@ fn view(s: &Summary) -> View<'_> {
         "",
     );
     let mut legs: Vec<(&String, &u64)> = s.leg_labels.iter().filter(|(_, n)| **n > 0).collect();
-    legs.sort_by_key(|(l, _)| LEG_ORDER.iter().position(|o| o == l).unwrap_or(usize::MAX));
+    legs.sort_by_key(|(l, _)| {
+        LegLabel::ALL
+            .iter()
+            .position(|o| o.as_str() == l.as_str())
+            .unwrap_or(usize::MAX)
+    });
     let leg_total: u64 = legs.iter().map(|(_, n)| **n).sum();
     let leg_labels: Vec<LabelRow> = legs
         .iter()

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use super::generator::Gen;
 use super::legs::api;
 use crate::record::LegLabel;
+use crate::record::Mismatch;
 use crate::simulator::model::SimConversation;
 use crate::simulator::org::MANDATORY_PROMPTS;
-use crate::transform::acw::Mismatch;
 
 impl Gen<'_> {
     /// The conversation of a drift scenario; `None` when `name` belongs to another family.

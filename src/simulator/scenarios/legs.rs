@@ -41,7 +41,7 @@ pub(super) struct LegSpec {
     /// Queue prompts this leg is consistent with (empty: any); the queue is picked to match.
     pub(super) accepts: &'static [&'static str],
     /// Set by the drift scenarios, which put the leg on a queue it is not consistent with.
-    pub(super) mismatch: Option<crate::transform::acw::Mismatch>,
+    pub(super) mismatch: Option<crate::record::Mismatch>,
 }
 
 pub(super) fn api(required: bool, prompt: &'static str, skipped: bool) -> ApiLeg {

@@ -58,7 +58,13 @@ pub async fn run_in_process(
     cmd: &RunCmd,
     sim: &SimHandle,
 ) -> Result<wrapup_audit::report::RunResult, wrapup_audit::exit::Failure> {
-    wrapup_audit::run_command(cmd, &env_for(sim), Utc::now(), CancellationToken::new()).await
+    wrapup_audit::commands::run::run_command(
+        cmd,
+        &env_for(sim),
+        Utc::now(),
+        CancellationToken::new(),
+    )
+    .await
 }
 
 /// Runs the real binary with a clean environment plus `env`, from the crate root.

@@ -2,11 +2,11 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::api::ApiStatsSnapshot;
-use crate::pipeline::LookupStats;
 use crate::record::ConversationLabel;
+use crate::record::Counts;
 use crate::report::summary::findings::Finding;
 use crate::report::summary::{ComplianceSummary, LabelShare, MismatchGroup, QueueLabels, TrendDay};
-use crate::transform::compliance::Counts;
+use crate::transform::counts::LookupStats;
 
 fn c(owed: u64, with_code: u64, timeout: u64, missing: u64) -> Counts {
     Counts {

@@ -5,13 +5,15 @@ use crate::api::wire::Conversation;
 use crate::api::{ApiClient, ApiError};
 use crate::sink::journal::LookupJournal;
 
-use super::{enrich_each, Fetched, Plan};
+use super::lookups::enrich_each;
+use crate::transform::enrich::Plan;
+use crate::transform::rows::Fetched;
 
 type Answers = Vec<Option<Result<Conversation, ApiError>>>;
 
-/// [`super::enrich`] with the journal: the result is the same, the API is asked only for what the
+/// [`super::lookups::enrich`] with the journal: the result is the same, the API is asked only for what the
 /// journal does not hold.
-pub(super) async fn enrich(
+pub(crate) async fn enrich(
     client: &ApiClient,
     conversations: &[Fetched],
     plan: &[Plan],

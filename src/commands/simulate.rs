@@ -1,0 +1,78 @@
+//! `simulate`: the embedded Genesys Cloud simulator as a standalone server.
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+
+use super::connect::usage;
+use crate::cli::SimulateCmd;
+use crate::config;
+use crate::exit::{ExitStatus, Failure};
+use crate::simulator;
+
+pub(crate) async fn simulate_command(
+    cmd: &SimulateCmd,
+    cancel: CancellationToken,
+) -> Result<ExitStatus, Failure> {
+    let timezone = cmd.timezone.parse().map_err(|_| {
+        usage(format!(
+            "unknown time zone '{}': use an IANA name such as UTC",
+            cmd.timezone
+        ))
+    })?;
+    let now = match &cmd.now {
+        Some(s) => config::parse_instant(s, timezone).map_err(|e| usage(format!("--now: {e}")))?,
+        None => Utc::now(),
+    };
+    for (flag, rate) in [
+        ("--error-rate-5xx", cmd.error_rate_5xx),
+        ("--rate-429", cmd.rate_429),
+        ("--drop-connection-rate", cmd.drop_connection_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(usage(format!(
+                "{flag} must be a share between 0 and 1, not {rate}"
+            )));
+        }
+    }
+    let sim_cfg = simulator::SimConfig {
+        seed: cmd.seed,
+        conversations_per_day: cmd.conversations_per_day,
+        now,
+        timezone,
+        client_id: cmd.client_id.clone(),
+        client_secret: cmd.client_secret.clone(),
+        port: cmd.port,
+        rate_limit_per_minute: cmd.rate_limit_per_minute,
+        enforce_rate_limit: cmd.enforce_rate_limit,
+        other_integration_per_minute: cmd.other_integration_per_minute,
+        faults: simulator::FaultProfile {
+            slow_details_ms: cmd.slow_details_ms,
+            slow_lookup_ms: cmd.slow_lookup_ms,
+            slow_token_ms: cmd.slow_token_ms,
+            error_rate_5xx: cmd.error_rate_5xx,
+            rate_429: cmd.rate_429,
+            drop_connection_rate: cmd.drop_connection_rate,
+            token_ttl_override_secs: cmd.token_ttl_secs,
+            seed: cmd.fault_seed,
+            short_pages_rate: cmd.short_pages_rate,
+            ..Default::default()
+        },
+        ..simulator::SimConfig::default()
+    };
+    let handle = simulator::start(sim_cfg).await.map_err(|e| {
+        Failure::new(
+            ExitStatus::Usage,
+            format!("cannot listen on 127.0.0.1:{}: {e}", cmd.port),
+        )
+    })?;
+    println!("{}", handle.base_url());
+    println!("GENESYS_API_BASE_URL={}", handle.base_url());
+    println!("GENESYS_LOGIN_BASE_URL={}", handle.base_url());
+    println!("GENESYS_CLIENT_ID={}", handle.client_id());
+    println!("GENESYS_CLIENT_SECRET={}", handle.client_secret());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    cancel.cancelled().await;
+    handle.shutdown().await;
+    Ok(ExitStatus::Success)
+}
