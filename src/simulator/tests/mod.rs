@@ -96,4 +96,3 @@ mod gate;
 mod generation;
 mod jobs;
 mod lookups;
-mod tidy;
