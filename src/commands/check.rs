@@ -7,8 +7,9 @@ use chrono::Utc;
 use serde::Serialize;
 
 use crate::api::{ApiClient, ApiError};
-use crate::cli::{CheckCmd, RunCmd};
+use crate::cli::CheckCmd;
 use crate::config::Env;
+use crate::config::RunArgs;
 use crate::exit::{ExitStatus, Failure};
 
 #[derive(Debug, Serialize)]
@@ -122,9 +123,11 @@ pub fn render(api: &str, login: &str, results: &[CheckResult]) -> String {
 }
 
 pub async fn command(cmd: &CheckCmd, env: &dyn Env) -> Result<ExitStatus, Failure> {
-    let mut run = RunCmd::from_job(cmd.job.clone().unwrap_or_default());
-    run.job = cmd.job.clone();
-    run.simulator = cmd.simulator;
+    let run = RunArgs {
+        job: cmd.job.clone(),
+        simulator: cmd.simulator,
+        ..RunArgs::default()
+    };
     let cfg = crate::commands::connect::load_config(&run, env, Utc::now())?;
     let conn = crate::commands::connect::connect(&cfg).await?;
     let results = run_checks(&conn.client).await;

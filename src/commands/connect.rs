@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::api::auth::Credentials;
 use crate::api::{ApiClient, ApiError, Endpoints};
-use crate::cli::RunCmd;
-use crate::config::{self, Config, Env, RawJob, Source};
+use crate::config::{self, Config, Env, RawJob, RunArgs, Source};
 use crate::exit::{ExitStatus, Failure};
 use crate::simulator;
 
@@ -16,13 +15,13 @@ pub(crate) fn usage(e: impl std::fmt::Display) -> Failure {
 }
 
 /// Loads the job (if any) and builds the configuration; every problem is reported at once.
-pub fn load_config(cmd: &RunCmd, env: &dyn Env, now: DateTime<Utc>) -> Result<Config, Failure> {
+pub fn load_config(args: &RunArgs, env: &dyn Env, now: DateTime<Utc>) -> Result<Config, Failure> {
     // Problems in the file and in the values are reported together.
-    let (raw, mut errors) = match &cmd.job {
+    let (raw, mut errors) = match &args.job {
         Some(path) => config::load_job_lenient(path).map_err(usage)?,
         None => (RawJob::default(), Vec::new()),
     };
-    match Config::build(raw, &cmd.to_args(), env, now) {
+    match Config::build(raw, args, env, now) {
         Ok(cfg) if errors.is_empty() => Ok(cfg),
         Ok(_) => Err(usage(config::ConfigError(errors))),
         Err(mut e) => {

@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use crate::api::wire::AnalyticsConversation;
 use crate::api::ApiError;
-use crate::cli::{ExplainCmd, RunCmd};
+use crate::cli::ExplainCmd;
 use crate::config::Env;
+use crate::config::RunArgs;
 use crate::exit::{ExitStatus, Failure};
 use crate::record::{ConversationRow, LegRow};
 use crate::time::iso_ms;
@@ -306,10 +307,12 @@ fn check_id(id: &str) -> Result<(), Failure> {
 
 pub async fn command(cmd: &ExplainCmd, env: &dyn Env) -> Result<ExitStatus, Failure> {
     check_id(&cmd.conversation_id)?;
-    let mut run = RunCmd::from_job(cmd.job.clone().unwrap_or_default());
-    run.job = cmd.job.clone();
-    run.as_of = cmd.as_of.clone();
-    run.simulator = cmd.simulator;
+    let run = RunArgs {
+        job: cmd.job.clone(),
+        as_of: cmd.as_of.clone(),
+        simulator: cmd.simulator,
+        ..RunArgs::default()
+    };
     let cfg = crate::commands::connect::load_config(&run, env, Utc::now())?;
     let conn = crate::commands::connect::connect(&cfg).await?;
     let result = explain_with(&cfg, &conn, &cmd.conversation_id).await;

@@ -7,8 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::connect::{auth_failure, connect, load_config, Connection};
 use crate::api::ApiClient;
-use crate::cli::RunCmd;
-use crate::config::{Config, Env};
+use crate::config::{Config, Env, RunArgs};
 use crate::exit::{ExitStatus, Failure};
 use crate::failpoint;
 use crate::logging;
@@ -20,17 +19,17 @@ use crate::store;
 
 /// The `run` command without progress bars (tests, libraries).
 pub async fn run_command(
-    cmd: &RunCmd,
+    args: &RunArgs,
     env: &dyn Env,
     now: DateTime<Utc>,
     cancel: CancellationToken,
 ) -> Result<report::RunResult, Failure> {
-    run_command_with(cmd, env, now, cancel, false).await
+    run_command_with(args, env, now, cancel, false).await
 }
 
 /// The `run` command: configuration, lock, source, catalogs, the audit, and the run-level files.
 pub async fn run_command_with(
-    cmd: &RunCmd,
+    args: &RunArgs,
     env: &dyn Env,
     now: DateTime<Utc>,
     cancel: CancellationToken,
@@ -43,8 +42,8 @@ pub async fn run_command_with(
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
     // Every log line from here on, a configuration error's included, names the run.
-    logging::set_run(Some(&run_id), job_stem(cmd).as_deref());
-    let mut cfg = load_config(cmd, env, now)?;
+    logging::set_run(Some(&run_id), job_stem(args).as_deref());
+    let mut cfg = load_config(args, env, now)?;
     logging::set_run(None, Some(&cfg.job_name));
     // The output as people know it: for an object store the URL without credentials, never the
     // staging folder the run writes into.
@@ -87,47 +86,24 @@ pub async fn run_command_with(
     .await
 }
 
-/// The audit itself: lock, resume, source, catalogs, the pipeline, and the run-level files.
-// Long: the run's phases in order (lock, resume, connect, audit, finish); moves to commands/run.rs (issue 10).
+/// The audit itself: lock, resume plan, source, catalogs, the pipeline, and the run-level files.
 async fn audit_run(
-    mut cfg: Config,
+    validated: Config,
     run_id: &str,
     started: DateTime<Utc>,
     cancel: CancellationToken,
     bars: bool,
     remote: Option<&store::run::RemoteRun>,
 ) -> Result<report::RunResult, Failure> {
-    let _lock = report::OutputLock::acquire(&cfg.output_dir)?;
+    let _lock = report::OutputLock::acquire(&validated.output_dir)?;
     if let Some(r) = remote {
-        r.prepare(&cfg.output_dir).await?;
+        r.prepare(&validated.output_dir).await?;
     }
-    let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        failpoint::hit("run-after-lock");
-        let present = |p: &std::path::Path| match remote {
-            Some(r) => r.has(p),
-            None => cfg.output_dir.join(p).is_file(),
-        };
-        // An unfinished run of the same job continues where it stopped, with its own clock.
-        let done = match report::resumable_with(&cfg, &present) {
-            Some((as_of, done)) => {
-                tracing::info!(days = done.len(), as_of = %crate::time::iso_ms(as_of), "Resuming an unfinished run of this job ({} days already written)", done.len());
-                cfg.as_of = as_of;
-                done
-            }
-            None => Vec::new(),
-        };
-        cfg.lookback = report::days_to_heal(&cfg);
-        if !cfg.lookback.is_empty() {
-            tracing::info!(days = %serde_json::to_string(&cfg.lookback).unwrap_or_default(), "Re-auditing {} earlier day(s) that were not final", cfg.lookback.len());
-        }
-        done
-    }));
-    let done = match prepared {
-        Ok(done) => done,
-        Err(panic) => {
-            let failure = internal_failure(panic.as_ref());
+    let plan = match plan_run(&validated, remote) {
+        Ok(plan) => plan,
+        Err(failure) => {
             return report::finish(
-                &cfg,
+                &validated,
                 run_id,
                 started,
                 Utc::now(),
@@ -138,10 +114,12 @@ async fn audit_run(
             );
         }
     };
+    // The run's configuration is final from here on: the plan's clock and lookback days.
+    let cfg = plan.config(validated);
 
     // From here on every ending writes a manifest: success, failure, signal, timeout or panic.
     let stop = shutdown::RunStop::new(&cancel, cfg.max_runtime);
-    let mut written = done.clone();
+    let mut written = plan.done.clone();
     let mut catalogs = crate::transform::names::Catalogs::default();
     let mut client: Option<Arc<ApiClient>> = None;
     let mut sim: Option<Connection> = None;
@@ -149,7 +127,7 @@ async fn audit_run(
         &cfg,
         run_id,
         started,
-        done,
+        plan.done,
         &stop,
         bars,
         remote,
@@ -162,16 +140,7 @@ async fn audit_run(
         Ok(r) => r,
         Err(panic) => Err(internal_failure(panic.as_ref())),
     };
-    // A stopped run ends with the stop's status, whatever the step it was in.
-    let outcome = match (stop.status(), outcome) {
-        (None, o) => o,
-        (Some(s), Ok(mut o)) => {
-            o.status = s;
-            Ok(o)
-        }
-        (Some(s), Err(f)) if f.status != ExitStatus::Internal => Err(Failure::new(s, f.message)),
-        (Some(_), Err(f)) => Err(f),
-    };
+    let outcome = with_stop_status(stop.status(), outcome);
     // A lost lock ends the run with exit 6, whatever the step it stopped in.
     let outcome = match remote.and_then(|r| r.lost()) {
         Some(lost) => Err(lost),
@@ -186,6 +155,39 @@ async fn audit_run(
         conn.close().await;
     }
     result
+}
+
+/// The resume plan, read from the locked output folder; a panic while reading it is a failure the
+/// manifest records.
+fn plan_run(
+    cfg: &Config,
+    remote: Option<&store::run::RemoteRun>,
+) -> Result<report::resume::ResumePlan, Failure> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        failpoint::hit("run-after-lock");
+        let present = |p: &std::path::Path| match remote {
+            Some(r) => r.has(p),
+            None => cfg.output_dir.join(p).is_file(),
+        };
+        report::resume::ResumePlan::decide(cfg, &present)
+    }))
+    .map_err(|panic| internal_failure(panic.as_ref()))
+}
+
+/// A stopped run ends with the stop's status, whatever the step it was in.
+fn with_stop_status(
+    stop: Option<ExitStatus>,
+    outcome: Result<crate::stats::RunOutcome, Failure>,
+) -> Result<crate::stats::RunOutcome, Failure> {
+    match (stop, outcome) {
+        (None, o) => o,
+        (Some(s), Ok(mut o)) => {
+            o.status = s;
+            Ok(o)
+        }
+        (Some(s), Err(f)) if f.status != ExitStatus::Internal => Err(Failure::new(s, f.message)),
+        (Some(_), Err(f)) => Err(f),
+    }
 }
 
 /// The failure a caught panic becomes.
@@ -278,8 +280,8 @@ async fn run_body(
 }
 
 /// The job's name before its file is read: the file stem, as `Config::build` defaults it.
-fn job_stem(cmd: &RunCmd) -> Option<String> {
-    cmd.job
+fn job_stem(args: &RunArgs) -> Option<String> {
+    args.job
         .as_ref()
         .and_then(|p| p.file_stem())
         .map(|s| s.to_string_lossy().into_owned())

@@ -5,7 +5,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::connect::usage;
 use crate::cli::SimulateCmd;
-use crate::config;
 use crate::exit::{ExitStatus, Failure};
 use crate::simulator;
 
@@ -20,7 +19,9 @@ pub(crate) async fn simulate_command(
         ))
     })?;
     let now = match &cmd.now {
-        Some(s) => config::parse_instant(s, timezone).map_err(|e| usage(format!("--now: {e}")))?,
+        Some(s) => {
+            crate::time::parse_instant(s, timezone).map_err(|e| usage(format!("--now: {e}")))?
+        }
         None => Utc::now(),
     };
     for (flag, rate) in [

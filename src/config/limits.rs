@@ -12,8 +12,6 @@ pub const MAX_QUERY_RESULT_CAP: u64 = 1_000_000_000;
 pub const MAX_JOBS_POLL_MS: u64 = 60_000;
 /// Most retries of one request.
 pub const MAX_RETRIES: u32 = 50;
-/// Earliest and latest year a window or `as_of` may name; chrono's own limits are far beyond.
-pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
 
 /// The numeric settings as given (defaults applied), before they go into a `Config`.
 pub struct Numbers {

@@ -172,7 +172,7 @@ impl DayState {
 /// its partition be final, whatever its rows say (a day still running, or in the future, is not).
 pub(super) fn day_settled(cfg: &Config, date: NaiveDate) -> bool {
     date.checked_add_days(chrono::Days::new(1))
-        .map(|next| crate::config::local_midnight(cfg.window.timezone, next))
+        .map(|next| crate::time::local_midnight(cfg.window.timezone, next))
         .is_some_and(|end| end <= cfg.as_of - chrono::Duration::minutes(cfg.settle_minutes))
 }
 

@@ -45,8 +45,8 @@ fn report_days(cfg: &Config) -> Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
             let next = d.succ_opt().expect("date in range");
             (
                 *d,
-                crate::config::local_midnight(tz, *d),
-                crate::config::local_midnight(tz, next),
+                crate::time::local_midnight(tz, *d),
+                crate::time::local_midnight(tz, next),
             )
         })
         .collect();

@@ -35,6 +35,11 @@ const MIN_SPLIT: chrono::Duration = chrono::Duration::minutes(1);
 /// Rounds of re-requests of suspect pages before a shortfall counts.
 pub const REASK_ROUNDS: u32 = 6;
 
+/// Pages of one interval requested at once. Not the `concurrency` setting, which counts lookups
+/// only: pages are few per day, the rate limiter sets their pace, and this many keep page latency
+/// from setting it instead.
+pub const PAGES_IN_FLIGHT: usize = 8;
+
 /// What the answers of one interval showed.
 struct IntervalPages {
     /// Distinct conversation ids served for the interval (inside the day or not).
@@ -219,7 +224,7 @@ pub(crate) async fn fetch_interval(
                     let (client, q) = (client.clone(), query(s, e, n));
                     crate::task::Spawned::new(async move { (n, client.details_query(&q).await) })
                 })
-                .buffered(cfg.concurrency)
+                .buffered(PAGES_IN_FLIGHT)
                 .peekable());
             let later = |p: Option<&(u32, Result<DetailsQueryResponse, ApiError>)>| matches!(p, Some((_, Ok(r))) if !r.conversations.is_empty());
             let next_has_rows = later(pages.as_mut().peek().await);

@@ -118,12 +118,16 @@ impl Remote {
                 }
                 b.build().map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
             }
-            Scheme::Gcs => object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                .with_url(url)
-                .with_retry(retry)
-                .with_client_options(client)
-                .build()
-                .map(|s| Arc::new(s) as Arc<dyn ObjectStore>),
+            Scheme::Gcs => {
+                // GOOGLE_BASE_URL=http://… is an emulator or proxy by choice, as for S3's endpoint.
+                let http = std::env::var("GOOGLE_BASE_URL").is_ok_and(|u| u.starts_with("http://"));
+                object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_url(url)
+                    .with_retry(retry)
+                    .with_client_options(client.with_allow_http(http))
+                    .build()
+                    .map(|s| Arc::new(s) as Arc<dyn ObjectStore>)
+            }
             Scheme::Azure => object_store::azure::MicrosoftAzureBuilder::from_env()
                 .with_url(url)
                 .with_retry(retry)
@@ -231,7 +235,7 @@ impl Remote {
             _ if lower.contains("accessdenied")
                 || lower.contains("invalidaccesskeyid")
                 || lower.contains("signaturedoesnotmatch")
-                || lower.contains("403") =>
+                || lower.contains("403 forbidden") =>
             {
                 format!("access denied; check the credentials ({what}) and the {bucket}'s policy")
             }
@@ -432,6 +436,13 @@ mod tests {
             source: "AccessDenied".into(),
         });
         assert!(denied.contains("access denied"), "{denied}");
+        // A port or a duration that happens to contain 403 is not an HTTP 403.
+        let refused = r.cause(&generic(
+            "Error performing GET http://127.0.0.1:40312/b in 403.2ms - HTTP error: error sending request",
+        ));
+        assert!(refused.contains("cannot be reached"), "{refused}");
+        let forbidden = r.cause(&generic("non-2xx status code: 403 Forbidden: <Error/>"));
+        assert!(forbidden.contains("access denied"), "{forbidden}");
         let missing = r.cause(&generic("<Code>NoSuchBucket</Code>"));
         assert!(missing.contains("does not exist"), "{missing}");
     }

@@ -398,9 +398,10 @@ async fn queue_settings_mismatch_flags_and_reportable_codes_follow_the_scenarios
 async fn explain_names_the_source_of_each_code_name_and_the_queue_setting() {
     let sim = sim(17, 300).await;
     let env = env_for(&sim);
-    let mut run = wrapup_audit::cli::RunCmd::from_job(Default::default());
-    run.job = None;
-    run.as_of = Some(as_of().to_rfc3339());
+    let run = wrapup_audit::config::RunArgs {
+        as_of: Some(as_of().to_rfc3339()),
+        ..Default::default()
+    };
     let cfg = wrapup_audit::commands::connect::load_config(&run, &env, Utc::now()).unwrap();
     let conn = wrapup_audit::commands::connect::connect(&cfg)
         .await

@@ -164,7 +164,7 @@ fn short_pages_sim(rate: f64, persist: bool) -> SimConfig {
     }
 }
 
-fn day_cmd(out: &std::path::Path) -> wrapup_audit::cli::RunCmd {
+fn day_cmd(out: &std::path::Path) -> wrapup_audit::config::RunArgs {
     let mut cmd = run_cmd("2026-11-19", "2026-11-20", out);
     cmd.lookup = Some("off".into());
     cmd

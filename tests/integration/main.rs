@@ -5,6 +5,7 @@ mod support;
 
 mod backfill;
 mod cli;
+mod cloud;
 mod crash;
 mod docs;
 mod e2e;

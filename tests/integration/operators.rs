@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use wrapup_audit::cli::RunCmd;
 use wrapup_audit::simulator::SimConfig;
 
 use crate::support::*;
@@ -12,9 +11,10 @@ use crate::support::*;
 async fn explain_gives_the_ground_truth_label_for_every_label() {
     let sim = sim(31, 150).await;
     let env = env_for(&sim);
-    let mut run = RunCmd::from_job(Default::default());
-    run.job = None;
-    run.as_of = Some(as_of().to_rfc3339());
+    let run = wrapup_audit::config::RunArgs {
+        as_of: Some(as_of().to_rfc3339()),
+        ..Default::default()
+    };
     let cfg = wrapup_audit::commands::connect::load_config(&run, &env, Utc::now()).unwrap();
     let conn = wrapup_audit::commands::connect::connect(&cfg)
         .await

@@ -475,11 +475,23 @@ async fn bad_destinations_fail_before_any_api_call_with_exit_5() {
             with_endpoint(guarded.endpoint()),
             "access denied",
         ),
+        // Wrong endpoint: a closed port, and the right port with the wrong scheme (TLS to a
+        // plain-HTTP server).
         (
             "s3://lake/x",
             with_endpoint(format!("http://127.0.0.1:{closed}")),
             "cannot be reached",
         ),
+        (
+            "s3://lake/x",
+            with_endpoint(format!("https://127.0.0.1:{}", moto.port)),
+            "cannot be reached",
+        ),
+        // Wrong region: not here. moto (5.x) serves a bucket created in one region to requests
+        // signed for any other (checked with boto3 against a bucket in eu-west-1, with and without
+        // moto's auth), so it cannot produce the 301 PermanentRedirect / 400
+        // AuthorizationHeaderMalformed that AWS answers; the unit test
+        // `region_and_access_errors_name_their_cause` covers the message for those answers.
     ];
     for (url, env, want) in cases {
         let started = Instant::now();

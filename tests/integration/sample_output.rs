@@ -9,7 +9,7 @@ use arrow::record_batch::RecordBatch;
 use chrono::Utc;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tokio_util::sync::CancellationToken;
-use wrapup_audit::cli::RunCmd;
+use wrapup_audit::config::RunArgs;
 
 /// Keys whose values differ on every run.
 const VOLATILE_KEYS: &[&str] = &["run_id", "started_at", "finished_at", "peak_rss_kb"];
@@ -127,11 +127,14 @@ async fn sample_output_is_current() {
     let tmp = tempfile::tempdir().unwrap();
     // The README's command; the job path stays relative (the test runs from the crate root), so
     // the manifest's `job_file` reads as it does in the committed folder.
-    let mut cmd = RunCmd::from_job(PathBuf::from("jobs/demo.toml"));
-    cmd.as_of = Some("2026-11-21T00:20:00Z".into());
-    cmd.from = Some("2026-11-20".into());
-    cmd.to = Some("2026-11-21T00:20:00Z".into());
-    cmd.output_dir = Some(tmp.path().to_path_buf());
+    let cmd = RunArgs {
+        job: Some(PathBuf::from("jobs/demo.toml")),
+        as_of: Some("2026-11-21T00:20:00Z".into()),
+        from: Some("2026-11-20".into()),
+        to: Some("2026-11-21T00:20:00Z".into()),
+        output_dir: Some(tmp.path().to_path_buf()),
+        ..RunArgs::default()
+    };
     let env: Vec<(String, String)> = Vec::new();
     let result =
         wrapup_audit::commands::run::run_command(&cmd, &env, Utc::now(), CancellationToken::new())

@@ -56,7 +56,7 @@ const WRITES_OUTSIDE_SINKS: &[(&str, &str)] = &[
 
 /// Production files (inline test modules not counted) over the size limit, with their size when the limit came in: they may shrink,
 /// never grow, and leave this list once under the limit.
-const OVERSIZED: &[(&str, usize)] = &[("src/config/mod.rs", 811), ("src/report/mod.rs", 620)];
+const OVERSIZED: &[(&str, usize)] = &[];
 
 const MAX_FILE_LINES: usize = 600;
 const MAX_FN_LINES: usize = 80;

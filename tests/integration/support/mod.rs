@@ -8,7 +8,7 @@ use std::process::Output;
 
 use chrono::{DateTime, TimeZone, Utc};
 use tokio_util::sync::CancellationToken;
-use wrapup_audit::cli::RunCmd;
+use wrapup_audit::config::RunArgs;
 use wrapup_audit::simulator::{self, SimConfig, SimHandle};
 
 /// The fixed clock of most tests: 00:20 UTC, so yesterday's late conversations are still fresh.
@@ -42,20 +42,20 @@ pub fn env_for(sim: &SimHandle) -> Vec<(String, String)> {
     ]
 }
 
-pub fn run_cmd(from: &str, to: &str, out: &Path) -> RunCmd {
-    let mut cmd = RunCmd::from_job(PathBuf::new());
-    cmd.job = None;
-    cmd.from = Some(from.into());
-    cmd.to = Some(to.into());
-    cmd.as_of = Some(as_of().to_rfc3339());
-    cmd.output_dir = Some(out.to_path_buf());
-    cmd.requests_per_minute = Some(0);
-    cmd
+pub fn run_cmd(from: &str, to: &str, out: &Path) -> RunArgs {
+    RunArgs {
+        from: Some(from.into()),
+        to: Some(to.into()),
+        as_of: Some(as_of().to_rfc3339()),
+        output_dir: Some(out.to_path_buf()),
+        requests_per_minute: Some(0),
+        ..RunArgs::default()
+    }
 }
 
 /// Runs the job in-process against `sim`.
 pub async fn run_in_process(
-    cmd: &RunCmd,
+    cmd: &RunArgs,
     sim: &SimHandle,
 ) -> Result<wrapup_audit::report::RunResult, wrapup_audit::exit::Failure> {
     wrapup_audit::commands::run::run_command(
