@@ -302,7 +302,6 @@ impl SimConversation {
     }
 
     /// The Conversations API `Conversation` as seen at `now`.
-    // Long: one JSON document in the shape the Conversations API returns.
     pub fn conversation_api_json(
         &self,
         now: DateTime<Utc>,

@@ -159,7 +159,6 @@ fn unexplained_if_lookup(l: LegLabel) -> LegLabel {
 }
 
 /// The truth for one conversation as the simulator shows it at `now`, judged by a run at `as_of`.
-// Long: one match arm per scenario, kept together so the expected labels read as a table.
 pub(crate) fn truth_for(
     c: &SimConversation,
     now: DateTime<Utc>,
