@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::manifest::{fingerprint, peak_rss_kb, source_name, Manifest, WindowInfo};
+use super::manifest::{peak_rss_kb, Manifest};
 use super::{
     read_index, write_json, write_text, CODES_FILE, MANIFEST_FILE, QUEUES_FILE, SUMMARY_HTML,
     SUMMARY_JSON, SUMMARY_MD, USERS_FILE,
@@ -110,43 +110,24 @@ pub fn finish(
         None => Vec::new(),
     };
     let manifest = Manifest {
-        run_id,
-        tool: "wrapup-audit",
-        version: env!("CARGO_PKG_VERSION"),
-        job: &cfg.job_name,
-        job_file: cfg.job_file.as_ref().map(|p| p.display().to_string()),
-        source: source_name(cfg),
-        window: WindowInfo {
-            from: iso_ms(cfg.window.from),
-            to: iso_ms(cfg.window.to),
-            timezone: cfg.window.timezone.to_string(),
-            days: cfg
-                .window
-                .days()
-                .iter()
-                .map(|(d, _, _)| d.to_string())
-                .collect(),
-        },
-        as_of: iso_ms(cfg.as_of),
-        settle_minutes: cfg.settle_minutes,
-        lookup_mode: cfg.lookup.as_str(),
-        lookup_budget: cfg.lookup_budget,
-        formats: cfg.formats.to_string(),
-        started_at: iso_ms(started),
-        finished_at: iso_ms(finished),
+        finished_at: Some(iso_ms(finished)),
         status: status.as_str(),
-        exit_code: status.code(),
-        partitions: o.map(|o| o.partitions.as_slice()).unwrap_or(partial),
+        exit_code: Some(status.code()),
         files,
-        fingerprint: fingerprint(cfg),
         resumed_days: o.map(|o| o.resumed_days).unwrap_or(0),
-        healed_days: cfg.lookback.iter().map(|d| d.to_string()).collect(),
         peak_rss_kb: peak_rss_kb(),
-        lookups: o
-            .map(|o| &o.totals.lookups)
-            .unwrap_or(&partial_stats.lookups),
-        api: o.map(|o| &o.api).unwrap_or(api_so_far),
+        lookups: Some(
+            o.map(|o| &o.totals.lookups)
+                .unwrap_or(&partial_stats.lookups),
+        ),
+        api: Some(o.map(|o| &o.api).unwrap_or(api_so_far)),
         error,
+        ..Manifest::running(
+            cfg,
+            run_id,
+            started,
+            o.map(|o| o.partitions.as_slice()).unwrap_or(partial),
+        )
     };
     write_json(dir, MANIFEST_FILE, &manifest).map_err(out_err)?;
     // The closing line (`closing::RunFacts::log_closing`) reports the run.
