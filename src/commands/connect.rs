@@ -115,7 +115,7 @@ pub fn auth_failure(e: &ApiError, endpoints: &Endpoints) -> Failure {
             ),
         ),
         other => Failure::new(
-            ExitStatus::ApiUnavailable,
+            ExitStatus::from(other),
             format!("cannot get a token from {}: {other}", endpoints.login_base),
         ),
     }

@@ -352,7 +352,7 @@ pub async fn explain_with(
             ExitStatus::Auth,
             format!("{e}{}", crate::api::error::UNAUTHORIZED_HINT),
         ),
-        other => Failure::new(ExitStatus::ApiUnavailable, other.to_string()),
+        other => Failure::new(ExitStatus::from(&other), other.to_string()),
     })?;
     let catalogs = crate::report::load_catalogs(&conn.client).await?;
     let convs = vec![crate::transform::rows::Fetched::new(&c, cfg, None)];

@@ -93,10 +93,7 @@ async fn load_catalog(
     permission: &str,
 ) -> Result<Vec<crate::api::wire::NamedEntity>, Failure> {
     client.list_all(op, path, 100).await.map_err(|e| {
-        let status = match e {
-            ApiError::Forbidden { .. } | ApiError::Unauthorized { .. } => ExitStatus::Auth,
-            _ => ExitStatus::ApiUnavailable,
-        };
+        let status = ExitStatus::from(&e);
         // Only a 403 is about roles; a 401 means the token itself was refused.
         let hint = match e {
             ApiError::Forbidden { .. } => format!(" (the OAuth client's role needs {permission})"),
