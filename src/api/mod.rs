@@ -331,6 +331,8 @@ fn encode_segment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderMap;
+    use reqwest::StatusCode;
 
     #[test]
     fn path_segments_are_encoded() {
