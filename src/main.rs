@@ -7,6 +7,11 @@ use wrapup_audit::cli::Cli;
 use wrapup_audit::config::ProcessEnv;
 use wrapup_audit::exit::ExitStatus;
 
+// Small allocations dominate a run (a record's strings and vectors, page by page); glibc malloc was
+// about a third of its CPU (docs/benchmarks.md, issue 14).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // Credentials may live in a .env file; real environment variables win.
     let _ = dotenvy::dotenv();

@@ -18,6 +18,10 @@ use wrapup_audit::transform::counts::PartitionStats;
 use wrapup_audit::transform::names::Catalogs;
 use wrapup_audit::transform::rows::Fetched;
 
+// The same allocator as `wrapup-audit`, so `ingest` measures what a run does.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "bench/scale.rs"]
 mod scale;
 #[path = "bench/stress.rs"]
