@@ -4,6 +4,8 @@
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
 
+pub mod rfc3339;
+
 /// An instant in UTC with milliseconds, as the API and every report write it.
 pub fn iso_ms(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)

@@ -7,6 +7,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::time::rfc3339;
+
 /// `POST /oauth/token` success body.
 #[derive(Debug, Deserialize)]
 pub struct TokenResponse {
@@ -95,8 +97,9 @@ pub struct DetailsQueryResponse {
 #[serde(rename_all = "camelCase")]
 pub struct AnalyticsConversation {
     pub conversation_id: String,
+    #[serde(deserialize_with = "rfc3339::instant")]
     pub conversation_start: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "rfc3339::opt_instant")]
     pub conversation_end: Option<DateTime<Utc>>,
     #[serde(default)]
     pub originating_direction: Option<String>,
@@ -138,9 +141,9 @@ pub struct AnalyticsSession {
 pub struct AnalyticsSegment {
     #[serde(default)]
     pub segment_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "rfc3339::opt_instant")]
     pub segment_start: Option<DateTime<Utc>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "rfc3339::opt_instant")]
     pub segment_end: Option<DateTime<Utc>>,
     #[serde(default)]
     pub queue_id: Option<String>,

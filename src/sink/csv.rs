@@ -14,9 +14,6 @@ use chrono::{DateTime, Utc};
 use super::{CONVERSATION_COLUMNS, LEG_COLUMNS};
 use crate::record::{ConversationRow, LegRow};
 
-/// Timestamp text of every CSV file: `2026-11-20T08:15:00.000Z`.
-pub const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
-
 /// Writes `conversations.csv`: header row, then one record per row, in [`CONVERSATION_COLUMNS`]
 /// order.
 pub fn write_conversations_csv<W: Write>(w: W, rows: &[ConversationRow]) -> anyhow::Result<()> {
@@ -120,8 +117,12 @@ pub(crate) fn writer<W: Write>(w: W) -> ::csv::Writer<W> {
         .from_writer(w)
 }
 
+/// Timestamp text of every CSV file: `2026-11-20T08:15:00.000Z`.
+pub const TIMESTAMP_FORMAT: &str = crate::time::rfc3339::CSV_FORMAT;
+
+/// [`TIMESTAMP_FORMAT`], written without chrono's format-string machinery.
 fn ts(t: &DateTime<Utc>) -> String {
-    t.format(TIMESTAMP_FORMAT).to_string()
+    crate::time::rfc3339::format_ms(*t)
 }
 
 fn opt_ts(t: Option<&DateTime<Utc>>) -> Cow<'static, str> {
