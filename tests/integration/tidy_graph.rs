@@ -185,7 +185,6 @@ const FOLDERS_WITH_CIRCLES: &[&str] = &[
     "src/config/",
     "src/report/",
     "src/simulator/",
-    "src/sink/",
     "src/source/",
     "src/transform/",
 ];
