@@ -183,7 +183,6 @@ fn cycle_through(edges: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Opt
 const FOLDERS_WITH_CIRCLES: &[&str] = &[
     "src/config/",
     "src/report/",
-    "src/simulator/",
     "src/source/",
 ];
 
