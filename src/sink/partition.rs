@@ -23,7 +23,7 @@ use crate::record::{ConversationRow, LegRow};
 ///
 /// Staging is `<out>/.staging-<run_id>/date=D/<format>/<table>/`, every file is fsynced; then in
 /// each dataset root the old `date=D` (if any) is renamed to a `.trash-*` folder, the staged one
-/// renamed into place, and the trash removed (see [`layout::commit_staged`]). A re-run therefore
+/// renamed into place, and the trash removed (see `layout::commit_staged`). A re-run therefore
 /// replaces the partition (never duplicates rows, and a day of a format no longer chosen
 /// disappears). On a staging error nothing under a final name changes and the staging is removed.
 ///
