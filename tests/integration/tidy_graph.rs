@@ -180,10 +180,6 @@ fn cycle_through(edges: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Opt
     None
 }
 
-/// Folders whose files still form circles, to be untangled: they may shrink, never grow, and
-/// leave this list once free of circles.
-const FOLDERS_WITH_CIRCLES: &[&str] = &["src/simulator/", "src/sink/"];
-
 /// Files that reach each other (strongly connected, more than one file), each group sorted.
 fn circles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
     let mut groups: Vec<Vec<String>> = Vec::new();
@@ -226,35 +222,20 @@ fn no_import_circle_between_files() {
     let groups = circles(&edges);
     let mut wrong = Vec::new();
     for g in &groups {
-        let allowed = FOLDERS_WITH_CIRCLES
+        let inside: Vec<String> = g
             .iter()
-            .any(|f| g.iter().all(|file| file.starts_with(f)));
-        if !allowed {
-            let inside: Vec<String> = g
-                .iter()
-                .flat_map(|f| {
-                    edges[f]
-                        .iter()
-                        .filter(|t| g.contains(t))
-                        .map(move |t| format!("{f} → {t}"))
-                })
-                .collect();
-            wrong.push(format!(
-                "import circle among {}: {}",
-                g.join(", "),
-                inside.join("; ")
-            ));
-        }
-    }
-    for f in FOLDERS_WITH_CIRCLES {
-        if !groups
-            .iter()
-            .any(|g| g.iter().all(|file| file.starts_with(f)))
-        {
-            wrong.push(format!(
-                "{f} has no circle left: take it off FOLDERS_WITH_CIRCLES"
-            ));
-        }
+            .flat_map(|f| {
+                edges[f]
+                    .iter()
+                    .filter(|t| g.contains(t))
+                    .map(move |t| format!("{f} → {t}"))
+            })
+            .collect();
+        wrong.push(format!(
+            "import circle among {}: {}",
+            g.join(", "),
+            inside.join("; ")
+        ));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
