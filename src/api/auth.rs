@@ -14,9 +14,10 @@ use std::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::api::error::ApiError;
+use crate::api::http::{read_body, status_error, transport_error};
 use crate::api::retry::{RetryDecision, RetryPolicy};
+use crate::api::stats::ApiStats;
 use crate::api::wire::{OAuthError, TokenResponse};
-use crate::api::{transport_error, ApiStats};
 
 /// Longest token lifetime believed, whatever `expires_in` says (Genesys issues at most 48 h).
 const MAX_TOKEN_TTL_SECS: u64 = 7 * 24 * 3600;
@@ -212,7 +213,7 @@ impl Inner {
                     let status = resp.status();
                     let headers = resp.headers().clone();
                     let clean = |text: &str| self.redact(text, None);
-                    let bytes = crate::api::read_body("token", resp, self.max_body_bytes).await?;
+                    let bytes = read_body("token", resp, self.max_body_bytes).await?;
                     if status.is_success() {
                         let t: TokenResponse =
                             serde_json::from_slice(&bytes).map_err(|e| ApiError::Decode {
@@ -250,7 +251,7 @@ impl Inner {
                             ),
                         });
                     }
-                    crate::api::status_error("token", status, &headers, &bytes, &clean)
+                    status_error("token", status, &headers, &bytes, &clean)
                 }
                 Err(e) => transport_error("token", &e),
             };

@@ -7,34 +7,36 @@
 
 pub mod auth;
 pub mod error;
+mod http;
 pub mod jobs;
 pub mod pacing;
 pub mod rate_limit;
 pub mod redact;
 pub mod retry;
+mod stats;
 pub mod wire;
 
 /// The details query refuses `pageNumber × pageSize` beyond this many results.
 pub const QUERY_RESULT_CAP: u64 = 100_000;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use error::ApiError;
 pub use rate_limit::{Limiter, Pacing};
 pub use retry::{RetryDecision, RetryPolicy};
+pub use stats::{ApiStats, ApiStatsSnapshot};
+
+use http::{header_u64, read_body, status_error, transport_error};
 
 use crate::api::auth::{Credentials, TokenCache};
-use wire::{
-    Conversation, ConversationQuery, DetailsQueryResponse, EntityListing, ErrorBody, NamedEntity,
-};
+use wire::{Conversation, ConversationQuery, DetailsQueryResponse, EntityListing, NamedEntity};
 
 /// The hosts a run talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,60 +70,6 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             max_body_bytes: 64 << 20,
         }
-    }
-}
-
-/// Request counters for the manifest and the summary.
-#[derive(Debug, Default)]
-pub struct ApiStats {
-    pub requests: AtomicU64,
-    pub retries: AtomicU64,
-    pub rate_limited: AtomicU64,
-    pub server_errors: AtomicU64,
-    pub transport_errors: AtomicU64,
-    pub token_requests: AtomicU64,
-    per_op: Mutex<std::collections::BTreeMap<&'static str, u64>>,
-}
-
-/// A copy of [`ApiStats`] at one moment.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct ApiStatsSnapshot {
-    pub requests: u64,
-    pub retries: u64,
-    pub rate_limited: u64,
-    pub server_errors: u64,
-    pub transport_errors: u64,
-    pub token_requests: u64,
-    pub requests_by_endpoint: std::collections::BTreeMap<String, u64>,
-}
-
-impl ApiStats {
-    pub fn snapshot(&self) -> ApiStatsSnapshot {
-        ApiStatsSnapshot {
-            requests: self.requests.load(Ordering::Relaxed),
-            retries: self.retries.load(Ordering::Relaxed),
-            rate_limited: self.rate_limited.load(Ordering::Relaxed),
-            server_errors: self.server_errors.load(Ordering::Relaxed),
-            transport_errors: self.transport_errors.load(Ordering::Relaxed),
-            token_requests: self.token_requests.load(Ordering::Relaxed),
-            requests_by_endpoint: self
-                .per_op
-                .lock()
-                .expect("stats lock")
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
-        }
-    }
-
-    fn count(&self, op: &'static str) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        *self
-            .per_op
-            .lock()
-            .expect("stats lock")
-            .entry(op)
-            .or_default() += 1;
     }
 }
 
@@ -380,91 +328,11 @@ fn encode_segment(s: &str) -> String {
     out
 }
 
-/// Reads a body chunk by chunk, failing as soon as it passes `limit` bytes (never buffered whole).
-pub(crate) async fn read_body(
-    op: &str,
-    mut resp: reqwest::Response,
-    limit: u64,
-) -> Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::TooLarge {
-        op: op.to_string(),
-        limit_mb: limit.div_ceil(1 << 20),
-    };
-    if resp.content_length().is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
-    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(op, &e))? {
-        if (body.len() + chunk.len()) as u64 > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn header_u64(h: &HeaderMap, name: &str) -> Option<u64> {
-    h.get(name)?.to_str().ok()?.trim().parse().ok()
-}
-
-pub(crate) fn transport_error(op: &str, e: &reqwest::Error) -> ApiError {
-    if e.is_timeout() {
-        ApiError::Timeout { op: op.to_string() }
-    } else {
-        // Walk to the root cause: "error sending request" alone tells an operator nothing.
-        let mut detail = e.to_string();
-        let mut src = std::error::Error::source(e);
-        while let Some(s) = src {
-            detail = s.to_string();
-            src = s.source();
-        }
-        ApiError::Connect {
-            op: op.to_string(),
-            detail,
-        }
-    }
-}
-
-/// The error for a non-success answer; `clean` redacts and shortens whatever text the server sent.
-pub(crate) fn status_error(
-    op: &str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-    clean: &dyn Fn(&str) -> String,
-) -> ApiError {
-    let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
-    let code = clean(
-        &parsed
-            .code
-            .unwrap_or_else(|| status.canonical_reason().unwrap_or("unknown").to_string()),
-    );
-    let message = clean(&parsed.message.unwrap_or_default());
-    let op = op.to_string();
-    match status.as_u16() {
-        400 => ApiError::BadRequest { op, code, message },
-        401 => ApiError::Unauthorized { op, code, message },
-        403 => ApiError::Forbidden { op, code, message },
-        404 => ApiError::NotFound { op },
-        429 => {
-            let retry_after = header_u64(headers, "retry-after")
-                .or_else(|| header_u64(headers, "inin-ratelimit-reset"));
-            ApiError::RateLimited {
-                op,
-                retry_after: retry_after.map(Duration::from_secs),
-            }
-        }
-        s => ApiError::Status {
-            op,
-            status: s,
-            code,
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderMap;
+    use reqwest::StatusCode;
 
     #[test]
     fn path_segments_are_encoded() {

@@ -43,21 +43,29 @@ pub async fn run_command_with(
     );
     // Every log line from here on, a configuration error's included, names the run.
     logging::set_run(Some(&run_id), job_stem(args).as_deref());
-    let mut cfg = load_config(args, env, now)?;
-    logging::set_run(None, Some(&cfg.job_name));
+    let validated = load_config(args, env, now)?;
+    logging::set_run(None, Some(&validated.job_name));
     // The output as people know it: for an object store the URL without credentials, never the
     // staging folder the run writes into.
-    let destination = store::is_remote(&cfg.output_dir)
-        .then(|| store::redacted(&cfg.output_dir.to_string_lossy()));
+    let destination = store::is_remote(&validated.output_dir)
+        .then(|| store::redacted(&validated.output_dir.to_string_lossy()));
     match &destination {
         Some(url) => logging::set_output(std::path::Path::new(url)),
-        None => logging::set_output(&cfg.output_dir),
+        None => logging::set_output(&validated.output_dir),
     }
     // An object-store destination is checked and locked before any Genesys request; the run then
-    // writes into a local staging folder (cfg.output_dir from here on) and publishes from it.
+    // writes into a local staging folder and publishes from it. That folder is part of the plan
+    // made before the configuration is final, like the resume plan below.
     // The run's own token: a signal cancels it, and so does losing the destination's lock.
     let run_token = cancel.child_token();
-    let remote = store::run::RemoteRun::start(&mut cfg, &run_id, run_token.clone()).await?;
+    let remote = store::run::RemoteRun::start(&validated, &run_id, run_token.clone()).await?;
+    let cfg = match &remote {
+        Some(r) => Config {
+            output_dir: r.staging_dir().to_path_buf(),
+            ..validated
+        },
+        None => validated,
+    };
     let result = audit_run(
         cfg.clone(),
         &run_id,
@@ -70,7 +78,7 @@ pub async fn run_command_with(
     // Quality gates, metrics and the closing line see every run that got this far; for an object
     // store the run files (manifest last) go up in between, whatever the outcome, then the lock.
     let staging = cfg.output_dir.clone();
-    report::closing::conclude(
+    report::conclude::conclude(
         &cfg,
         destination.as_deref(),
         &run_id,

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::exit::{ExitStatus, Failure};
 use crate::report::summary::{conversation_kind, Kind};
 use crate::report::RunResult;
+use crate::stats::RunOutcome;
 
 /// What an operator (or a scheduler) needs to know about a run once it ended.
 #[derive(Debug, Clone, Default)]
@@ -58,24 +59,30 @@ impl RunFacts {
         let html = result.output_dir.join(crate::report::SUMMARY_HTML);
         f.summary_html = html.is_file().then_some(html);
         if let Some(o) = &result.outcome {
-            f.conversations = o.conversations;
-            f.legs = o.legs;
-            f.labels = o.totals.labels.clone();
-            f.gaps = o
-                .totals
-                .labels
-                .iter()
-                .filter(|(l, _)| conversation_kind(l) == Kind::Gap)
-                .map(|(_, n)| n)
-                .sum();
-            f.unexplained = o.totals.labels.get("unexplained").copied().unwrap_or(0);
-            f.lookups_made = o.totals.lookups.made;
-            f.lookups_failed = o.totals.lookups.failed;
-            f.requests = o.api.requests;
-            f.retries = o.api.retries;
-            f.rate_limited = o.api.rate_limited;
+            f.count(o);
         }
+        f.gates_tripped = result.gates_tripped.clone();
         f
+    }
+
+    /// The counts of a run's outcome (what the quality gates measure).
+    pub fn count(&mut self, o: &RunOutcome) {
+        self.conversations = o.conversations;
+        self.legs = o.legs;
+        self.labels = o.totals.labels.clone();
+        self.gaps = o
+            .totals
+            .labels
+            .iter()
+            .filter(|(l, _)| conversation_kind(l) == Kind::Gap)
+            .map(|(_, n)| n)
+            .sum();
+        self.unexplained = o.totals.labels.get("unexplained").copied().unwrap_or(0);
+        self.lookups_made = o.totals.lookups.made;
+        self.lookups_failed = o.totals.lookups.failed;
+        self.requests = o.api.requests;
+        self.retries = o.api.retries;
+        self.rate_limited = o.api.rate_limited;
     }
 
     /// The facts of a run that failed before its reports were complete.
@@ -164,58 +171,5 @@ fn ratio(n: u64, d: u64) -> f64 {
         0.0
     } else {
         n as f64 / d as f64
-    }
-}
-
-/// After the audit: the quality gates (which may turn success into their exit code), then
-/// `publish` (an object store's run files, which the gates may have changed), then the metrics and
-/// the closing line, so that the line never announces what could not be published. A failure keeps
-/// its status and message; its metrics are still written. `destination` is the object-store URL
-/// (credentials removed) the metrics and the line name instead of the local staging folder.
-pub async fn conclude<Fut>(
-    cfg: &crate::config::Config,
-    destination: Option<&str>,
-    run_id: &str,
-    started: DateTime<Utc>,
-    result: Result<RunResult, Failure>,
-    publish: impl FnOnce(Result<RunResult, Failure>) -> Fut,
-) -> Result<RunResult, Failure>
-where
-    Fut: std::future::Future<Output = Result<RunResult, Failure>>,
-{
-    let finished = Utc::now();
-    let (result, facts) = match result {
-        Ok(mut r) => {
-            let mut facts = RunFacts::finished(&cfg.job_name, &r, started, finished);
-            match crate::report::gates::apply(cfg, &mut r, &mut facts) {
-                Ok(()) => (Ok(r), Some(facts)),
-                Err(f) => (Err(f), None),
-            }
-        }
-        Err(f) => (Err(f), None),
-    };
-    let result = publish(result).await;
-    let shown = destination
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cfg.output_dir.clone());
-    match result {
-        Ok(r) => {
-            let mut facts =
-                facts.unwrap_or_else(|| RunFacts::finished(&cfg.job_name, &r, started, finished));
-            if let Some(d) = destination {
-                facts.summary_html = facts
-                    .summary_html
-                    .map(|_| PathBuf::from(format!("{d}/{}", crate::report::SUMMARY_HTML)));
-            }
-            facts.output_dir = shown;
-            crate::report::metrics::publish(cfg, &facts).await;
-            facts.log_closing();
-            Ok(r)
-        }
-        Err(failure) => {
-            let facts = RunFacts::failed(&cfg.job_name, run_id, shown, &failure, started, finished);
-            crate::report::metrics::publish(cfg, &facts).await;
-            Err(failure)
-        }
     }
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+use super::closing::RunFacts;
 use super::manifest::{peak_rss_kb, Manifest};
 use super::{
     read_index, write_json, write_text, CODES_FILE, MANIFEST_FILE, QUEUES_FILE, SUMMARY_HTML,
@@ -24,6 +25,8 @@ pub struct RunResult {
     pub status: ExitStatus,
     pub output_dir: PathBuf,
     pub outcome: Option<RunOutcome>,
+    /// The job's `fail_if` gates that tripped (then `status` is [`ExitStatus::QualityGate`]).
+    pub gates_tripped: Vec<String>,
 }
 
 /// Writes one catalog as `catalogs/<name>`, `id,name` rows sorted by id, so runs can be compared
@@ -96,10 +99,23 @@ pub fn finish(
             format!("cannot write run files in {}: {e:#}", dir.display()),
         )
     };
-    let (status, error, o) = match &outcome {
+    let (mut status, error, o) = match &outcome {
         Ok(o) => (o.status, None, Some(o)),
         Err(f) => (f.status, Some(f.message.clone()), None),
     };
+    // Gates judge a run that got its outcome; a tripped one makes it exit 7.
+    let gates = o.and_then(|o| {
+        let mut facts = RunFacts::default();
+        facts.count(o);
+        crate::report::gates::check(cfg, status, &facts)
+    });
+    let gates_tripped = gates
+        .as_ref()
+        .map(|g| g.tripped.clone())
+        .unwrap_or_default();
+    if !gates_tripped.is_empty() {
+        status = ExitStatus::QualityGate;
+    }
     // A failed run's lookups are those of the partitions it finished.
     let mut partial_stats = crate::transform::counts::PartitionStats::default();
     for p in partial {
@@ -121,6 +137,7 @@ pub fn finish(
                 .unwrap_or(&partial_stats.lookups),
         ),
         api: Some(o.map(|o| &o.api).unwrap_or(api_so_far)),
+        quality_gates: gates,
         error,
         ..Manifest::running(
             cfg,
@@ -137,6 +154,7 @@ pub fn finish(
         status,
         output_dir: dir.clone(),
         outcome: Some(outcome),
+        gates_tripped,
     })
 }
 

@@ -1,15 +1,14 @@
 //! Quality gates: `fail_if` thresholds in the job that turn a finished run into exit code 7.
 //!
-//! The reports are written as usual; the manifest then records the gates, which tripped and the
-//! value that tripped them, and the run exits with [`ExitStatus::QualityGate`].
+//! The reports are written as usual; the manifest records the gates, which tripped and the value
+//! that tripped them, and the run exits with [`ExitStatus::QualityGate`].
 
 use serde::Serialize;
 
 use crate::config::gates::Gate;
 use crate::config::Config;
-use crate::exit::{ExitStatus, Failure};
+use crate::exit::ExitStatus;
 use crate::report::closing::RunFacts;
-use crate::report::RunResult;
 
 impl Gate {
     /// The measured value in this run.
@@ -26,23 +25,27 @@ impl Gate {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct Checked<'a> {
-    gate: &'a str,
-    value: f64,
-    tripped: bool,
+/// One gate as checked: the text as written, the measured value, whether it tripped.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checked {
+    pub gate: String,
+    pub value: f64,
+    pub tripped: bool,
 }
 
-/// Checks the gates of a run that wrote its reports. A tripped gate sets the exit status (over
-/// success and partial lookups; an interrupted run keeps its own) and is recorded in the manifest.
-pub fn apply(cfg: &Config, result: &mut RunResult, facts: &mut RunFacts) -> Result<(), Failure> {
-    if cfg.gates.is_empty()
-        || !matches!(
-            result.status,
-            ExitStatus::Success | ExitStatus::PartialLookups
-        )
-    {
-        return Ok(());
+/// `quality_gates` in the manifest: every gate checked and those that tripped.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QualityGates {
+    pub checked: Vec<Checked>,
+    pub tripped: Vec<String>,
+}
+
+/// Checks the gates of a run that wrote its reports with `status`. `None` when the job has no
+/// gates, or the run ended otherwise than success or partial lookups (an interrupted run keeps its
+/// own status and is not judged). A tripped gate is logged here; the caller sets exit code 7.
+pub fn check(cfg: &Config, status: ExitStatus, facts: &RunFacts) -> Option<QualityGates> {
+    if cfg.gates.is_empty() || !matches!(status, ExitStatus::Success | ExitStatus::PartialLookups) {
+        return None;
     }
     let checked: Vec<Checked> = cfg
         .gates
@@ -50,7 +53,7 @@ pub fn apply(cfg: &Config, result: &mut RunResult, facts: &mut RunFacts) -> Resu
         .map(|g| {
             let value = g.value(facts);
             Checked {
-                gate: &g.text,
+                gate: g.text.clone(),
                 value,
                 tripped: g.tripped(value),
             }
@@ -59,50 +62,16 @@ pub fn apply(cfg: &Config, result: &mut RunResult, facts: &mut RunFacts) -> Resu
     let tripped: Vec<String> = checked
         .iter()
         .filter(|c| c.tripped)
-        .map(|c| c.gate.to_string())
+        .map(|c| c.gate.clone())
         .collect();
     if !tripped.is_empty() {
-        result.status = ExitStatus::QualityGate;
-        facts.status = Some(ExitStatus::QualityGate);
-        facts.gates_tripped = tripped.clone();
         tracing::warn!(
             gates_tripped = %serde_json::to_string(&tripped).unwrap_or_default(),
             "Quality gate tripped: {}",
             tripped.join(", ")
         );
     }
-    record_in_manifest(cfg, result.status, &checked, &tripped).map_err(|e| {
-        Failure::new(
-            ExitStatus::Output,
-            format!(
-                "cannot record the quality gates in {}: {e:#}",
-                cfg.output_dir.join(crate::report::MANIFEST_FILE).display()
-            ),
-        )
-    })
-}
-
-fn record_in_manifest(
-    cfg: &Config,
-    status: ExitStatus,
-    checked: &[Checked],
-    tripped: &[String],
-) -> anyhow::Result<()> {
-    let path = cfg.output_dir.join(crate::report::MANIFEST_FILE);
-    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&path)?)?;
-    let m = manifest
-        .as_object_mut()
-        .ok_or_else(|| anyhow::anyhow!("the manifest is not a JSON object"))?;
-    m.insert("status".into(), status.as_str().into());
-    m.insert("exit_code".into(), status.code().into());
-    m.insert(
-        "quality_gates".into(),
-        serde_json::json!({ "checked": checked, "tripped": tripped }),
-    );
-    let mut text = serde_json::to_string_pretty(&manifest)?;
-    text.push('\n');
-    crate::sink::write_file_atomically(&path, 0, |w| Ok(w.write_all(text.as_bytes())?))?;
-    Ok(())
+    Some(QualityGates { checked, tripped })
 }
 
 #[cfg(test)]

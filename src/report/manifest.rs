@@ -44,12 +44,15 @@ pub struct Manifest<'a> {
     pub lookups: Option<&'a crate::transform::counts::LookupStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<&'a crate::api::ApiStatsSnapshot>,
+    /// Present when the job has `fail_if` gates and the run was judged by them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality_gates: Option<super::gates::QualityGates>,
     pub error: Option<String>,
 }
 
 impl<'a> Manifest<'a> {
     /// The manifest of a run still going on: its settings and the partitions finished so far.
-    /// [`super::finish`] fills in the end (time, status, exit code, files, totals).
+    /// `finish` (finish.rs) fills in the end (time, status, exit code, files, totals).
     pub fn running(
         cfg: &'a Config,
         run_id: &'a str,
@@ -91,6 +94,7 @@ impl<'a> Manifest<'a> {
             peak_rss_kb: None,
             lookups: None,
             api: None,
+            quality_gates: None,
             error: None,
         }
     }
@@ -219,6 +223,7 @@ mod tests {
             exit_code: Some(0),
             lookups: Some(&lookups),
             api: Some(&api),
+            quality_gates: Some(Default::default()),
             ..Manifest::running(&c, "r1", started, &[])
         };
         let finished = serde_json::to_value(&finished).unwrap();
@@ -228,7 +233,13 @@ mod tests {
         got.sort();
         documented.sort();
         assert_eq!(got, documented, "manifest keys and docs/columns.md differ");
-        let ends = ["finished_at", "exit_code", "lookups", "api"];
+        let ends = [
+            "finished_at",
+            "exit_code",
+            "lookups",
+            "api",
+            "quality_gates",
+        ];
         let expected: Vec<&String> = documented
             .iter()
             .filter(|k| !ends.contains(&k.as_str()))

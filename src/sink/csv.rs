@@ -11,7 +11,7 @@ use std::io::Write;
 use ::csv::{QuoteStyle, Terminator, WriterBuilder};
 use chrono::{DateTime, Utc};
 
-use super::{CONVERSATION_COLUMNS, LEG_COLUMNS};
+use super::table::{CONVERSATION_COLUMNS, LEG_COLUMNS};
 use crate::record::{ConversationRow, LegRow};
 
 /// Timestamp text of every CSV file: `2026-11-20T08:15:00.000Z`.

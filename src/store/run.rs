@@ -16,16 +16,18 @@ use tokio_util::sync::CancellationToken;
 
 pub struct RemoteRun {
     pub remote: Remote,
+    /// The local folder the run writes into and publishes from.
+    staging: PathBuf,
     lock: Option<RemoteLock>,
     existing: std::sync::Mutex<HashSet<String>>,
 }
 
 impl RemoteRun {
-    /// For an object-store `output_dir`: checks the destination, takes its lock and points
-    /// `cfg.output_dir` at the local staging folder. `None` for a local folder. `on_lost` is
-    /// cancelled if the lock is lost during the run.
+    /// For an object-store `output_dir`: checks the destination and takes its lock; the run then
+    /// writes into [`RemoteRun::staging_dir`]. `None` for a local folder. `on_lost` is cancelled if
+    /// the lock is lost during the run.
     pub async fn start(
-        cfg: &mut Config,
+        cfg: &Config,
         run_id: &str,
         on_lost: CancellationToken,
     ) -> Result<Option<RemoteRun>, Failure> {
@@ -36,17 +38,23 @@ impl RemoteRun {
         let remote = Remote::open(&url)?;
         remote.probe().await?;
         let lock = remote.lock(run_id, on_lost).await?;
-        cfg.output_dir = remote.staging_dir();
+        let staging = remote.staging_dir();
         tracing::info!(
-            staging = %cfg.output_dir.display(),
+            staging = %staging.display(),
             "Writing to {} (staged locally one day at a time)",
             remote.display
         );
         Ok(Some(RemoteRun {
             remote,
+            staging,
             lock: Some(lock),
             existing: std::sync::Mutex::new(HashSet::new()),
         }))
+    }
+
+    /// The local staging folder: the run's output folder while it goes on.
+    pub fn staging_dir(&self) -> &Path {
+        &self.staging
     }
 
     /// Under the local lock: the staging folder gets the store's manifest and index, and the run

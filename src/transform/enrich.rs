@@ -1,18 +1,9 @@
 //! Which conversations get a lookup, within the budget (contract §3). Pure.
 
-use crate::api::wire::Conversation;
 use crate::config::LookupMode;
 use crate::record::ConversationLabel;
+pub use crate::transform::lookup::{Answer, Plan};
 use crate::transform::rows::Fetched;
-
-/// What happens to each conversation's lookup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Plan {
-    NotNeeded,
-    Lookup,
-    OverBudget,
-    Disabled,
-}
 
 pub fn plan_lookups(fetched: &[Fetched], mode: LookupMode, budget: &mut Option<u64>) -> Vec<Plan> {
     fetched
@@ -42,16 +33,4 @@ pub fn plan_lookups(fetched: &[Fetched], mode: LookupMode, budget: &mut Option<u
             }
         })
         .collect()
-}
-
-/// What a lookup answered, as the rows need it: the conversation, or why there is none.
-#[derive(Debug, Clone)]
-pub enum Answer {
-    Found(Conversation),
-    Failed {
-        /// The `detail` a leg left `lookup_failed` shows.
-        reason: String,
-        /// True when a rerun would get the same answer (404, 403, 400).
-        permanent: bool,
-    },
 }

@@ -5,6 +5,7 @@ pub mod classify;
 pub mod compliance;
 pub mod counts;
 pub mod enrich;
+pub mod lookup;
 pub mod names;
 pub mod reason;
 pub mod rows;

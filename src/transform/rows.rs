@@ -11,7 +11,7 @@ use crate::record::{
 };
 use crate::transform::classify::{self, LegEvidence};
 use crate::transform::counts::PartitionStats;
-use crate::transform::enrich::{Answer, Plan};
+use crate::transform::lookup::{Answer, Plan};
 use crate::transform::names::{is_unresolved, unresolved, Catalogs};
 use crate::transform::reason::{reason, ReasonFacts};
 

@@ -24,3 +24,4 @@ mod sample_output;
 mod stops;
 mod summary_page;
 mod tidy;
+mod tidy_graph;

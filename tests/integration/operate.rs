@@ -348,8 +348,10 @@ async fn a_tripped_quality_gate_exits_7_with_reports_and_says_which() {
     ] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
-    let manifest: Value =
-        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let text = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    // One manifest writer: the gates are part of it, in its key order (run_id first), not a rewrite.
+    assert!(text.starts_with("{\n  \"run_id\""), "{text}");
+    let manifest: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(manifest["status"], "quality_gate");
     assert_eq!(manifest["exit_code"], 7);
     let gates = &manifest["quality_gates"];

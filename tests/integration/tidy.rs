@@ -61,11 +61,11 @@ const OVERSIZED: &[(&str, usize)] = &[];
 const MAX_FILE_LINES: usize = 600;
 const MAX_FN_LINES: usize = 80;
 
-struct Source {
+pub(crate) struct Source {
     /// Relative to the package root, with `/`.
-    path: String,
+    pub path: String,
     /// The production part: everything before the inline test module.
-    code: String,
+    pub code: String,
     lines: usize,
 }
 
@@ -85,7 +85,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Every production source file under `src/` (test modules and test-only files left out).
-fn sources() -> Vec<Source> {
+pub(crate) fn sources() -> Vec<Source> {
     let mut files = Vec::new();
     walk(&root().join("src"), &mut files);
     files.sort();
