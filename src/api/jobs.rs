@@ -1,6 +1,6 @@
 //! The async conversation details jobs endpoints (`/api/v2/analytics/conversations/details/jobs`).
 //!
-//! Thin wrappers over [`ApiClient::send`], so jobs share the limiter, the retry policy and the token
+//! Thin wrappers over `ApiClient::send`, so jobs share the limiter, the retry policy and the token
 //! with every other request. The submit/poll/page/resubmit logic lives in `source::jobs`.
 
 use chrono::{DateTime, Utc};

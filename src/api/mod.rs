@@ -3,7 +3,7 @@
 //! Only this module and `auth` speak HTTP to Genesys. Every request (paging, lookups, catalogs) first
 //! awaits the shared [`Limiter`]; token requests go to the login host, which has its own quota, and are
 //! not counted against the API's per-token rate. The access token is exposed at exactly one call site,
-//! `bearer_auth` in [`ApiClient::send`].
+//! `bearer_auth` in `ApiClient::send`.
 
 pub mod auth;
 pub mod error;

@@ -174,4 +174,40 @@ mod tests {
         let until = limiter.pause_until.lock().unwrap().expect("a pause");
         assert!(until <= Instant::now() + MAX_PAUSE);
     }
+
+    /// Lower bounds only: a loaded machine can make requests later, never earlier.
+    #[tokio::test]
+    async fn fixed_pacing_spaces_requests_evenly_with_a_burst_of_one() {
+        // 1 200 a minute: one request per 50 ms.
+        let limiter = Limiter::new(1_200, Pacing::Fixed);
+        let first = limiter.ready().await;
+        let mut last = first;
+        for _ in 0..4 {
+            last = limiter.ready().await;
+        }
+        assert!(
+            last - first >= Duration::from_millis(195),
+            "{:?}",
+            last - first
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pause_holds_the_next_request_back() {
+        let limiter = Limiter::new(0, Pacing::Fixed);
+        let before = Instant::now();
+        assert!(limiter.pause_for(Duration::from_millis(150)));
+        let sent = limiter.ready().await;
+        assert!(sent - before >= Duration::from_millis(150));
+    }
+
+    #[tokio::test]
+    async fn quota_headers_near_the_limit_pause_and_far_from_it_do_not() {
+        let limiter = Limiter::new(0, Pacing::Fixed);
+        limiter.observe(Instant::now(), Some(300), Some(10), Some(30));
+        assert!(limiter.pause_until.lock().unwrap().is_none());
+        limiter.observe(Instant::now(), Some(300), Some(299), Some(30));
+        let until = limiter.pause_until.lock().unwrap().expect("a pause");
+        assert!(until > Instant::now() + Duration::from_secs(25));
+    }
 }

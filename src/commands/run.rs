@@ -78,7 +78,7 @@ pub async fn run_command_with(
     // Quality gates, metrics and the closing line see every run that got this far; for an object
     // store the run files (manifest last) go up in between, whatever the outcome, then the lock.
     let staging = cfg.output_dir.clone();
-    report::closing::conclude(
+    report::conclude::conclude(
         &cfg,
         destination.as_deref(),
         &run_id,

@@ -47,7 +47,7 @@ pub struct RunArgs {
     /// Minutes a conversation must have been over before it is judged. Default 15.
     #[arg(long, env = "WRAPUP_AUDIT_SETTLE_MINUTES")]
     pub settle_minutes: Option<i64>,
-    /// Use the embedded simulator even if the job file has no [simulator] table.
+    /// Use the embedded simulator even if the job file has no simulator table.
     #[arg(long)]
     pub simulator: bool,
     /// Redo every day of the window even where earlier runs finished it.

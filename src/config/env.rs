@@ -3,7 +3,22 @@
 use crate::api::auth::Credentials;
 use crate::api::Endpoints;
 
-use super::Source;
+/// Where the data comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The embedded simulator, started in-process for the run.
+    Simulator {
+        seed: u64,
+        conversations_per_day: u32,
+        /// Enforced per-token quota; `None`: none, and no quota headers.
+        quota_per_minute: Option<u32>,
+    },
+    /// A real (or compatible) Genesys Cloud org.
+    Genesys {
+        endpoints: Endpoints,
+        credentials: Credentials,
+    },
+}
 
 /// Real region names and their domains (the SDKs' `PureCloudRegionHosts`).
 pub const REGIONS: &[(&str, &str)] = &[

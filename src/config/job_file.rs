@@ -6,7 +6,22 @@
 
 use std::path::Path;
 
-use super::{ConfigError, RawJob};
+use super::raw::RawJob;
+
+/// Every problem found, reported together on one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("; "))]
+pub struct ConfigError(pub Vec<String>);
+
+/// Reads a job file; every unknown key and wrong type is reported, each with its line.
+pub fn load_job(path: &Path) -> Result<RawJob, ConfigError> {
+    let (raw, errors) = load_lenient(path)?;
+    if errors.is_empty() {
+        Ok(raw)
+    } else {
+        Err(ConfigError(errors))
+    }
+}
 
 /// The job with every valid key, and one message per invalid key.
 pub fn load_lenient(path: &Path) -> Result<(RawJob, Vec<String>), ConfigError> {

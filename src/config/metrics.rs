@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::RunArgs;
+use super::args::RunArgs;
 
 /// The job file's `[metrics]` table.
 #[derive(Debug, Default, Deserialize, Clone)]

@@ -5,19 +5,18 @@
 //! together. Nothing here does network IO. The job file says what the job does; flags and environment
 //! say how this run behaves; credentials come only from the environment (or `.env`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::api::auth::Credentials;
-use crate::api::{ClientOptions, Endpoints};
+use crate::api::ClientOptions;
 use crate::sink::Formats;
 use crate::time::{local_midnight, parse_instant, Window};
 
 pub use args::RunArgs;
-pub use env::{region_endpoints, Env, ProcessEnv, REGIONS};
+pub use env::{region_endpoints, Env, ProcessEnv, Source, REGIONS};
 pub use raw::{RawFilters, RawJob, RawSimulator};
 
 /// How conversations are read from analytics.
@@ -36,23 +35,6 @@ impl Mode {
             Mode::Auto => "auto",
         }
     }
-}
-
-/// Where the data comes from.
-#[derive(Debug, Clone)]
-pub enum Source {
-    /// The embedded simulator, started in-process for the run.
-    Simulator {
-        seed: u64,
-        conversations_per_day: u32,
-        /// Enforced per-token quota; `None`: none, and no quota headers.
-        quota_per_minute: Option<u32>,
-    },
-    /// A real (or compatible) Genesys Cloud org.
-    Genesys {
-        endpoints: Endpoints,
-        credentials: Credentials,
-    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,22 +82,7 @@ pub const DEFAULT_MAX_RUNTIME: Duration = Duration::from_secs(4 * 3600);
 /// Default of `max_response_mb`.
 pub const DEFAULT_MAX_RESPONSE_MB: u64 = 64;
 
-/// Every problem found, reported together on one line.
-#[derive(Debug, thiserror::Error)]
-#[error("{}", .0.join("; "))]
-pub struct ConfigError(pub Vec<String>);
-
-/// Reads a job file; every unknown key and wrong type is reported, each with its line.
-pub fn load_job(path: &Path) -> Result<RawJob, ConfigError> {
-    let (raw, errors) = job_file::load_lenient(path)?;
-    if errors.is_empty() {
-        Ok(raw)
-    } else {
-        Err(ConfigError(errors))
-    }
-}
-
-pub use job_file::load_lenient as load_job_lenient;
+pub use job_file::{load_job, load_lenient as load_job_lenient, ConfigError};
 
 impl Config {
     /// Builds the run configuration from the job file, the flags and the environment. Every

@@ -1,6 +1,9 @@
 //! One report day being written: its staged partition, chunk by chunk, and its finish (swap,
 //! index, checkpoint).
 
+use std::collections::VecDeque;
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio_util::sync::CancellationToken;
 
@@ -9,11 +12,12 @@ use crate::config::{Config, LookupMode};
 use crate::exit::{ExitStatus, Failure};
 use crate::record::ConversationLabel;
 use crate::sink;
-use crate::source::DayMeta;
+use crate::source::journaled::{Looked, Lookups};
+use crate::source::{DayMeta, ROWS_PER_CHUNK};
 use crate::stats::PartitionRecord;
 use crate::time::iso_ms;
 use crate::transform::counts::PartitionStats;
-use crate::transform::enrich::plan_lookups;
+use crate::transform::enrich::{plan_lookups, Plan};
 use crate::transform::names::Catalogs;
 use crate::transform::rows::{build_rows, Fetched};
 
@@ -22,9 +26,23 @@ use crate::transform::rows::{build_rows, Fetched};
 pub(super) struct ChunkCtx<'a> {
     pub cfg: &'a Config,
     pub catalogs: &'a Catalogs,
-    pub client: &'a ApiClient,
+    pub client: &'a Arc<ApiClient>,
     pub progress: &'a crate::progress::Progress,
     pub cancel: &'a CancellationToken,
+}
+
+/// Rows of a day in arrival order, with their lookup plan and the answers settled so far. A chunk
+/// is sealed at [`ROWS_PER_CHUNK`] rows or at the day's end, and written once all its answers are
+/// in, so the partition writer gets the same appends however the lookups overlap.
+struct Chunk {
+    /// The day's row number of `rows[0]`.
+    first: u64,
+    rows: Vec<Fetched>,
+    plan: Vec<Plan>,
+    answers: Vec<Option<Looked>>,
+    /// Lookups asked and not answered yet.
+    missing: usize,
+    sealed: bool,
 }
 
 /// The day being written.
@@ -34,12 +52,15 @@ pub(super) struct DayState {
     end: DateTime<Utc>,
     writer: sink::stream::PartitionWriter,
     stats: PartitionStats,
-    pub buffer: Vec<Fetched>,
+    /// Rows waiting for their lookups or their chunk, oldest first.
+    chunks: VecDeque<Chunk>,
+    /// Rows of the day taken so far: the next row's number.
+    taken: u64,
     conversations: u64,
     legs: u64,
     is_final: bool,
-    /// Settled lookups of this day, kept until its partition is in place.
-    journal: Option<sink::journal::LookupJournal>,
+    /// The day's lookups and its journal of settled ones (kept until its partition is in place).
+    pub lookups: Lookups,
 }
 
 pub(super) fn output_failure(date: NaiveDate, e: anyhow::Error) -> Failure {
@@ -52,11 +73,12 @@ pub(super) fn output_failure(date: NaiveDate, e: anyhow::Error) -> Failure {
 impl DayState {
     /// Stages the day's partition and opens its lookup journal (reusing an interrupted run's).
     pub fn open(
-        cfg: &Config,
+        ctx: &ChunkCtx<'_>,
         run_id: &str,
         fingerprint: &serde_json::Value,
         (date, start, end): (NaiveDate, DateTime<Utc>, DateTime<Utc>),
     ) -> Result<DayState, Failure> {
+        let cfg = ctx.cfg;
         let writer =
             sink::stream::PartitionWriter::create(&cfg.output_dir, run_id, date, cfg.formats)
                 .map_err(|e| output_failure(date, e))?;
@@ -80,41 +102,125 @@ impl DayState {
             end,
             writer,
             stats: PartitionStats::default(),
-            buffer: Vec::new(),
+            chunks: VecDeque::new(),
+            taken: 0,
             conversations: 0,
             legs: 0,
             is_final: true,
-            journal,
+            lookups: Lookups::new(ctx.client.clone(), cfg.concurrency, journal),
         })
     }
 
-    /// Plans, looks up, classifies and appends one chunk. False when the run was cancelled.
-    pub async fn write_chunk(
+    /// Rows waiting to be written.
+    pub fn rows_waiting(&self) -> usize {
+        self.chunks.iter().map(|c| c.rows.len()).sum()
+    }
+
+    /// True when every row taken is written.
+    pub fn all_written(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Takes a page of rows: plans their lookups within the budget (in arrival order, as chunk by
+    /// chunk did) and starts them, then writes what is ready.
+    pub fn take(
         &mut self,
         ctx: &ChunkCtx<'_>,
-        chunk: Vec<Fetched>,
+        rows: Vec<Fetched>,
         lookups_left: &mut Option<u64>,
-    ) -> Result<bool, Failure> {
-        let ChunkCtx {
-            cfg,
-            catalogs,
-            client,
-            progress,
-            cancel,
-        } = *ctx;
-        if chunk.is_empty() {
-            return Ok(true);
+    ) -> Result<(), Failure> {
+        if rows.is_empty() {
+            return Ok(());
         }
-        let plan = plan_lookups(&chunk, cfg.lookup, lookups_left);
-        let lookups = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => return Ok(false),
-            r = crate::source::journaled::enrich(client, &chunk, &plan, cfg.concurrency, progress, &mut self.journal) => r,
+        let plan = plan_lookups(&rows, ctx.cfg.lookup, lookups_left);
+        if self.chunks.back().is_none_or(|c| c.sealed) {
+            self.chunks.push_back(Chunk {
+                first: self.taken,
+                rows: Vec::new(),
+                plan: Vec::new(),
+                answers: Vec::new(),
+                missing: 0,
+                sealed: false,
+            });
         }
-        .map_err(|e| output_failure(self.date, e))?;
-        let lookups = crate::source::lookups::answers(lookups);
-        let (conv_rows, leg_rows) =
-            build_rows(cfg, catalogs, &chunk, &plan, &lookups, &mut self.stats);
+        let chunk = self.chunks.back_mut().expect("an open chunk");
+        let mut asked = 0;
+        for (f, p) in rows.iter().zip(&plan) {
+            let answer = match p {
+                Plan::Lookup => match self.lookups.ask(self.taken, &f.id) {
+                    Some(known) => Some(known),
+                    None => {
+                        asked += 1;
+                        None
+                    }
+                },
+                _ => None,
+            };
+            chunk.answers.push(answer);
+            self.taken += 1;
+        }
+        ctx.progress.lookups_planned(asked as u64);
+        chunk.missing += asked;
+        chunk.rows.extend(rows);
+        chunk.plan.extend(plan);
+        chunk.sealed = chunk.rows.len() >= ROWS_PER_CHUNK;
+        self.flush(ctx)
+    }
+
+    /// Puts a settled lookup in its row's place and writes what is ready.
+    pub fn answered(&mut self, ctx: &ChunkCtx<'_>, key: u64, r: Looked) -> Result<(), Failure> {
+        ctx.progress.lookup_done();
+        let chunk = self
+            .chunks
+            .iter_mut()
+            .find(|c| key >= c.first && key - c.first < c.rows.len() as u64)
+            .expect("an answer belongs to a waiting row");
+        chunk.answers[(key - chunk.first) as usize] = Some(r);
+        chunk.missing -= 1;
+        self.flush(ctx)
+    }
+
+    /// The day's rows are all taken: its last chunk is written once its lookups are in.
+    pub fn seal(&mut self, ctx: &ChunkCtx<'_>) -> Result<(), Failure> {
+        if let Some(c) = self.chunks.back_mut() {
+            c.sealed = true;
+        }
+        self.flush(ctx)
+    }
+
+    /// Writes the chunks at the head whose lookups are all in, in order.
+    fn flush(&mut self, ctx: &ChunkCtx<'_>) -> Result<(), Failure> {
+        while self
+            .chunks
+            .front()
+            .is_some_and(|c| c.sealed && c.missing == 0)
+        {
+            let chunk = self.chunks.pop_front().expect("a ready chunk");
+            self.write_chunk(ctx, chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Classifies and appends one chunk whose lookups are settled (and journaled, made durable here).
+    fn write_chunk(&mut self, ctx: &ChunkCtx<'_>, chunk: Chunk) -> Result<(), Failure> {
+        let Chunk {
+            rows,
+            plan,
+            answers,
+            ..
+        } = chunk;
+        self.lookups
+            .sync()
+            .map_err(|e| output_failure(self.date, e))?;
+        let lookups = crate::source::lookups::answers(answers);
+        let (conv_rows, leg_rows) = build_rows(
+            ctx.cfg,
+            ctx.catalogs,
+            &rows,
+            &plan,
+            &lookups,
+            &mut self.stats,
+        );
         self.is_final &= !conv_rows.iter().any(|r| {
             matches!(
                 r.classification,
@@ -126,7 +232,7 @@ impl DayState {
         self.writer
             .append(&conv_rows, &leg_rows)
             .map_err(|e| output_failure(self.date, e))?;
-        Ok(true)
+        Ok(())
     }
 
     /// Writes the compliance table, swaps the partition into place and says what it holds. The
@@ -147,7 +253,7 @@ impl DayState {
         self.writer
             .write_compliance(&compliance)
             .map_err(|e| output_failure(date, e))?;
-        let journal = self.journal.take();
+        let journal = self.lookups.into_journal();
         let files = self.writer.finish().map_err(|e| output_failure(date, e))?;
         let record = PartitionRecord {
             date,

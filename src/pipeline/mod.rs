@@ -2,8 +2,9 @@
 //!
 //! Data flow per report day: a fetching task runs `fetch_interval` (query pages, filtered to the day
 //! by `conversationStart`, de-duplicated, classified on analytics alone) or the jobs path, and sends
-//! the rows page by page; this task takes them in chunks through `enrich` (one
-//! `GET /api/v2/conversations/{id}` per conversation that needs it, bounded and ordered) and
+//! the rows page by page; this task starts each page's lookups as it arrives (one
+//! `GET /api/v2/conversations/{id}` per conversation that needs it, at most `concurrency` in
+//! flight), and writes the rows in chunks, in arrival order, once their lookups are in, through
 //! `build_rows` into a `sink::stream::PartitionWriter`. Run-level files are the caller's.
 
 mod day;
@@ -17,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{ApiClient, ApiError};
 use crate::config::Config;
 use crate::exit::{ExitStatus, Failure};
+use crate::source::journaled::Looked;
 use crate::source::{fetch_failure, DayMeta, Msg, ROWS_PER_CHUNK};
 use crate::stats::{PartitionRecord, RunOutcome};
 use crate::task::AbortOnDrop;
@@ -33,7 +35,13 @@ struct Writer<'a, 'c> {
     total_days: usize,
     checkpoint: &'c mut dyn FnMut(&[PartitionRecord]) -> Result<(), Failure>,
     day: Option<DayState>,
+    /// The day's fetch is done: it is finished once its rows are written.
+    closing: Option<DayMeta>,
 }
+
+/// Rows a day may hold waiting for lookups before the writer stops taking pages: about two chunks,
+/// so the next chunk's lookups run while one waits for its last answers.
+const ROWS_WAITING: usize = 2 * ROWS_PER_CHUNK;
 
 /// The report days in fetch order: earlier days being healed (lookback) first, then the window's.
 fn report_days(cfg: &Config) -> Vec<(NaiveDate, DateTime<Utc>, DateTime<Utc>)> {
@@ -86,8 +94,8 @@ pub async fn audit(
     let todo = crate::source::choose_paths(&client, cfg, todo, total_days, cancel).await?;
     // The days in fetch order, to name the day a dying fetching task left unfinished.
     let unfetched: VecDeque<NaiveDate> = todo.iter().map(|t| t.date).collect();
-    // The fetching task runs ahead by a few pages, so the next pages load while this chunk's
-    // lookups run; lookups, writes and checkpoints stay in day order.
+    // The fetching task runs ahead by a few pages, so the next pages load while lookups run;
+    // lookups start as pages arrive; writes and checkpoints stay in day order.
     let (rx, producer) = crate::source::spawn_fetching(
         client.clone(),
         Arc::new(cfg.clone()),
@@ -110,6 +118,7 @@ pub async fn audit(
         total_days,
         checkpoint,
         day: None,
+        closing: None,
     };
     let producer = w.drain(rx, producer, unfetched).await?;
     // An unfinished day's writer is dropped here: its staging goes, finished days stay.
@@ -139,9 +148,16 @@ fn final_status(outcome: &RunOutcome, cancel: &CancellationToken) -> ExitStatus 
     }
 }
 
+/// What the writer waited for.
+enum Event {
+    Answer(Option<anyhow::Result<(u64, Looked)>>),
+    Msg(Option<Msg>),
+}
+
 impl Writer<'_, '_> {
-    /// Takes the fetching task's messages until `End`, a stop, or a failure. Gives the task back
-    /// so a stopped run can let it delete its async jobs.
+    /// Takes the fetching task's messages until `End`, a stop, or a failure, while the day's
+    /// lookups run. Gives the task back so a stopped run can let it delete its async jobs.
+    // Long: one event loop over stops, lookup answers and the fetching task's messages.
     async fn drain(
         &mut self,
         mut rx: tokio::sync::mpsc::Receiver<Msg>,
@@ -150,10 +166,34 @@ impl Writer<'_, '_> {
     ) -> Result<AbortOnDrop, Failure> {
         let cancel = self.ctx.cancel;
         loop {
-            let next = tokio::select! {
+            // Messages wait while the day's rows are at their bound or its end is being written;
+            // its lookups then finish on their own (they never wait for this loop), so neither side
+            // starves the other.
+            let take = self.closing.is_none()
+                && self
+                    .day
+                    .as_ref()
+                    .is_none_or(|d| d.rows_waiting() < ROWS_WAITING);
+            let busy = self.day.as_ref().is_some_and(|d| d.lookups.busy());
+            let event = tokio::select! {
                 biased;
-                _ = cancel.cancelled() => None,
-                n = rx.recv() => n,
+                _ = cancel.cancelled() => break,
+                a = next_answer(&mut self.day), if busy => Event::Answer(a),
+                n = rx.recv(), if take => Event::Msg(n),
+            };
+            let next = match event {
+                Event::Answer(None) => continue,
+                Event::Answer(Some(Err(e))) => {
+                    let date = self.day.as_ref().map(|d| d.date).expect("answers of a day");
+                    return Err(day::output_failure(date, e));
+                }
+                Event::Answer(Some(Ok((key, r)))) => {
+                    let st = self.day.as_mut().expect("answers of a day");
+                    st.answered(&self.ctx, key, r)?;
+                    self.finish_if_written()?;
+                    continue;
+                }
+                Event::Msg(n) => n,
             };
             match next {
                 None if cancel.is_cancelled() => break,
@@ -179,7 +219,7 @@ impl Writer<'_, '_> {
                     unfetched.retain(|d| *d != date);
                     self.ctx.progress.day_started(date);
                     let st = DayState::open(
-                        self.ctx.cfg,
+                        &self.ctx,
                         self.run_id,
                         &self.fingerprint,
                         (date, start, end),
@@ -187,9 +227,8 @@ impl Writer<'_, '_> {
                     self.day = Some(st);
                 }
                 Some(Msg::Rows(rows)) => {
-                    if !self.rows(rows).await? {
-                        break;
-                    }
+                    let st = self.day.as_mut().expect("rows follow their day");
+                    st.take(&self.ctx, rows, &mut self.lookups_left)?;
                 }
                 Some(Msg::Done(Err(ApiError::Cancelled))) => break,
                 Some(Msg::Done(Err(e))) => {
@@ -201,37 +240,28 @@ impl Writer<'_, '_> {
                     return Err(fetch_failure(&e, date));
                 }
                 Some(Msg::Done(Ok(meta))) => {
-                    if !self.finish_day(meta).await? {
-                        break;
-                    }
+                    let st = self.day.as_mut().expect("done follows its day");
+                    st.seal(&self.ctx)?;
+                    self.closing = Some(meta);
+                    self.finish_if_written()?;
                 }
             }
         }
         Ok(producer)
     }
 
-    /// Buffers a page of rows; a full chunk is looked up and written. False when the run stopped.
-    async fn rows(&mut self, rows: Vec<crate::transform::rows::Fetched>) -> Result<bool, Failure> {
-        let st = self.day.as_mut().expect("rows follow their day");
-        st.buffer.extend(rows);
-        if st.buffer.len() < ROWS_PER_CHUNK {
-            return Ok(true);
+    /// Finishes the day once its fetch is done and every row of it is written.
+    fn finish_if_written(&mut self) -> Result<(), Failure> {
+        if self.closing.is_none() || !self.day.as_ref().is_some_and(|d| d.all_written()) {
+            return Ok(());
         }
-        let chunk = std::mem::take(&mut st.buffer);
-        st.write_chunk(&self.ctx, chunk, &mut self.lookups_left)
-            .await
+        let meta = self.closing.take().expect("closing");
+        self.finish_day(meta)
     }
 
-    /// Writes the day's last chunk, swaps its partition in and checkpoints. False when the run stopped.
-    async fn finish_day(&mut self, meta: DayMeta) -> Result<bool, Failure> {
-        let mut st = self.day.take().expect("done follows its day");
-        let chunk = std::mem::take(&mut st.buffer);
-        if !st
-            .write_chunk(&self.ctx, chunk, &mut self.lookups_left)
-            .await?
-        {
-            return Ok(false);
-        }
+    /// Swaps the day's partition in and checkpoints.
+    fn finish_day(&mut self, meta: DayMeta) -> Result<(), Failure> {
+        let st = self.day.take().expect("done follows its day");
         let (record, journal) = st.finish(self.ctx.cfg, self.ctx.catalogs, meta)?;
         let date = record.date;
         tracing::info!(
@@ -255,7 +285,15 @@ impl Writer<'_, '_> {
             }
         }
         self.ctx.progress.day_finished();
-        Ok(true)
+        Ok(())
+    }
+}
+
+/// The next lookup answer of the day being written.
+async fn next_answer(day: &mut Option<DayState>) -> Option<anyhow::Result<(u64, Looked)>> {
+    match day.as_mut() {
+        Some(d) => d.lookups.next().await,
+        None => None,
     }
 }
 

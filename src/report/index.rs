@@ -29,6 +29,15 @@ pub struct IndexEntry {
 /// Missing or unreadable while partition folders exist, it is rebuilt from them with a warning,
 /// never read as "nothing there" (lookback would forget unfinished days).
 pub fn read_index(dir: &Path) -> BTreeMap<chrono::NaiveDate, IndexEntry> {
+    read_index_besides(dir, &[])
+}
+
+/// [`read_index`] for a run that has written `own` days: when the only partition folders are
+/// those, a missing index is this run's first, not a lost one (nothing to rebuild or warn about).
+fn read_index_besides(
+    dir: &Path,
+    own: &[chrono::NaiveDate],
+) -> BTreeMap<chrono::NaiveDate, IndexEntry> {
     let path = dir.join(INDEX_FILE);
     let problem = match std::fs::read_to_string(&path) {
         Ok(text) => match serde_json::from_str(&text) {
@@ -38,7 +47,8 @@ pub fn read_index(dir: &Path) -> BTreeMap<chrono::NaiveDate, IndexEntry> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_string(),
         Err(e) => format!("cannot be read ({e})"),
     };
-    if !crate::report::index_rebuild::has_partitions(dir) {
+    let found = crate::report::index_rebuild::partition_dates(dir);
+    if found.iter().all(|d| own.contains(d)) {
         return BTreeMap::new();
     }
     tracing::warn!(file = %path.display(), "{} {problem}: rebuilding it from the date=* partition folders", path.display());
@@ -51,7 +61,8 @@ pub fn update_index(
     run_id: &str,
     parts: &[crate::stats::PartitionRecord],
 ) -> Result<(), Failure> {
-    let mut index = read_index(&cfg.output_dir);
+    let own: Vec<chrono::NaiveDate> = parts.iter().map(|p| p.date).collect();
+    let mut index = read_index_besides(&cfg.output_dir, &own);
     for p in parts {
         index.insert(
             p.date,

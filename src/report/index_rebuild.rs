@@ -77,7 +77,7 @@ fn day_facts(out: &Path, date: NaiveDate) -> anyhow::Result<FolderFacts> {
 }
 
 /// The days that have a folder in any dataset root of `out`.
-fn partition_dates(out: &Path) -> BTreeSet<NaiveDate> {
+pub(crate) fn partition_dates(out: &Path) -> BTreeSet<NaiveDate> {
     let mut dates = BTreeSet::new();
     for format in Format::ALL {
         for &table in Table::ALL {
@@ -120,11 +120,6 @@ pub fn rebuild(out: &Path) -> BTreeMap<NaiveDate, IndexEntry> {
         );
     }
     index
-}
-
-/// True when `out` holds at least one partition folder.
-pub fn has_partitions(out: &Path) -> bool {
-    !partition_dates(out).is_empty()
 }
 
 #[cfg(test)]

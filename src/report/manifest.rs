@@ -52,7 +52,7 @@ pub struct Manifest<'a> {
 
 impl<'a> Manifest<'a> {
     /// The manifest of a run still going on: its settings and the partitions finished so far.
-    /// [`super::finish`] fills in the end (time, status, exit code, files, totals).
+    /// `finish` (finish.rs) fills in the end (time, status, exit code, files, totals).
     pub fn running(
         cfg: &'a Config,
         run_id: &'a str,

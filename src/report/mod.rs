@@ -3,6 +3,7 @@
 //! Here: the catalogs read once per run, and the atomic writers every run-level file goes through.
 
 pub mod closing;
+pub mod conclude;
 mod finish;
 pub mod gates;
 mod index;

@@ -37,7 +37,7 @@ pub struct SimConfig {
     /// Requests another integration on the same token spends per minute, evenly: counted in
     /// `inin-ratelimit-count` and toward the enforced quota.
     pub other_integration_per_minute: u32,
-    /// Faults injected from the start; [`SimHandle::set_faults`](super::SimHandle::set_faults) replaces them at run time.
+    /// Faults injected from the start; `SimHandle::set_faults` replaces them at run time.
     pub faults: FaultProfile,
     /// Status polls a details job answers `QUEUED`/`PENDING` before it finishes (2: FULFILLED on the 3rd).
     pub job_polls_to_fulfil: u32,

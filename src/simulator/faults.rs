@@ -37,7 +37,7 @@ pub struct FaultProfile {
     /// Latency of `POST /oauth/token`; a very large value is a login host that hangs.
     pub slow_token_ms: u64,
     /// Tokens issued while set expire this many seconds after issue. `expires_in` still advertises
-    /// [`super::SimConfig::token_ttl_secs`]: the early expiry is silent, like a revoked token, so a client
+    /// `SimConfig::token_ttl_secs`: the early expiry is silent, like a revoked token, so a client
     /// must cope with 401 `credentials.expired`.
     pub token_ttl_override_secs: Option<u64>,
     /// `totalHits` of `details/query` answers is off by up to ±5 %, differently on each page.
@@ -114,7 +114,7 @@ pub(crate) enum Injected {
 }
 
 impl Injected {
-    /// The name recorded in [`super::LoggedRequest::fault`].
+    /// The name recorded in `LoggedRequest::fault`.
     pub fn name(self) -> &'static str {
         match self {
             Injected::ServerError(502) => "http_502",

@@ -1,6 +1,6 @@
 //! The details jobs a simulator holds: each job's query, lifecycle state and fixed result set.
 //!
-//! Kept apart from the HTTP side ([`super::handlers::jobs`]) so that the shared state can own the jobs
+//! Kept apart from the HTTP side (`handlers/jobs.rs`) so that the shared state can own the jobs
 //! without importing a handler.
 
 use std::collections::HashMap;

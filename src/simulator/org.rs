@@ -1,7 +1,7 @@
 //! The simulated organisation: queues with their ACW settings, agents and the wrap-up code catalog.
 //!
 //! Everything here is derived from the seed alone and does not change from day to day; the conversations
-//! come from [`super::scenarios`].
+//! come from `scenarios/`.
 
 use std::collections::HashMap;
 

@@ -1,7 +1,7 @@
 //! The simulator's shared state: the org, the clock, the cache of generated days, issued tokens and their
 //! rate-limit windows, the request log, the details jobs and the fault profile in force.
 //!
-//! The router hands one [`Shared`] to every handler; [`super::SimHandle`] holds the same one.
+//! The router hands one [`Shared`] to every handler; `SimHandle` holds the same one.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,7 +67,7 @@ struct DayCache {
     order: VecDeque<NaiveDate>,
 }
 
-/// State shared by the server task and every [`super::SimHandle`].
+/// State shared by the server task and every `SimHandle`.
 pub(crate) struct Shared {
     pub cfg: SimConfig,
     pub org: Org,

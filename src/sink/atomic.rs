@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::FileInfo;
+use super::file_info::FileInfo;
 
 /// Marker between a final file name and the writer's pid in a temp file name.
 pub(crate) const TMP_MARKER: &str = ".tmp-";

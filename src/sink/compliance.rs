@@ -1,5 +1,5 @@
 //! CSV and Parquet encoding of the `compliance` table ([`ComplianceRow`]), in
-//! [`super::COMPLIANCE_COLUMNS`] order. Rates are Float64, rounded to 4 decimals in both formats.
+//! [`super::table::COMPLIANCE_COLUMNS`] order. Rates are Float64, rounded to 4 decimals in both formats.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -116,7 +116,7 @@ pub(crate) fn append_csv<W: Write>(
 /// Writes `compliance.csv` (header and rows) to `w`.
 pub fn write_csv<W: Write>(w: W, rows: &[ComplianceRow]) -> anyhow::Result<()> {
     let mut wtr = super::csv::writer(w);
-    wtr.write_record(super::COMPLIANCE_COLUMNS)?;
+    wtr.write_record(super::table::COMPLIANCE_COLUMNS)?;
     append_csv(&mut wtr, rows)?;
     wtr.flush()?;
     Ok(())

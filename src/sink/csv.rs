@@ -11,7 +11,7 @@ use std::io::Write;
 use ::csv::{QuoteStyle, Terminator, WriterBuilder};
 use chrono::{DateTime, Utc};
 
-use super::{CONVERSATION_COLUMNS, LEG_COLUMNS};
+use super::table::{CONVERSATION_COLUMNS, LEG_COLUMNS};
 use crate::record::{ConversationRow, LegRow};
 
 /// Writes `conversations.csv`: header row, then one record per row, in [`CONVERSATION_COLUMNS`]

@@ -57,7 +57,7 @@ pub struct LookupJournal {
 pub fn journal_path(out_dir: &Path, date: NaiveDate) -> PathBuf {
     out_dir.join(format!(
         "{JOURNAL_PREFIX}{}.jsonl",
-        super::partition_dir_name(date)
+        super::layout::partition_dir_name(date)
     ))
 }
 

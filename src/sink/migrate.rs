@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
+use super::atomic;
+use super::format::Format;
 use super::layout::{dataset_root, CATALOGS_DIR};
-use super::{atomic, Format, Table};
+use super::table::Table;
 
 /// Catalog files the old layout kept at the top of the output folder.
 const LEGACY_CATALOGS: &[&str] = &["wrapup_codes.csv", "queues.csv", "users.csv"];
@@ -147,7 +149,7 @@ fn rewrite_manifest_paths(out_dir: &Path) -> anyhow::Result<()> {
     walk(&mut manifest);
     let mut text = serde_json::to_string_pretty(&manifest)?;
     text.push('\n');
-    super::write_file_atomically(&path, 0, |w| Ok(w.write_all(text.as_bytes())?))?;
+    super::atomic::write_file_atomically(&path, 0, |w| Ok(w.write_all(text.as_bytes())?))?;
     Ok(())
 }
 

@@ -42,7 +42,7 @@ fn timestamp() -> DataType {
     DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
 }
 
-/// Arrow schema of `conversations.parquet`; field names are [`super::CONVERSATION_COLUMNS`].
+/// Arrow schema of `conversations.parquet`; field names are [`super::table::CONVERSATION_COLUMNS`].
 pub fn conversations_schema() -> SchemaRef {
     use DataType::{Int32, Int64, Utf8};
     Arc::new(Schema::new(vec![
@@ -70,7 +70,7 @@ pub fn conversations_schema() -> SchemaRef {
     ]))
 }
 
-/// Arrow schema of `legs.parquet`; field names are [`super::LEG_COLUMNS`].
+/// Arrow schema of `legs.parquet`; field names are [`super::table::LEG_COLUMNS`].
 pub fn legs_schema() -> SchemaRef {
     use DataType::{Boolean, Int64, Utf8};
     Arc::new(Schema::new(vec![

@@ -1,4 +1,5 @@
-//! A partition swap that a kill interrupted.
+//! What killed runs leave behind: a partition swap that a kill interrupted, put back, and the
+//! stale staging and temporary files, removed ([`cleanup_stale_staging`]).
 //!
 //! Each dataset root's swap renames `<format>/<table>/date=D` to `.trash-<run>-<format>-<table>-D`,
 //! then the staged folder into its place. A kill between the two renames leaves no `date=D` in that
@@ -12,8 +13,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use super::layout::{dataset_root, partition_dir_name, staged_table_dir, staging_paths};
-use super::{atomic, Format, Table, TRASH_PREFIX};
+use super::atomic;
+use super::format::Format;
+use super::layout::{
+    dataset_root, partition_dir_name, staged_table_dir, staging_paths, CATALOGS_DIR,
+    STAGING_PREFIX, TRASH_PREFIX,
+};
+use super::table::Table;
 
 /// What a `.trash-<run>-<format>-<table>-YYYY-MM-DD` folder name says.
 #[derive(Debug, PartialEq)]
@@ -74,6 +80,89 @@ pub(crate) fn restore_interrupted_swap(
     atomic::sync_dir(atomic::parent_dir(&final_dir))?;
     tracing::warn!(date = %t.date, path = %final_dir.display(), "Restored {} from an interrupted partition swap", final_dir.display());
     Ok(Some(final_dir))
+}
+
+/// Removes what killed runs leave behind in `out_dir`: `.staging-*` and `.trash-*` directories,
+/// and `<name>.tmp-<pid>` files at the top level, in `catalogs/` and inside every partition
+/// folder of every dataset root. A `.trash-*` folder whose root lacks its day (a kill between the
+/// two renames of a swap) is the only copy of that day there: it is moved back instead.
+///
+/// Call only while holding the output lock, so no live run's staging is touched. Returns the
+/// removed paths so the caller can log them; a missing `out_dir` is not an error.
+pub fn cleanup_stale_staging(out_dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    let entries = match fs::read_dir(out_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(e),
+    };
+    // First put back the only copies of days whose swap was interrupted, while the staging that
+    // tells a swap from a removal is still there; what remains below is leftovers.
+    let entries: Vec<fs::DirEntry> = entries.collect::<io::Result<_>>()?;
+    for entry in &entries {
+        let is_trash = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(TRASH_PREFIX));
+        if is_trash && entry.file_type()?.is_dir() {
+            restore_interrupted_swap(out_dir, &entry.path())?;
+        }
+    }
+    let mut tmp_dirs = vec![out_dir.join(CATALOGS_DIR)];
+    for entry in entries {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        // file_type() does not follow symlinks: a link is never recursed into.
+        let ty = entry.file_type()?;
+        let path = entry.path();
+        if ty.is_dir() && (name.starts_with(STAGING_PREFIX) || name.starts_with(TRASH_PREFIX)) {
+            if !path.exists() {
+                continue; // a trash folder put back above
+            }
+            fs::remove_dir_all(&path)?;
+            removed.push(path);
+        } else if ty.is_file() && atomic::is_tmp_name(name) {
+            fs::remove_file(&path)?;
+            removed.push(path);
+        } else if ty.is_dir() && Format::ALL.iter().any(|f| f.as_str() == name) {
+            // Every table root of the format, known to this version or not.
+            for root in subdirs(&path)? {
+                tmp_dirs.extend(subdirs(&root)?.into_iter().filter(|d| {
+                    d.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("date="))
+                }));
+            }
+        }
+    }
+    for dir in tmp_dirs {
+        let inner = match fs::read_dir(&dir) {
+            Ok(inner) => inner,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for f in inner {
+            let f = f?;
+            let is_tmp = f.file_name().to_str().is_some_and(atomic::is_tmp_name);
+            if is_tmp && f.file_type()?.is_file() {
+                fs::remove_file(f.path())?;
+                removed.push(f.path());
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Directories directly inside `dir` (symlinks not followed).
+fn subdirs(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_dir() {
+            out.push(e.path());
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Incremental day partitions: rows arrive in chunks and go straight to the staged files, so a day of
 //! any size is written with the memory of one chunk. At `finish` every file is closed (Parquet footer),
 //! fsynced and renamed, and the staged folders replace `date=D` in every dataset root exactly as
-//! [`super::write_partition`] does. Dropped without `finish`, nothing under a final name changes and the staging is removed.
+//! [`super::partition::write_partition`] does. Dropped without `finish`, nothing under a final name changes and the staging is removed.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,11 +11,13 @@ use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
 
 use super::atomic::{self, AtomicFile};
-use super::{
-    check_run_id, discard_staging, layout, partition_dir_name, partition_file,
-    remove_dir_if_exists, staged_table_dir, staging_paths, FileInfo, Format, Formats,
-    PartitionFiles, Table,
+use super::file_info::{FileInfo, PartitionFiles};
+use super::format::{Format, Formats};
+use super::layout::{
+    self, partition_dir_name, partition_file, remove_dir_if_exists, staged_table_dir, staging_paths,
 };
+use super::partition::{check_run_id, discard_staging};
+use super::table::Table;
 use crate::record::ComplianceRow;
 use crate::record::{ConversationRow, LegRow};
 
@@ -81,8 +83,8 @@ impl PartitionWriter {
                     }
                     Format::Parquet => {
                         let schema = match table {
-                            Table::Conversations => super::conversations_schema(),
-                            Table::Legs => super::legs_schema(),
+                            Table::Conversations => super::parquet::conversations_schema(),
+                            Table::Legs => super::parquet::legs_schema(),
                             Table::Compliance => super::compliance::compliance_schema(),
                         };
                         Open::Parquet(ArrowWriter::try_new(
@@ -111,10 +113,10 @@ impl PartitionWriter {
                 }
                 (Table::Legs, Open::Csv(w)) => super::csv::append_legs(w, legs)?,
                 (Table::Conversations, Open::Parquet(w)) if !conversations.is_empty() => {
-                    w.write(&super::conversations_batch(conversations)?)?
+                    w.write(&super::parquet::conversations_batch(conversations)?)?
                 }
                 (Table::Legs, Open::Parquet(w)) if !legs.is_empty() => {
-                    w.write(&super::legs_batch(legs)?)?
+                    w.write(&super::parquet::legs_batch(legs)?)?
                 }
                 _ => {}
             }

@@ -1,11 +1,16 @@
 //! What both fetch paths share about intervals: which rows belong to one, and the work list of
-//! intervals still to read, where an interval over a result cap is replaced by its two halves.
+//! intervals still to read, where an interval over a result cap is replaced by its two halves; and
+//! the filter of a day's pages (in the interval, not seen before).
 //! Each path keeps its own cap and shortest interval (the details query's 100 000 results and one
 //! minute; a job's pagination cap and `jobs_min_split_minutes`).
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
 use crate::api::wire::AnalyticsConversation;
+use crate::config::Config;
+use crate::transform::rows::Fetched;
 
 /// True when the conversation started in `[s, e)`: the rows a (sub-)interval owns. The API also
 /// returns conversations that merely overlap the interval; they belong to another one.
@@ -41,6 +46,35 @@ impl Intervals {
         self.pending.push((mid, e));
         self.pending.push((s, mid));
         mid
+    }
+}
+
+/// Keeps the conversations of a page that started in `[s, e)` and were not seen before.
+pub(crate) struct Collector {
+    pub seen: HashSet<String>,
+    pub outside: u64,
+    pub dupes: u64,
+}
+
+impl Collector {
+    pub fn take(
+        &mut self,
+        page: Vec<AnalyticsConversation>,
+        s: DateTime<Utc>,
+        e: DateTime<Utc>,
+        cfg: &Config,
+    ) -> Vec<Fetched> {
+        let mut out = Vec::with_capacity(page.len());
+        for c in page {
+            if !starts_within(&c, s, e) {
+                self.outside += 1;
+            } else if self.seen.insert(c.conversation_id.clone()) {
+                out.push(Fetched::new(&c, cfg, None));
+            } else {
+                self.dupes += 1;
+            }
+        }
+        out
     }
 }
 

@@ -1,5 +1,6 @@
 //! Fetching a day's conversations: the details query (`query`) and the async jobs API (`jobs`).
 
+pub mod channel;
 pub mod interval;
 pub mod jobs;
 pub mod jobs_day;
@@ -8,58 +9,22 @@ pub mod lookups;
 pub mod query;
 pub mod spill;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::wire::AnalyticsConversation;
 use crate::api::{ApiClient, ApiError};
 use crate::config::{Config, Mode};
 use crate::exit::{ExitStatus, Failure};
 use crate::task::AbortOnDrop;
 use crate::time::iso_ms;
-use crate::transform::rows::Fetched;
+
+pub(crate) use channel::{DayMeta, Msg, MSGS_AHEAD, ROWS_PER_CHUNK};
 
 /// In auto mode, windows at least this long read their historical days with async jobs.
 pub const AUTO_JOBS_MIN_DAYS: usize = 7;
-
-/// Conversations classified, looked up and written per step of a day.
-pub(crate) const ROWS_PER_CHUNK: usize = 2_000;
-
-/// Messages the fetching task may send ahead of the writer (pages of at most `page_size` rows).
-pub(crate) const MSGS_AHEAD: usize = 8;
-
-/// What the fetching task sends: a day starts, rows of it in API order, the day is done.
-pub(crate) enum Msg {
-    Day(NaiveDate, DateTime<Utc>, DateTime<Utc>),
-    Rows(Vec<Fetched>),
-    Done(Result<DayMeta, ApiError>),
-    /// Every day was sent: a channel that closes without it means the fetching task died.
-    End,
-}
-
-/// What a day's fetch learnt besides its rows.
-pub struct DayMeta {
-    pub dropped_outside: u64,
-    pub dropped_duplicates: u64,
-    /// Jobs only: the data lake holds everything before this instant.
-    pub complete_until: Option<DateTime<Utc>>,
-    /// Why the day's rows may be incomplete (pages that stayed short, fewer rows than `totalHits`).
-    pub shortfall: Option<String>,
-}
-
-/// Sends rows to the writer; a closed channel means the run stopped.
-pub(crate) async fn emit(tx: &mpsc::Sender<Msg>, rows: Vec<Fetched>) -> Result<(), ApiError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    tx.send(Msg::Rows(rows))
-        .await
-        .map_err(|_| ApiError::Cancelled)
-}
 
 /// One day by the details query, its rows sent as they come; stops at once on cancellation.
 /// `first`: the day's first page, already asked for.
@@ -76,35 +41,6 @@ async fn query_day(
         biased;
         _ = cancel.cancelled() => Err(ApiError::Cancelled),
         r = query::fetch_interval(client, cfg, day.start, day.end, first, progress, tx) => r,
-    }
-}
-
-/// Keeps the conversations of a page that started in `[s, e)` and were not seen before.
-pub(crate) struct Collector {
-    pub seen: HashSet<String>,
-    pub outside: u64,
-    pub dupes: u64,
-}
-
-impl Collector {
-    pub fn take(
-        &mut self,
-        page: Vec<AnalyticsConversation>,
-        s: DateTime<Utc>,
-        e: DateTime<Utc>,
-        cfg: &Config,
-    ) -> Vec<Fetched> {
-        let mut out = Vec::with_capacity(page.len());
-        for c in page {
-            if !interval::starts_within(&c, s, e) {
-                self.outside += 1;
-            } else if self.seen.insert(c.conversation_id.clone()) {
-                out.push(Fetched::new(&c, cfg, None));
-            } else {
-                self.dupes += 1;
-            }
-        }
-        out
     }
 }
 

@@ -21,12 +21,12 @@ use crate::api::wire::{ConversationQuery, PagingSpec, QueryFilter, QueryPredicat
 use crate::api::{ApiClient, ApiError};
 use crate::config::Config;
 use crate::config::Filters;
-use crate::source::emit;
+use crate::source::channel::emit;
 use crate::source::interval::Intervals;
 
-use crate::source::Collector;
-use crate::source::DayMeta;
-use crate::source::Msg;
+use crate::source::channel::DayMeta;
+use crate::source::channel::Msg;
+use crate::source::interval::Collector;
 use crate::time::iso_ms;
 
 /// Intervals are not split below this length; a minute above the cap fails the run loudly.

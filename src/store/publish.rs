@@ -16,7 +16,7 @@ use crate::sink::{dataset_root, partition_dir_name, Format, Table, CATALOGS_DIR}
 use crate::stats::PartitionRecord;
 
 /// Objects up to this size go in one PUT; larger ones stream through a multipart upload in parts
-/// of this size, at most [`UPLOAD_CONCURRENCY`] parts in flight: the memory a file upload holds.
+/// of this size, at most `UPLOAD_CONCURRENCY` parts in flight: the memory a file upload holds.
 pub const PART_BYTES: usize = 8 * 1024 * 1024;
 const UPLOAD_CONCURRENCY: usize = 2;
 

@@ -51,7 +51,18 @@ fn manifest_reference_lists_every_key() {
     .unwrap();
     // serde_json's map is sorted, so compare as sorted lists.
     let keys: Vec<String> = manifest.as_object().unwrap().keys().cloned().collect();
-    let mut listed = documented(&doc, "manifest.json");
+    // Keys the reference marks "absent ..." (e.g. `quality_gates`, for jobs with gates) may be
+    // missing from the demo's manifest; `report::manifest`'s unit test sees them written.
+    let optional: Vec<String> = doc
+        .lines()
+        .filter(|l| l.contains("| absent"))
+        .filter_map(|l| l.strip_prefix("| `")?.split('`').next().map(str::to_string))
+        .collect();
+    assert!(optional.contains(&"quality_gates".to_string()));
+    let mut listed: Vec<String> = documented(&doc, "manifest.json")
+        .into_iter()
+        .filter(|k| keys.contains(k) || !optional.contains(k))
+        .collect();
     listed.sort();
     assert_eq!(listed, keys);
 }

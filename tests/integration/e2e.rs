@@ -397,3 +397,42 @@ async fn missing_catalog_permissions_fail_with_their_names() {
         sim.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_overlapping_across_chunks_give_the_same_bytes_and_spend_the_budget_in_order() {
+    // 5 000 conversations: three chunks, the writer's bound (about two chunks waiting) reached.
+    // Lookups answered out of order (16 in flight) must give the bytes of one at a time, and the
+    // budget goes to the first conversations that need one, in row order.
+    let sim = sim(21, 5000).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut outs = Vec::new();
+    for concurrency in [1, 16] {
+        let out = tmp.path().join(format!("c{concurrency}"));
+        let mut cmd = run_cmd("2026-11-20", "2026-11-21", &out);
+        cmd.concurrency = Some(concurrency);
+        cmd.lookup_budget = Some(700);
+        let before = sim.request_log().len();
+        let r = run_in_process(&cmd, &sim).await.expect("run succeeds");
+        let o = r.outcome.unwrap();
+        let asked = sim.request_log()[before..]
+            .iter()
+            .filter(|r| r.path.starts_with("/api/v2/conversations/"))
+            .count();
+        assert_eq!(asked, 700, "the budget, exactly");
+        assert_eq!(o.totals.lookups.made, 700);
+        outs.push(out);
+    }
+    assert_same_partitions(&outs[0], &outs[1]);
+    let rows = read_all(&outs[1], "conversations");
+    assert!(rows.len() > 4000, "{} rows", rows.len());
+    let last_looked = rows
+        .iter()
+        .rposition(|r| r["lookup"] == "done" || r["lookup"] == "failed")
+        .unwrap();
+    let first_over = rows
+        .iter()
+        .position(|r| r["lookup"] == "over_budget")
+        .expect("the budget runs out");
+    assert!(last_looked < first_over, "{last_looked} >= {first_over}");
+    sim.shutdown().await;
+}

@@ -1,9 +1,10 @@
-//! Adaptive pacing (issue 14): the run spends what another integration on the same token leaves of
-//! the quota, read from the `inin-ratelimit-*` headers, without a 429.
+//! The quota to the last request (issue 14): adaptive pacing spends what another integration on the
+//! same token leaves of the quota, read from the `inin-ratelimit-*` headers, without a 429; lookups
+//! start as rows arrive, not when a day's pages are all in.
 
 use std::time::Duration;
 
-use wrapup_audit::simulator::SimConfig;
+use wrapup_audit::simulator::{FaultProfile, SimConfig};
 
 use crate::support::*;
 
@@ -72,4 +73,41 @@ async fn adaptive_pacing_fills_what_another_integration_leaves_without_a_429() {
             i + 1
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_start_before_the_days_last_details_page_is_answered() {
+    // Every details page takes 1 s. A day of 1 100 conversations is 12 pages of 100; after the first,
+    // eight are asked at once and the rest as those come back, so the last page is answered in the
+    // third round, about 2 s after the first. Its first rows need lookups (about one in five).
+    let sim = sim_with(SimConfig {
+        seed: 15,
+        conversations_per_day: 1100,
+        now: as_of(),
+        rate_limit_per_minute: 1_000_000,
+        faults: FaultProfile {
+            slow_details_ms: 1000,
+            ..FaultProfile::default()
+        },
+        ..SimConfig::default()
+    })
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = run_cmd("2026-11-20", "2026-11-21", &tmp.path().join("o"));
+    cmd.concurrency = Some(8);
+    let r = run_in_process(&cmd, &sim).await.unwrap();
+    assert_eq!(r.outcome.unwrap().partitions.len(), 1);
+    // The log is in the order requests were answered.
+    let log = sim.request_log();
+    let is_page = |r: &wrapup_audit::simulator::LoggedRequest| r.path.ends_with("/details/query");
+    let is_lookup =
+        |r: &wrapup_audit::simulator::LoggedRequest| r.path.starts_with("/api/v2/conversations/");
+    let pages = log.iter().filter(|r| is_page(r)).count();
+    assert!(pages > 9, "the day needs a third round of pages: {pages}");
+    let last_page = log.iter().rposition(is_page).unwrap();
+    let first_lookup = log.iter().position(is_lookup).expect("lookups were made");
+    assert!(
+        first_lookup < last_page,
+        "the first lookup was answered after the day's last details page ({first_lookup} > {last_page} in the request log)"
+    );
 }

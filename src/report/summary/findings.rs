@@ -3,28 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-use super::{Named, Summary, MIN_OWED_TO_RANK};
+use super::model::{Finding, Named, Summary, MIN_OWED_TO_RANK};
 use crate::record::Mismatch;
 use crate::sink::{Format, Formats};
 
 /// At most this many findings open the summary.
 pub const MAX_FINDINGS: usize = 5;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    /// `queue_gaps`, `agent_gaps`, `config_mismatch`, `trend`, `timeout_acw` or `no_gaps`.
-    pub kind: &'static str,
-    pub title: String,
-    pub detail: String,
-    /// What to change.
-    pub action: String,
-    /// A few conversations to open first.
-    pub conversation_ids: Vec<String>,
-    /// DuckDB SQL, run in the output folder, that lists every conversation behind the finding.
-    pub query: Option<String>,
-}
 
 /// Leg labels of owed legs without a chosen code.
 const GAP_LABELS: &str = "('timeout', 'missing', 'unexplained', 'lookup_failed')";

@@ -7,8 +7,8 @@
 //! opaque cursor. Unlike `details/query`, a job matches every conversation whose lifetime overlaps the
 //! interval unless `startOfDayIntervalMatching` is set, and its records carry participant `attributes`.
 //!
-//! [`SimConfig::job_polls_to_fulfil`]: crate::simulator::SimConfig::job_polls_to_fulfil
-//! [`SimConfig::fail_jobs_first`]: crate::simulator::SimConfig::fail_jobs_first
+//! [`SimConfig::job_polls_to_fulfil`]: crate::simulator::config::SimConfig::job_polls_to_fulfil
+//! [`SimConfig::fail_jobs_first`]: crate::simulator::config::SimConfig::fail_jobs_first
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;

@@ -4,7 +4,7 @@ use super::*;
 use crate::api::ApiStatsSnapshot;
 use crate::record::ConversationLabel;
 use crate::record::Counts;
-use crate::report::summary::findings::Finding;
+use crate::report::summary::Finding;
 use crate::report::summary::{ComplianceSummary, LabelShare, MismatchGroup, QueueLabels, TrendDay};
 use crate::transform::counts::LookupStats;
 
