@@ -168,7 +168,8 @@ fn ingest() {
     let cpu0 = thread_cpu();
     let mut fetched = Vec::new();
     for p in &pages {
-        let resp: DetailsQueryResponse = serde_json::from_slice(p).unwrap();
+        // Decoded as the client decodes an answer.
+        let resp: DetailsQueryResponse = wrapup_audit::api::decode_json(p).unwrap();
         fetched.extend(
             resp.conversations
                 .iter()

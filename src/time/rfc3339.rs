@@ -6,6 +6,7 @@
 //! 9999) goes to chrono, so what is accepted, its value and the text written are exactly chrono's.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Timelike, Utc};
+use serde::de::{self, Deserializer, Visitor};
 
 /// The CSV files' timestamp text: UTC, milliseconds (truncated), `Z`.
 pub const CSV_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
@@ -33,7 +34,6 @@ pub fn format_ms(t: DateTime<Utc>) -> String {
     put(20, 3, nanos / 1_000_000);
     std::str::from_utf8(&b).expect("ASCII digits").to_owned()
 }
-use serde::de::{self, Deserializer, Visitor};
 
 /// The instant `s` names, in UTC; chrono's error where it is not RFC 3339.
 pub fn parse(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
