@@ -136,6 +136,10 @@ pub struct SimulateCmd {
     /// counted in `inin-ratelimit-count` and toward the enforced quota.
     #[arg(long, default_value_t = 0)]
     pub other_integration_per_minute: u32,
+    /// Stop when the process with this id ends (Linux), e.g. the benchmark or script that started
+    /// the simulator and may be killed before it can stop it.
+    #[arg(long, value_name = "PID")]
+    pub exit_with: Option<u32>,
     /// Extra latency of every details-query page, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub slow_details_ms: u64,

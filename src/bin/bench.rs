@@ -39,10 +39,12 @@ fn bin(name: &str) -> PathBuf {
     std::env::current_exe().unwrap().with_file_name(name)
 }
 
-/// `wrapup-audit simulate` in its own process; returns it and its base URL.
+/// `wrapup-audit simulate` in its own process; returns it and its base URL. It ends with the
+/// benchmark, also a killed one: a big day's simulator holds gigabytes, and a few left behind made
+/// later runs fail for want of memory.
 fn simulator(args: &[&str]) -> (Child, String) {
     let mut child = Command::new(bin("wrapup-audit"))
-        .arg("simulate")
+        .args(["simulate", "--exit-with", &std::process::id().to_string()])
         .args(["--now", AS_OF])
         .args(args)
         .stdout(Stdio::piped())

@@ -73,7 +73,27 @@ pub(crate) async fn simulate_command(
     println!("GENESYS_CLIENT_SECRET={}", handle.client_secret());
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    cancel.cancelled().await;
+    tokio::select! {
+        _ = cancel.cancelled() => {}
+        _ = process_gone(cmd.exit_with.unwrap_or(0)), if cmd.exit_with.is_some() => {}
+    }
     handle.shutdown().await;
     Ok(ExitStatus::Success)
+}
+
+/// Resolves once process `pid` has ended: its `/proc` entry is gone or a zombie (Linux; elsewhere
+/// never).
+async fn process_gone(pid: u32) {
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            let state = s.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z')
+        })
+    };
+    if !cfg!(target_os = "linux") {
+        return std::future::pending().await;
+    }
+    while alive() {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }

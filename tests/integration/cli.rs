@@ -199,3 +199,44 @@ fn demo_job_runs_offline() {
         assert!(out.join(f).is_file(), "{f} missing");
     }
 }
+
+/// A simulator started with `--exit-with PID` runs while that process lives and ends once it is gone.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_simulator_ends_with_the_process_it_was_tied_to() {
+    use std::io::BufRead;
+    let mut owner = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_wrapup-audit"))
+        .args(["simulate", "--conversations-per-day", "10", "--exit-with"])
+        .arg(owner.id().to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(
+        sim.try_wait().unwrap().is_none(),
+        "it must run while its owner does"
+    );
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = sim.try_wait().unwrap() {
+            break Some(s);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = sim.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}
