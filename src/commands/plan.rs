@@ -15,8 +15,9 @@ use crate::cli::PlanCmd;
 use crate::config::{Config, Env, Mode};
 use crate::exit::{ExitStatus, Failure};
 
-/// Status polls assumed per async job: at the default first wait of 1 s, doubling, a job done in ~7 s.
-const JOB_POLLS: u64 = 3;
+/// Status polls assumed per async job: at the default first wait of 250 ms, doubling, a job done in
+/// about 4 s.
+const JOB_POLLS: u64 = 4;
 /// Rows per page of a job's results (`JobsOptions::page_size`).
 const JOBS_PAGE: u64 = 1000;
 
@@ -257,7 +258,7 @@ async fn probe(
     let requests = setup_requests + days.iter().map(DayPlan::requests).sum::<u64>();
     let rpm = cfg.client.requests_per_minute;
     if days.iter().any(|d| d.via == "jobs") {
-        notes.push(format!("days read through the async jobs API count a submit, {JOB_POLLS} status polls (a job done within about 7 s) and result pages of {JOBS_PAGE} rows; slower jobs poll more"));
+        notes.push(format!("days read through the async jobs API count a submit, {JOB_POLLS} status polls (a job done within about 4 s) and result pages of {JOBS_PAGE} rows; slower jobs poll more"));
     }
     Ok(Plan {
         job: cfg.job_name.clone(),

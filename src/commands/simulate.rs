@@ -66,13 +66,19 @@ pub(crate) async fn simulate_command(
             format!("cannot listen on 127.0.0.1:{}: {e}", cmd.port),
         )
     })?;
-    println!("{}", handle.base_url());
-    println!("GENESYS_API_BASE_URL={}", handle.base_url());
-    println!("GENESYS_LOGIN_BASE_URL={}", handle.base_url());
-    println!("GENESYS_CLIENT_ID={}", handle.client_id());
-    println!("GENESYS_CLIENT_SECRET={}", handle.client_secret());
+    // Written without panicking: a reader may take the first line and close the pipe
+    // (`simulate | head -1`); the simulator keeps serving.
     use std::io::Write;
-    let _ = std::io::stdout().flush();
+    let url = handle.base_url();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{url}\nGENESYS_API_BASE_URL={url}\nGENESYS_LOGIN_BASE_URL={url}\nGENESYS_CLIENT_ID={}\nGENESYS_CLIENT_SECRET={}",
+        handle.client_id(),
+        handle.client_secret()
+    );
+    let _ = out.flush();
+    drop(out);
     tokio::select! {
         _ = cancel.cancelled() => {}
         _ = process_gone(cmd.exit_with.unwrap_or(0)), if cmd.exit_with.is_some() => {}

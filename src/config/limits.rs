@@ -67,7 +67,7 @@ mod tests {
             page_size: 100,
             query_result_cap: 100_000,
             request_timeout_secs: 60,
-            jobs_poll_ms: 1000,
+            jobs_poll_ms: crate::config::DEFAULT_JOBS_POLL_MS,
             max_retries: 8,
         }
     }

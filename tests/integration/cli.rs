@@ -217,6 +217,7 @@ fn a_simulator_ends_with_the_process_it_was_tied_to() {
         .spawn()
         .unwrap();
     let mut url = String::new();
+    // Only the first line is read and the pipe closed: the simulator keeps serving regardless.
     std::io::BufReader::new(sim.stdout.take().unwrap())
         .read_line(&mut url)
         .unwrap();
