@@ -5,14 +5,14 @@
 //! differs. No installable GCS emulator serves `object_store`'s GCS calls (docs/operations.md says
 //! what was tried), so `gs://` has no test here.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use futures::TryStreamExt;
 use object_store::{ObjectStore, ObjectStoreExt};
 
+use crate::support::emulator::Emulator;
 use crate::support::*;
 
 const AS_OF: &str = "2026-11-21T00:20:00Z";
@@ -62,46 +62,6 @@ fn azurite_bin() -> Option<PathBuf> {
         bin.display()
     ));
     None
-}
-
-/// An emulator behind one of the `py/` scripts: prints `PORT n`, serves until stdin closes.
-struct Emulator {
-    child: Child,
-    port: u16,
-}
-
-impl Emulator {
-    fn start(python: &Path, script: &str, args: &[&str]) -> Emulator {
-        let mut child = Command::new(python)
-            .arg(root().join("tests/integration/py").join(script))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the emulator starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("{script} did not start: {line:?}"));
-        Emulator { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
 }
 
 /// Every object under `prefix`: relative key → bytes.

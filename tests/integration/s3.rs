@@ -3,7 +3,6 @@
 //! `target/client-check-venv/bin/python`). Without it the tests skip, except under `CI=true`, where
 //! they fail. GCS and Azure take the same `object_store` calls; no emulator for them is set up here.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -12,6 +11,7 @@ use std::time::{Duration, Instant};
 use futures::TryStreamExt;
 use object_store::{aws::AmazonS3Builder, ObjectStore, ObjectStoreExt};
 
+use crate::support::emulator::Emulator;
 use crate::support::*;
 
 const KEY_ID: &str = "AKIATESTKEYNEVERLOGGED";
@@ -49,40 +49,21 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A moto server process; stopped (stdin closed, then killed) when dropped.
-struct Moto {
-    child: Child,
-    port: u16,
-}
+/// A moto server process (`py/moto_s3.py`); stopped when dropped.
+struct Moto(Emulator);
 
 impl Moto {
     fn start(python: &Path, auth: bool, buckets: &[&str]) -> Moto {
-        let mut c = Command::new(python);
-        c.arg(script("moto_s3.py"));
+        let mut args = Vec::new();
         if auth {
-            c.arg("--auth");
+            args.push("--auth");
         }
-        let mut child = c
-            .args(buckets)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("PORT ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("moto did not start: {line:?}"));
-        Moto { child, port }
+        args.extend_from_slice(buckets);
+        Moto(Emulator::start(python, "moto_s3.py", &args))
     }
 
     fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.0.url()
     }
 
     fn store(&self, bucket: &str) -> Arc<dyn ObjectStore> {
@@ -98,14 +79,6 @@ impl Moto {
                 .build()
                 .unwrap(),
         )
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -484,7 +457,7 @@ async fn bad_destinations_fail_before_any_api_call_with_exit_5() {
         ),
         (
             "s3://lake/x",
-            with_endpoint(format!("https://127.0.0.1:{}", moto.port)),
+            with_endpoint(format!("https://127.0.0.1:{}", moto.0.port)),
             "cannot be reached",
         ),
         // Wrong region: not here. moto (5.x) serves a bucket created in one region to requests
