@@ -75,8 +75,9 @@ pub async fn run_command_with(
         remote.as_ref(),
     )
     .await;
-    // Quality gates, metrics and the closing line see every run that got this far; for an object
-    // store the run files (manifest last) go up in between, whatever the outcome, then the lock.
+    // Metrics and the closing line see every run that got this far (its manifest holds the quality
+    // gates); for an object store the run files (manifest last) go up first, whatever the outcome,
+    // then the lock.
     let staging = cfg.output_dir.clone();
     report::conclude::conclude(
         &cfg,

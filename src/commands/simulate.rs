@@ -66,8 +66,25 @@ pub(crate) async fn simulate_command(
             format!("cannot listen on 127.0.0.1:{}: {e}", cmd.port),
         )
     })?;
-    // Written without panicking: a reader may take the first line and close the pipe
-    // (`simulate | head -1`); the simulator keeps serving.
+    announce(&handle);
+    let owner_gone = async {
+        match cmd.exit_with {
+            Some(pid) => process_gone(pid).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = cancel.cancelled() => {}
+        _ = owner_gone => {}
+    }
+    handle.shutdown().await;
+    Ok(ExitStatus::Success)
+}
+
+/// Prints where the simulator listens and its credentials, in one write and without panicking: a
+/// reader may take the first line and close the pipe (`simulate | head -1`); the simulator keeps
+/// serving.
+fn announce(handle: &simulator::SimHandle) {
     use std::io::Write;
     let url = handle.base_url();
     let mut out = std::io::stdout().lock();
@@ -78,13 +95,6 @@ pub(crate) async fn simulate_command(
         handle.client_secret()
     );
     let _ = out.flush();
-    drop(out);
-    tokio::select! {
-        _ = cancel.cancelled() => {}
-        _ = process_gone(cmd.exit_with.unwrap_or(0)), if cmd.exit_with.is_some() => {}
-    }
-    handle.shutdown().await;
-    Ok(ExitStatus::Success)
 }
 
 /// Resolves once process `pid` has ended: its `/proc` entry is gone or a zombie (Linux; elsewhere

@@ -10,8 +10,9 @@ use crate::report::RunResult;
 
 /// After the audit (whose manifest already holds the quality gates): `publish` (an object store's
 /// run files), then the metrics and the closing line, so that the line never announces what could
-/// not be published. A failure keeps its status and message; its metrics are still written. `destination` is the object-store URL
-/// (credentials removed) the metrics and the line name instead of the local staging folder.
+/// not be published. A failure keeps its status and message; its metrics are still written.
+/// `destination` is the object-store URL (credentials removed) the metrics and the line name instead
+/// of the local staging folder.
 pub async fn conclude<Fut>(
     cfg: &crate::config::Config,
     destination: Option<&str>,
