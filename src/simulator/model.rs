@@ -110,6 +110,60 @@ pub(crate) struct SimConversation {
     pub meta: Meta,
 }
 
+/// The jobs results model of a record: the same fields, each participant with its `attributes`
+/// (empty here). Typed, so a results page costs what a query page does to serialise.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobRecord<'a> {
+    conversation_id: Uuid,
+    #[serde(serialize_with = "ser_ts")]
+    conversation_start: DateTime<Utc>,
+    #[serde(serialize_with = "ser_opt_ts", skip_serializing_if = "Option::is_none")]
+    conversation_end: Option<DateTime<Utc>>,
+    division_ids: [Uuid; 1],
+    originating_direction: &'static str,
+    participants: Vec<JobParticipant<'a>>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct JobParticipant<'a> {
+    #[serde(flatten)]
+    participant: &'a SimParticipant,
+    attributes: Empty,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+impl<'a> From<&'a SimConversation> for JobRecord<'a> {
+    fn from(c: &'a SimConversation) -> Self {
+        // Exhaustive, so a field added to the record cannot be left out of the jobs model.
+        let SimConversation {
+            conversation_id,
+            conversation_start,
+            conversation_end,
+            division_ids,
+            originating_direction,
+            participants,
+            meta: _,
+        } = c;
+        JobRecord {
+            conversation_id: *conversation_id,
+            conversation_start: *conversation_start,
+            conversation_end: *conversation_end,
+            division_ids: *division_ids,
+            originating_direction,
+            participants: participants
+                .iter()
+                .map(|participant| JobParticipant {
+                    participant,
+                    attributes: Empty {},
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SimParticipant {

@@ -21,17 +21,21 @@
 //! Every request goes through [`ApiClient`], so jobs share the run's limiter, retries and token.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::wire::{AnalyticsConversation, AsyncConversationQuery, JobState};
+use crate::api::wire::{
+    AnalyticsConversation, AsyncConversationQuery, AsyncQueryResultsPage, JobState,
+};
 use crate::api::{ApiClient, ApiError};
 use crate::config::Filters;
 use crate::config::JobsOptions;
 use crate::source::interval::Intervals;
 use crate::source::query::build_query;
+use crate::task::Spawned;
 use crate::time::iso_ms;
 
 const OP: &str = "details_job";
@@ -82,7 +86,7 @@ impl<F: FnMut(&AnalyticsConversation) -> crate::transform::rows::Fetched + Send>
 /// Every conversation that started in `[start, end)`, read through details jobs, handed to `rows`
 /// page by page. The counts of dropped rows and the records are the sink's; the rest is returned.
 pub async fn fetch_interval_jobs_into(
-    client: &ApiClient,
+    client: &Arc<ApiClient>,
     filters: &Filters,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -107,7 +111,7 @@ type Hook<'h> = &'h (dyn Fn(Event<'_>) + Send + Sync);
 
 #[allow(clippy::too_many_arguments)]
 async fn fetch_into(
-    client: &ApiClient,
+    client: &Arc<ApiClient>,
     filters: &Filters,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -167,7 +171,7 @@ enum JobEnd {
 /// Reads one interval with one job, resubmitting after `FAILED`/`EXPIRED`.
 #[allow(clippy::too_many_arguments)]
 async fn fetch_slice(
-    client: &ApiClient,
+    client: &Arc<ApiClient>,
     filters: &Filters,
     s: DateTime<Utc>,
     e: DateTime<Utc>,
@@ -235,7 +239,7 @@ async fn fetch_slice(
 /// Polls job `id` until it finishes, then pages all its results.
 // Long: one job's life (submit, poll, page, resubmit, split) as a single state machine.
 async fn run_job(
-    client: &ApiClient,
+    client: &Arc<ApiClient>,
     id: &str,
     opts: &JobsOptions,
     cancel: &CancellationToken,
@@ -272,35 +276,39 @@ async fn run_job(
     let mut available = None;
     let mut cursor: Option<String> = None;
     let mut pages = 0usize;
+    // One cursor is read one page at a time, so the next page is asked for before this one is
+    // classified and spilled: the server prepares it while we work.
+    let mut next = results_page(client, id, None, opts.page_size);
     loop {
-        if cursor.is_some() && rows >= opts.result_cap {
-            return Ok(JobEnd::Capped(format!(
-                "more than {} results",
-                opts.result_cap
-            )));
-        }
-        let page = cancellable(
-            cancel,
-            client.details_job_results(id, cursor.as_deref(), opts.page_size),
-        )
-        .await?;
+        let page = cancellable(cancel, next).await?;
         match page {
             Ok(p) => {
                 pages += 1;
                 available = earliest(available, p.data_availability_date);
                 rows += p.conversations.len() as u64;
-                sink.page(p.conversations, s, e);
                 hook(Event::Page(id, pages));
-                match p.cursor.filter(|c| !c.is_empty()) {
-                    None => return Ok(JobEnd::Rows { rows, available }),
-                    Some(next) if cursor.as_deref() == Some(next.as_str()) => {
+                let after = match p.cursor.filter(|c| !c.is_empty()) {
+                    None => {
+                        sink.page(p.conversations, s, e);
+                        return Ok(JobEnd::Rows { rows, available });
+                    }
+                    Some(after) if cursor.as_deref() == Some(after.as_str()) => {
                         return Err(ApiError::Decode {
                             op: OP.into(),
                             detail: format!("details job {id}: the results cursor did not advance"),
                         })
                     }
-                    Some(next) => cursor = Some(next),
+                    Some(after) => after,
+                };
+                if rows >= opts.result_cap {
+                    return Ok(JobEnd::Capped(format!(
+                        "more than {} results",
+                        opts.result_cap
+                    )));
                 }
+                next = results_page(client, id, Some(after.clone()), opts.page_size);
+                cursor = Some(after);
+                sink.page(p.conversations, s, e);
             }
             Err(ApiError::BadRequest { message, .. })
                 if message
@@ -324,6 +332,21 @@ async fn run_job(
             Err(err) => return Err(err),
         }
     }
+}
+
+/// One results page, requested in a task of its own so that it loads while the caller works.
+fn results_page(
+    client: &Arc<ApiClient>,
+    id: &str,
+    cursor: Option<String>,
+    size: u32,
+) -> Spawned<Result<AsyncQueryResultsPage, ApiError>> {
+    let (client, id) = (client.clone(), id.to_string());
+    Spawned::new(async move {
+        client
+            .details_job_results(&id, cursor.as_deref(), size)
+            .await
+    })
 }
 
 /// The query path's filters and order, as a job.
@@ -362,7 +385,7 @@ fn cancelled_elsewhere(id: &str) -> ApiError {
 }
 
 /// Best-effort DELETE: failures are logged, never returned.
-async fn delete_quietly(client: &ApiClient, id: &str) {
+async fn delete_quietly(client: &Arc<ApiClient>, id: &str) {
     match tokio::time::timeout(CLEANUP_TIMEOUT, client.delete_details_job(id)).await {
         Ok(Ok(())) | Ok(Err(ApiError::NotFound { .. })) => {
             tracing::debug!(job.id = %id, "deleted details job")
@@ -434,7 +457,7 @@ mod tests {
     }
 
     async fn fetch_interval_jobs(
-        client: &ApiClient,
+        client: &Arc<ApiClient>,
         filters: &Filters,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
@@ -445,7 +468,7 @@ mod tests {
     }
 
     async fn fetch_with_hook(
-        client: &ApiClient,
+        client: &Arc<ApiClient>,
         filters: &Filters,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
@@ -480,7 +503,7 @@ mod tests {
         Ok(fetch)
     }
 
-    async fn setup(cfg: SimConfig) -> (SimHandle, ApiClient) {
+    async fn setup(cfg: SimConfig) -> (SimHandle, Arc<ApiClient>) {
         let sim = simulator::start(cfg).await.unwrap();
         let client = ApiClient::new(
             Endpoints {
@@ -494,7 +517,7 @@ mod tests {
             },
         )
         .unwrap();
-        (sim, client)
+        (sim, Arc::new(client))
     }
 
     fn opts() -> JobsOptions {
@@ -539,7 +562,7 @@ mod tests {
 
     /// The same interval through `details/query`, filtered and ordered like the query path.
     async fn via_query(
-        client: &ApiClient,
+        client: &Arc<ApiClient>,
         filters: &Filters,
         s: DateTime<Utc>,
         e: DateTime<Utc>,
@@ -883,9 +906,86 @@ mod tests {
         sim.shutdown().await;
     }
 
+    /// A sink that, given a page with more to come, waits (up to 10 s) for the next page's request
+    /// to reach the server, and notes whether it came.
+    struct WaitsForTheNextAsk<'a> {
+        sim: &'a SimHandle,
+        total: usize,
+        rows: usize,
+        pages: usize,
+        next_was_asked: Vec<bool>,
+    }
+
+    impl JobRows for WaitsForTheNextAsk<'_> {
+        fn page(&mut self, rows: Vec<AnalyticsConversation>, _: DateTime<Utc>, _: DateTime<Utc>) {
+            self.rows += rows.len();
+            self.pages += 1;
+            if self.rows == self.total {
+                return;
+            }
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let asked = loop {
+                if requests(self.sim, "GET", "/results") > self.pages {
+                    break true;
+                }
+                if std::time::Instant::now() > deadline {
+                    break false;
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            };
+            self.next_was_asked.push(asked);
+        }
+        fn keep(&mut self) {}
+        fn discard(&mut self) {}
+    }
+
+    // Two workers: the sink blocks one, as classifying and spilling a page does.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_next_results_page_loads_while_a_page_is_handed_over() {
+        let (sim, client) = setup(SimConfig::default()).await;
+        let (s, e) = day();
+        let total = truth(&sim, s, e).len();
+        let mut sink = WaitsForTheNextAsk {
+            sim: &sim,
+            total,
+            rows: 0,
+            pages: 0,
+            next_was_asked: Vec::new(),
+        };
+        let opts = JobsOptions {
+            page_size: 50,
+            ..opts()
+        };
+        assert!(total > 2 * 50, "several pages: {total}");
+        fetch_interval_jobs_into(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts,
+            &CancellationToken::new(),
+            &mut sink,
+        )
+        .await
+        .unwrap();
+        assert_eq!(sink.rows, total);
+        assert_eq!(sink.next_was_asked.len(), sink.pages - 1);
+        assert!(
+            sink.next_was_asked.iter().all(|&a| a),
+            "{:?}",
+            sink.next_was_asked
+        );
+        sim.shutdown().await;
+    }
+
     /// The pipeline may hold the future across tasks: it must stay `Send`.
     #[allow(dead_code)]
-    fn fetch_future_is_send(c: &ApiClient, f: &Filters, o: &JobsOptions, t: &CancellationToken) {
+    fn fetch_future_is_send(
+        c: &Arc<ApiClient>,
+        f: &Filters,
+        o: &JobsOptions,
+        t: &CancellationToken,
+    ) {
         fn is_send<T: Send>(_: &T) {}
         let (s, e) = day();
         is_send(&fetch_interval_jobs(c, f, s, e, o, t));

@@ -2,14 +2,18 @@
 //!
 //! The day's jobs run in their own task: each page's rows are classified and spilled to sorted runs
 //! on disk (`spill`), so the task never waits for the writer. The fetching task then merges the
-//! runs and sends the rows in (`conversation_start`, `conversation_id`) order. While it sends one
-//! day, the next day's job is already being polled and paged.
+//! runs and sends the rows in (`conversation_start`, `conversation_id`) order. Days are started
+//! ahead of the writer, and each takes one of the run's job slots ([`JOBS_AT_ONCE`]) while its jobs
+//! run, so a slot freed by a finished job is taken at once by the next day, whatever the writer does.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use std::collections::VecDeque;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::mpsc::Sender;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::wire::AnalyticsConversation;
@@ -26,6 +30,14 @@ use crate::transform::rows::Fetched;
 
 /// How long a stopped day may take to delete its job.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Jobs of the run running (submitted and not yet read to the end) at any moment: an org's limit on
+/// concurrent jobs exists but its value is not documented, so no more than the two of earlier versions.
+pub(crate) const JOBS_AT_ONCE: usize = 2;
+
+/// Jobs days started beyond the one being sent. Their rows wait on disk, a day's spill each; more than
+/// [`JOBS_AT_ONCE`], so that a slot never waits for the writer to move on to the next day.
+pub(crate) const DAYS_AHEAD: usize = 3;
 
 type Read = Result<(Merge, Option<DateTime<Utc>>), ApiError>;
 
@@ -45,17 +57,23 @@ fn spill_error(cfg: &Config, e: std::io::Error) -> ApiError {
 }
 
 impl JobsDay {
-    /// Starts reading `[start, end)`; `cancel` (or [`JobsDay::stop`]) deletes the job in flight.
+    /// Starts reading `[start, end)` once one of `slots` is free; `cancel` (or [`JobsDay::stop`])
+    /// deletes the job in flight.
     pub(crate) fn start(
         client: &Arc<ApiClient>,
         cfg: &Arc<Config>,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        slots: &Arc<Semaphore>,
         cancel: &CancellationToken,
     ) -> JobsDay {
         let cancel = cancel.child_token();
         let (client, cfg, token) = (client.clone(), cfg.clone(), cancel.clone());
+        let slots = slots.clone();
         let task = Spawned::new(async move {
+            let slot = tokio::select! {
+                _ = token.cancelled() => return Err(ApiError::Cancelled),
+                slot = slots.acquire_owned() => slot.expect("the semaphore is never closed"),
+            };
             let convert = {
                 let cfg = cfg.clone();
                 move |c: &AnalyticsConversation| Fetched::new(c, &cfg, None)
@@ -72,6 +90,7 @@ impl JobsDay {
                 &mut spill,
             )
             .await?;
+            drop(slot);
             let merge = spill.merge().map_err(|e| spill_error(&cfg, e))?;
             Ok((merge, f.data_availability))
         });
@@ -119,5 +138,78 @@ impl JobsDay {
     pub(crate) async fn stop(self) {
         self.cancel.cancel();
         let _ = tokio::time::timeout(STOP_TIMEOUT, self.task).await;
+    }
+}
+
+/// The jobs days started ahead of the writer, in date order, sharing the run's job slots.
+pub(crate) struct JobsAhead {
+    client: Arc<ApiClient>,
+    cfg: Arc<Config>,
+    cancel: CancellationToken,
+    slots: Arc<Semaphore>,
+    started: VecDeque<(NaiveDate, JobsDay)>,
+    last: Option<NaiveDate>,
+}
+
+impl JobsAhead {
+    pub(crate) fn new(
+        client: &Arc<ApiClient>,
+        cfg: &Arc<Config>,
+        cancel: &CancellationToken,
+    ) -> JobsAhead {
+        JobsAhead {
+            client: client.clone(),
+            cfg: cfg.clone(),
+            cancel: cancel.clone(),
+            slots: Arc::new(Semaphore::new(JOBS_AT_ONCE)),
+            started: VecDeque::new(),
+            last: None,
+        }
+    }
+
+    /// Starts the days of `days` (in date order, the day being sent first) not started yet, up to
+    /// [`DAYS_AHEAD`] beyond the first.
+    pub(crate) fn top_up(
+        &mut self,
+        days: impl Iterator<Item = (NaiveDate, DateTime<Utc>, DateTime<Utc>)>,
+    ) {
+        for (date, start, end) in days.take(DAYS_AHEAD + 1) {
+            if self.last.is_some_and(|l| date <= l) {
+                continue;
+            }
+            let day = JobsDay::start(
+                &self.client,
+                &self.cfg,
+                (start, end),
+                &self.slots,
+                &self.cancel,
+            );
+            self.started.push_back((date, day));
+            self.last = Some(date);
+        }
+    }
+
+    /// The day `date`, started by [`JobsAhead::top_up`] (or now, if it was not).
+    pub(crate) fn take(
+        &mut self,
+        date: NaiveDate,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> JobsDay {
+        match self.started.iter().position(|(d, _)| *d == date) {
+            Some(k) => self.started.remove(k).expect("position is in range").1,
+            None => JobsDay::start(
+                &self.client,
+                &self.cfg,
+                (start, end),
+                &self.slots,
+                &self.cancel,
+            ),
+        }
+    }
+
+    /// Stops the days not sent, all at once.
+    pub(crate) async fn stop(self) {
+        futures::future::join_all(self.started.into_iter().map(|(_, day)| day.stop())).await;
     }
 }

@@ -22,6 +22,7 @@ use crate::task::AbortOnDrop;
 use crate::time::iso_ms;
 
 pub(crate) use channel::{DayMeta, Msg, MSGS_AHEAD, ROWS_PER_CHUNK};
+use jobs_day::JobsAhead;
 
 /// In auto mode, windows at least this long read their historical days with async jobs.
 pub const AUTO_JOBS_MIN_DAYS: usize = 7;
@@ -142,8 +143,7 @@ pub(crate) fn spawn_fetching(
 ) -> (mpsc::Receiver<Msg>, AbortOnDrop) {
     let (tx, rx) = mpsc::channel::<Msg>(MSGS_AHEAD);
     let task = tokio::spawn(async move {
-        // The next jobs day's job runs while this day is sent (its rows spill to disk).
-        let mut ahead: Option<(NaiveDate, jobs_day::JobsDay)> = None;
+        let mut jobs = JobsAhead::new(&client, &cfg, &cancel);
         // The next query day's first page loads while this day pages (issue 14).
         let mut first_ahead: Option<query::FirstPage> = None;
         // `End` only after every day: a channel closing without it is a dead task.
@@ -161,14 +161,9 @@ pub(crate) fn spawn_fetching(
             crate::failpoint::hit("fetch-day");
             // Not raced against `cancel`: the jobs path deletes its jobs on cancellation first.
             let done = if day.jobs {
-                let this = match ahead.take() {
-                    Some((d, j)) if d == day.date => j,
-                    _ => jobs_day::JobsDay::start(&client, &cfg, day.start, day.end, &cancel),
-                };
-                if let Some(next) = todo.get(i + 1).filter(|n| n.jobs) {
-                    let j = jobs_day::JobsDay::start(&client, &cfg, next.start, next.end, &cancel);
-                    ahead = Some((next.date, j));
-                }
+                let window = todo[i..].iter().filter(|d| d.jobs);
+                jobs.top_up(window.map(|d| (d.date, d.start, d.end)));
+                let this = jobs.take(day.date, day.start, day.end);
                 this.send(&cfg, &progress, &tx).await
             } else {
                 let first = first_ahead.take();
@@ -182,12 +177,13 @@ pub(crate) fn spawn_fetching(
                 break;
             }
         }
-        if let Some((_, j)) = ahead {
-            j.stop().await;
-        }
+        jobs.stop().await;
         if all_sent {
             let _ = tx.send(Msg::End).await;
         }
     });
     (rx, AbortOnDrop(task))
 }
+
+#[cfg(test)]
+mod tests;

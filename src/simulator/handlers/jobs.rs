@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use super::error::{json_bytes, ApiError, Corr};
 use crate::simulator::job_store::{Job, JobState, Results};
-use crate::simulator::model::fmt_ts;
+use crate::simulator::model::{fmt_ts, JobRecord};
 use crate::simulator::query::{JobBody, Query};
 use crate::simulator::scenarios::Day;
 use crate::simulator::state::Shared;
@@ -273,34 +273,26 @@ pub(crate) async fn results(
     if total > cap {
         end = end.min(cap);
     }
-    let conversations: Vec<Value> = results
+    let views: Vec<_> = results
         .rows
         .get(offset.min(total)..end)
         .unwrap_or_default()
         .iter()
-        .map(|(day, ix)| with_attributes(&day.conversations[*ix].view(results.as_of)))
+        .map(|(day, ix)| day.conversations[*ix].view(results.as_of))
         .collect();
-    let mut o = serde_json::Map::new();
-    o.insert("conversations".into(), Value::Array(conversations));
-    if end < total {
-        o.insert("cursor".into(), json!(encode_cursor(id, end)));
-    }
-    o.insert(
-        "dataAvailabilityDate".into(),
-        json!(fmt_ts(&data_availability(&s))),
-    );
-    json_bytes(serde_json::to_vec(&Value::Object(o)).expect("serialisable"))
+    let page = ResultsPage {
+        conversations: views.iter().map(|c| JobRecord::from(&**c)).collect(),
+        cursor: (end < total).then(|| encode_cursor(id, end)),
+        data_availability_date: fmt_ts(&data_availability(&s)),
+    };
+    json_bytes(serde_json::to_vec(&page).expect("serialisable"))
 }
 
-/// The jobs model (`AnalyticsConversation`) has participant attributes; the simulator's are empty.
-fn with_attributes(c: &crate::simulator::model::SimConversation) -> Value {
-    let mut v = serde_json::to_value(c).expect("serialisable");
-    if let Some(ps) = v.get_mut("participants").and_then(Value::as_array_mut) {
-        for p in ps {
-            if let Some(o) = p.as_object_mut() {
-                o.insert("attributes".into(), json!({}));
-            }
-        }
-    }
-    v
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultsPage<'a> {
+    conversations: Vec<JobRecord<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cursor: Option<String>,
+    data_availability_date: String,
 }

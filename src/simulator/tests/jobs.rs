@@ -192,7 +192,16 @@ async fn job_results_page_by_cursor_without_duplicates() {
     let unique: HashSet<_> = ids(&paged).into_iter().collect();
     assert_eq!(unique.len(), paged.len(), "no duplicates");
     // With start-of-day matching a job returns what the query returns, in the same order.
-    assert_eq!(ids(&paged), ids(&e.query_all(&iv).await));
+    let queried = e.query_all(&iv).await;
+    assert_eq!(ids(&paged), ids(&queried));
+    // Field for field the query's record, plus the participants' attributes.
+    for (job, query) in paged.iter().zip(&queried) {
+        let mut job = job.clone();
+        for p in job["participants"].as_array_mut().unwrap() {
+            p.as_object_mut().unwrap().remove("attributes");
+        }
+        assert_eq!(&job, query);
+    }
     assert!(paged.len() > 250, "{}", paged.len());
     // Conversations ending after dataAvailabilityDate are included: the client guards latency.
     let lag_edge = now - Duration::minutes(60);
