@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::mpsc::Sender;
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::wire::AnalyticsConversation;
@@ -41,6 +41,9 @@ pub(crate) const DAYS_AHEAD: usize = 3;
 
 type Read = Result<(Merge, Option<DateTime<Utc>>), ApiError>;
 
+/// A day's place in the queue for job slots: told when the day before has queued, it tells the next.
+type Turn = (Option<oneshot::Receiver<()>>, oneshot::Sender<()>);
+
 /// A day's jobs, running.
 pub(crate) struct JobsDay {
     task: Spawned<Read>,
@@ -63,16 +66,25 @@ impl JobsDay {
         client: &Arc<ApiClient>,
         cfg: &Arc<Config>,
         (start, end): (DateTime<Utc>, DateTime<Utc>),
-        slots: &Arc<Semaphore>,
+        (slots, turn): (&Arc<Semaphore>, Turn),
         cancel: &CancellationToken,
     ) -> JobsDay {
         let cancel = cancel.child_token();
         let (client, cfg, token) = (client.clone(), cfg.clone(), cancel.clone());
         let slots = slots.clone();
         let task = Spawned::new(async move {
+            // Slots go to days in date order: the day before queued for one first.
+            let (after, then) = turn;
             let slot = tokio::select! {
                 _ = token.cancelled() => return Err(ApiError::Cancelled),
-                slot = slots.acquire_owned() => slot.expect("the semaphore is never closed"),
+                slot = async {
+                    if let Some(after) = after {
+                        let _ = after.await;
+                    }
+                    let slot = slots.acquire_owned().await;
+                    let _ = then.send(());
+                    slot.expect("the semaphore is never closed")
+                } => slot,
             };
             let convert = {
                 let cfg = cfg.clone();
@@ -149,6 +161,8 @@ pub(crate) struct JobsAhead {
     slots: Arc<Semaphore>,
     started: VecDeque<(NaiveDate, JobsDay)>,
     last: Option<NaiveDate>,
+    /// Told when the last day started has queued for its slot.
+    queued: Option<oneshot::Receiver<()>>,
 }
 
 impl JobsAhead {
@@ -164,6 +178,7 @@ impl JobsAhead {
             slots: Arc::new(Semaphore::new(JOBS_AT_ONCE)),
             started: VecDeque::new(),
             last: None,
+            queued: None,
         }
     }
 
@@ -177,13 +192,7 @@ impl JobsAhead {
             if self.last.is_some_and(|l| date <= l) {
                 continue;
             }
-            let day = JobsDay::start(
-                &self.client,
-                &self.cfg,
-                (start, end),
-                &self.slots,
-                &self.cancel,
-            );
+            let day = self.start((start, end));
             self.started.push_back((date, day));
             self.last = Some(date);
         }
@@ -198,14 +207,15 @@ impl JobsAhead {
     ) -> JobsDay {
         match self.started.iter().position(|(d, _)| *d == date) {
             Some(k) => self.started.remove(k).expect("position is in range").1,
-            None => JobsDay::start(
-                &self.client,
-                &self.cfg,
-                (start, end),
-                &self.slots,
-                &self.cancel,
-            ),
+            None => self.start((start, end)),
         }
+    }
+
+    fn start(&mut self, interval: (DateTime<Utc>, DateTime<Utc>)) -> JobsDay {
+        let (then, next) = oneshot::channel();
+        let after = self.queued.replace(next);
+        let turn = (&self.slots, (after, then));
+        JobsDay::start(&self.client, &self.cfg, interval, turn, &self.cancel)
     }
 
     /// Stops the days not sent, all at once.
