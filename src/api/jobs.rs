@@ -39,20 +39,42 @@ impl ApiClient {
         .await
     }
 
-    /// `GET …/details/jobs/{jobId}/results`: one page; `cursor` is `None` for the first page.
-    pub async fn details_job_results(
+    /// `GET …/details/jobs/{jobId}/results`: one page; `cursor` is `None` for the first page. The
+    /// page is handed to `reduce` while it borrows from the body (see `details_query_with`).
+    pub async fn details_job_results_with<T>(
         &self,
         job_id: &str,
         cursor: Option<&str>,
         page_size: u32,
-    ) -> Result<AsyncQueryResultsPage, ApiError> {
-        let mut query = vec![("pageSize", page_size.to_string())];
-        if let Some(c) = cursor {
-            query.push(("cursor", c.to_string()));
-        }
-        let path = format!("{}/results", job_path(job_id));
-        self.send::<(), _>("details_job_results", Method::GET, &path, &query, None)
-            .await
+        mut reduce: impl FnMut(AsyncQueryResultsPage<'_>) -> T,
+    ) -> Result<T, ApiError> {
+        let (path, query) = results_request(job_id, cursor, page_size);
+        self.send_with::<(), _>(
+            "details_job_results",
+            Method::GET,
+            &path,
+            &query,
+            None,
+            |body| super::decode_json(body).map(&mut reduce),
+        )
+        .await
+    }
+
+    /// [`Self::details_job_results_with`]'s request, the body returned undecoded so that it can be
+    /// read ahead while the page before is worked on. A body that does not decode is the caller's to
+    /// ask for again (with `details_job_results_with`, which retries it).
+    pub async fn details_job_results_body(
+        &self,
+        job_id: &str,
+        cursor: Option<&str>,
+        page_size: u32,
+    ) -> Result<Vec<u8>, ApiError> {
+        let (path, query) = results_request(job_id, cursor, page_size);
+        let op = "details_job_results";
+        self.send_with::<(), _>(op, Method::GET, &path, &query, None, |body| {
+            Ok(body.to_vec())
+        })
+        .await
     }
 
     /// `DELETE …/details/jobs/{jobId}`: cancels the job and drops its results (204, empty body).
@@ -80,4 +102,17 @@ impl ApiClient {
             .await?;
         Ok(r.data_availability_date)
     }
+}
+
+/// The results endpoint's path and query for one page.
+fn results_request(
+    job_id: &str,
+    cursor: Option<&str>,
+    page_size: u32,
+) -> (String, Vec<(&'static str, String)>) {
+    let mut query = vec![("pageSize", page_size.to_string())];
+    if let Some(c) = cursor {
+        query.push(("cursor", c.to_string()));
+    }
+    (format!("{}/results", job_path(job_id)), query)
 }

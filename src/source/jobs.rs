@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::wire::{
     AnalyticsConversation, AsyncConversationQuery, AsyncQueryResultsPage, JobState,
 };
-use crate::api::{ApiClient, ApiError};
+use crate::api::{decode_json, ApiClient, ApiError};
 use crate::config::Filters;
 use crate::config::JobsOptions;
 use crate::source::interval::Intervals;
@@ -64,15 +64,15 @@ pub async fn data_availability(client: &ApiClient) -> Result<DateTime<Utc>, ApiE
 /// Where a job's rows go as its pages arrive. A job's rows count only after `keep`; `discard`
 /// forgets the current job's rows (it failed, expired or hit the pagination cap).
 pub trait JobRows: Send {
-    fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>);
+    fn page(&mut self, rows: Vec<AnalyticsConversation<'_>>, s: DateTime<Utc>, e: DateTime<Utc>);
     fn keep(&mut self);
     fn discard(&mut self);
 }
 
-impl<F: FnMut(&AnalyticsConversation) -> crate::transform::rows::Fetched + Send> JobRows
+impl<F: FnMut(&AnalyticsConversation<'_>) -> crate::transform::rows::Fetched + Send> JobRows
     for crate::source::spill::DaySpill<F>
 {
-    fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
+    fn page(&mut self, rows: Vec<AnalyticsConversation<'_>>, s: DateTime<Utc>, e: DateTime<Utc>) {
         crate::source::spill::DaySpill::page(self, rows, s, e)
     }
     fn keep(&mut self) {
@@ -276,75 +276,111 @@ async fn run_job(
     let mut available = None;
     let mut cursor: Option<String> = None;
     let mut pages = 0usize;
-    // One cursor is read one page at a time, so the next page is asked for before this one is
-    // classified and spilled: the server prepares it while we work.
-    let mut next = results_page(client, id, None, opts.page_size);
+    // One cursor is read one page at a time, so the next page's body is asked for before this
+    // page's rows are classified and spilled: the server prepares it while we work.
+    let mut next = results_body(client, id, None, opts.page_size);
     loop {
-        let page = cancellable(cancel, next).await?;
-        match page {
-            Ok(p) => {
-                pages += 1;
-                available = earliest(available, p.data_availability_date);
-                rows += p.conversations.len() as u64;
-                hook(Event::Page(id, pages));
-                let after = match p.cursor.filter(|c| !c.is_empty()) {
-                    None => {
+        let body = match cancellable(cancel, next).await? {
+            Ok(body) => body,
+            Err(err) => return results_failed(client, id, cancel, hook, err).await,
+        };
+        let page = decode_json::<AsyncQueryResultsPage>(&body).ok();
+        let (n, after, date) = match &page {
+            Some(p) => (
+                p.conversations.len() as u64,
+                p.cursor.clone(),
+                p.data_availability_date,
+            ),
+            // Unreadable: asked for again the ordinary way, which retries it, and spilled there.
+            None => {
+                let again =
+                    client.details_job_results_with(id, cursor.as_deref(), opts.page_size, |p| {
+                        let n = p.conversations.len() as u64;
                         sink.page(p.conversations, s, e);
-                        return Ok(JobEnd::Rows { rows, available });
-                    }
-                    Some(after) if cursor.as_deref() == Some(after.as_str()) => {
-                        return Err(ApiError::Decode {
-                            op: OP.into(),
-                            detail: format!("details job {id}: the results cursor did not advance"),
-                        })
-                    }
-                    Some(after) => after,
-                };
-                if rows >= opts.result_cap {
-                    return Ok(JobEnd::Capped(format!(
-                        "more than {} results",
-                        opts.result_cap
-                    )));
+                        (n, p.cursor, p.data_availability_date)
+                    });
+                match cancellable(cancel, again).await? {
+                    Ok(v) => v,
+                    Err(err) => return results_failed(client, id, cancel, hook, err).await,
                 }
-                next = results_page(client, id, Some(after.clone()), opts.page_size);
-                cursor = Some(after);
-                sink.page(p.conversations, s, e);
             }
-            Err(ApiError::BadRequest { message, .. })
-                if message
-                    .to_ascii_lowercase()
-                    .contains("pagination may not exceed") =>
-            {
-                return Ok(JobEnd::Capped(message));
+        };
+        pages += 1;
+        available = earliest(available, date);
+        rows += n;
+        hook(Event::Page(id, pages));
+        let after = match after.filter(|c| !c.is_empty()) {
+            None => {
+                if let Some(p) = page {
+                    sink.page(p.conversations, s, e);
+                }
+                return Ok(JobEnd::Rows { rows, available });
             }
-            // An expired job's results may simply be gone.
-            Err(ApiError::NotFound { .. }) => return Ok(JobEnd::Expired),
-            Err(err @ ApiError::BadRequest { .. }) => {
-                // The 400 may name a state the job moved to between pages: ask for it.
-                let status = cancellable(cancel, client.details_job_status(id)).await??;
-                hook(Event::Polled(id, status.state));
-                return match status.state {
-                    JobState::Expired => Ok(JobEnd::Expired),
-                    JobState::Cancelled => Err(cancelled_elsewhere(id)),
-                    _ => Err(err),
-                };
+            Some(after) if cursor.as_deref() == Some(after.as_str()) => {
+                return Err(ApiError::Decode {
+                    op: OP.into(),
+                    detail: format!("details job {id}: the results cursor did not advance"),
+                })
             }
-            Err(err) => return Err(err),
+            Some(after) => after,
+        };
+        if rows >= opts.result_cap {
+            return Ok(JobEnd::Capped(format!(
+                "more than {} results",
+                opts.result_cap
+            )));
+        }
+        next = results_body(client, id, Some(after.clone()), opts.page_size);
+        cursor = Some(after);
+        if let Some(p) = page {
+            sink.page(p.conversations, s, e);
         }
     }
 }
 
-/// One results page, requested in a task of its own so that it loads while the caller works.
-fn results_page(
+/// How a results request that failed ends the job.
+async fn results_failed(
+    client: &ApiClient,
+    id: &str,
+    cancel: &CancellationToken,
+    hook: Hook<'_>,
+    err: ApiError,
+) -> Result<JobEnd, ApiError> {
+    match err {
+        ApiError::BadRequest { message, .. }
+            if message
+                .to_ascii_lowercase()
+                .contains("pagination may not exceed") =>
+        {
+            Ok(JobEnd::Capped(message))
+        }
+        // An expired job's results may simply be gone.
+        ApiError::NotFound { .. } => Ok(JobEnd::Expired),
+        err @ ApiError::BadRequest { .. } => {
+            // The 400 may name a state the job moved to between pages: ask for it.
+            let status = cancellable(cancel, client.details_job_status(id)).await??;
+            hook(Event::Polled(id, status.state));
+            match status.state {
+                JobState::Expired => Ok(JobEnd::Expired),
+                JobState::Cancelled => Err(cancelled_elsewhere(id)),
+                _ => Err(err),
+            }
+        }
+        err => Err(err),
+    }
+}
+
+/// One results page's body, read in a task of its own so that it loads while the caller works.
+fn results_body(
     client: &Arc<ApiClient>,
     id: &str,
     cursor: Option<String>,
     size: u32,
-) -> Spawned<Result<AsyncQueryResultsPage, ApiError>> {
+) -> Spawned<Result<Vec<u8>, ApiError>> {
     let (client, id) = (client.clone(), id.to_string());
     Spawned::new(async move {
         client
-            .details_job_results(&id, cursor.as_deref(), size)
+            .details_job_results_body(&id, cursor.as_deref(), size)
             .await
     })
 }
@@ -418,19 +454,24 @@ mod tests {
     /// Collects whole records in memory, as a test wants to look at them.
     #[derive(Default)]
     struct Collect {
-        kept: Vec<AnalyticsConversation>,
-        job: Vec<AnalyticsConversation>,
+        kept: Vec<AnalyticsConversation<'static>>,
+        job: Vec<AnalyticsConversation<'static>>,
         job_outside: u64,
         outside: u64,
     }
 
     impl JobRows for Collect {
-        fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
+        fn page(
+            &mut self,
+            rows: Vec<AnalyticsConversation<'_>>,
+            s: DateTime<Utc>,
+            e: DateTime<Utc>,
+        ) {
             for c in rows {
-                if !crate::source::interval::starts_within(&c, s, e) {
+                if !crate::source::interval::starts_within(c.conversation_start, s, e) {
                     self.job_outside += 1;
                 } else {
-                    self.job.push(c);
+                    self.job.push(c.into_owned());
                 }
             }
         }
@@ -447,7 +488,7 @@ mod tests {
     /// What a fetch read, whole: conversations in `[start, end)`, by (start, id), each once.
     #[derive(Debug, Default)]
     struct Collected {
-        conversations: Vec<AnalyticsConversation>,
+        conversations: Vec<AnalyticsConversation<'static>>,
         dropped_outside: u64,
         dropped_duplicates: u64,
         data_availability: Option<DateTime<Utc>>,
@@ -537,7 +578,7 @@ mod tests {
     fn ids(f: &Collected) -> Vec<String> {
         f.conversations
             .iter()
-            .map(|c| c.conversation_id.clone())
+            .map(|c| c.conversation_id.to_string())
             .collect()
     }
 
@@ -586,7 +627,7 @@ mod tests {
         }
         out.sort();
         out.dedup();
-        out.into_iter().map(|(_, id)| id).collect()
+        out.into_iter().map(|(_, id)| id.into_owned()).collect()
     }
 
     #[tokio::test]
@@ -975,6 +1016,43 @@ mod tests {
             "{:?}",
             sink.next_was_asked
         );
+        sim.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unreadable_results_pages_are_asked_for_again() {
+        let faults = crate::simulator::FaultProfile {
+            seed: 5,
+            malformed_json_rate: 0.25,
+            ..Default::default()
+        };
+        let (sim, client) = setup(SimConfig {
+            faults,
+            ..SimConfig::default()
+        })
+        .await;
+        let (s, e) = day();
+        let opts = JobsOptions {
+            page_size: 20,
+            ..opts()
+        };
+        let f = fetch_interval_jobs(
+            &client,
+            &Filters::default(),
+            s,
+            e,
+            &opts,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&f), truth(&sim, s, e));
+        let broken = sim
+            .request_log()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/results") && r.fault == Some("malformed_json"))
+            .count();
+        assert!(broken > 0, "no results page was broken");
         sim.shutdown().await;
     }
 
