@@ -4,12 +4,11 @@
 //! Each path keeps its own cap and shortest interval (the details query's 100 000 results and one
 //! minute; a job's pagination cap and `jobs_min_split_minutes`).
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 
 use crate::api::wire::AnalyticsConversation;
 use crate::config::Config;
+use crate::source::ids::IdSet;
 use crate::transform::rows::Fetched;
 
 /// True when the conversation started in `[s, e)`: the rows a (sub-)interval owns. The API also
@@ -51,7 +50,7 @@ impl Intervals {
 
 /// Keeps the conversations of a page that started in `[s, e)` and were not seen before.
 pub(crate) struct Collector {
-    pub seen: HashSet<String>,
+    pub seen: IdSet,
     pub outside: u64,
     pub dupes: u64,
 }
@@ -68,7 +67,7 @@ impl Collector {
         for c in page {
             if !starts_within(&c, s, e) {
                 self.outside += 1;
-            } else if self.seen.insert(c.conversation_id.clone()) {
+            } else if self.seen.insert(&c.conversation_id) {
                 out.push(Fetched::new(&c, cfg, None));
             } else {
                 self.dupes += 1;
