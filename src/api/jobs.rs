@@ -39,20 +39,29 @@ impl ApiClient {
         .await
     }
 
-    /// `GET …/details/jobs/{jobId}/results`: one page; `cursor` is `None` for the first page.
-    pub async fn details_job_results(
+    /// `GET …/details/jobs/{jobId}/results`: one page; `cursor` is `None` for the first page. The
+    /// page is handed to `reduce` while it borrows from the body (see `details_query_with`).
+    pub async fn details_job_results_with<T>(
         &self,
         job_id: &str,
         cursor: Option<&str>,
         page_size: u32,
-    ) -> Result<AsyncQueryResultsPage, ApiError> {
+        mut reduce: impl FnMut(AsyncQueryResultsPage<'_>) -> T,
+    ) -> Result<T, ApiError> {
         let mut query = vec![("pageSize", page_size.to_string())];
         if let Some(c) = cursor {
             query.push(("cursor", c.to_string()));
         }
         let path = format!("{}/results", job_path(job_id));
-        self.send::<(), _>("details_job_results", Method::GET, &path, &query, None)
-            .await
+        self.send_with::<(), _>(
+            "details_job_results",
+            Method::GET,
+            &path,
+            &query,
+            None,
+            |body| super::decode_json(body).map(&mut reduce),
+        )
+        .await
     }
 
     /// `DELETE …/details/jobs/{jobId}`: cancels the job and drops its results (204, empty body).

@@ -26,7 +26,7 @@ use std::time::Duration;
 use rand::Rng;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use error::ApiError;
 pub use rate_limit::{Limiter, Pacing};
@@ -136,17 +136,36 @@ impl ApiClient {
         self.auth.token(&self.http).await.map(|_| ())
     }
 
-    /// One page of `POST /api/v2/analytics/conversations/details/query`.
+    /// One page of `POST /api/v2/analytics/conversations/details/query`, owned.
     pub async fn details_query(
         &self,
         q: &ConversationQuery,
-    ) -> Result<DetailsQueryResponse, ApiError> {
-        self.send(
+    ) -> Result<DetailsQueryResponse<'static>, ApiError> {
+        self.details_query_with(q, |page| DetailsQueryResponse {
+            conversations: page
+                .conversations
+                .into_iter()
+                .map(wire::AnalyticsConversation::into_owned)
+                .collect(),
+            total_hits: page.total_hits,
+        })
+        .await
+    }
+
+    /// One page of the details query, handed to `reduce` while it borrows from the body, so its
+    /// strings are not copied (issue 14); what `reduce` returns is the answer.
+    pub async fn details_query_with<T>(
+        &self,
+        q: &ConversationQuery,
+        mut reduce: impl FnMut(DetailsQueryResponse<'_>) -> T,
+    ) -> Result<T, ApiError> {
+        self.send_with(
             "details_query",
             Method::POST,
             "/api/v2/analytics/conversations/details/query",
             &[],
             Some(q),
+            |body| decode_json(body).map(&mut reduce),
         )
         .await
     }
@@ -155,13 +174,20 @@ impl ApiClient {
     pub async fn conversation_details(
         &self,
         id: &str,
-    ) -> Result<wire::AnalyticsConversation, ApiError> {
+    ) -> Result<wire::AnalyticsConversation<'static>, ApiError> {
         let path = format!(
             "/api/v2/analytics/conversations/{}/details",
             encode_segment(id)
         );
-        self.send::<(), _>("conversation_details", Method::GET, &path, &[], None)
-            .await
+        self.send_with::<(), _>(
+            "conversation_details",
+            Method::GET,
+            &path,
+            &[],
+            None,
+            |body| decode_json(body).map(wire::AnalyticsConversation::into_owned),
+        )
+        .await
     }
 
     /// `GET /api/v2/conversations/{conversationId}`.
@@ -221,6 +247,21 @@ impl ApiClient {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T, ApiError> {
+        self.send_with(op, method, path, query, body, |b| decode_json(b))
+            .await
+    }
+
+    /// [`Self::send`] with its own decoder, which may borrow from the body while it runs. An answer
+    /// it cannot decode is retried like any unreadable answer.
+    pub(crate) async fn send_with<B: Serialize, T>(
+        &self,
+        op: &'static str,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        mut decode: impl FnMut(&[u8]) -> serde_json::Result<T>,
+    ) -> Result<T, ApiError> {
         let url = format!("{}{}", self.endpoints.api_base, path);
         let mut failures = 0u32;
         let mut reauthenticated = false;
@@ -237,7 +278,7 @@ impl ApiClient {
                 req = req.json(b);
             }
             let err = match req.send().await {
-                Ok(resp) => match self.read(op, resp, &token, sent).await {
+                Ok(resp) => match self.read(op, resp, &token, sent, &mut decode).await {
                     Ok(v) => return Ok(v),
                     Err(e) => e,
                 },
@@ -284,12 +325,13 @@ impl ApiClient {
         }
     }
 
-    async fn read<T: DeserializeOwned>(
+    async fn read<T>(
         &self,
         op: &'static str,
         resp: reqwest::Response,
         token: &crate::api::auth::Token,
         sent: tokio::time::Instant,
+        decode: &mut impl FnMut(&[u8]) -> serde_json::Result<T>,
     ) -> Result<T, ApiError> {
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -306,7 +348,7 @@ impl ApiClient {
             // and every documented response struct still refuses.
             let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
             // serde quotes the offending value: it may be anything the server sent.
-            return decode_json(body).map_err(|e| ApiError::Decode {
+            return decode(body).map_err(|e| ApiError::Decode {
                 op: op.to_string(),
                 detail: clean(&e.to_string()),
             });
@@ -318,7 +360,8 @@ impl ApiClient {
 /// Decodes a JSON body. A body that is valid UTF-8 (any well-formed answer) is checked once, whole,
 /// and read as `&str`, so serde_json does not validate every key and string again, which was about a
 /// tenth of a run's CPU (issue 14). Any other body gets serde_json's own error, as before.
-pub fn decode_json<T: DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+/// `T` may borrow from `body` (the detail records do).
+pub fn decode_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> serde_json::Result<T> {
     match std::str::from_utf8(body) {
         Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(body),

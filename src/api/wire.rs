@@ -4,8 +4,10 @@
 //! defaults to empty, and unknown fields are ignored, because Genesys adds fields and enum values over
 //! time. These types never reach a report; `pipeline` maps them into `record` rows.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::time::rfc3339;
 
@@ -86,69 +88,131 @@ pub struct QueryPredicate {
 /// `AnalyticsConversationQueryResponse`. Past the last page the API omits `conversations`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DetailsQueryResponse {
-    #[serde(default)]
-    pub conversations: Vec<AnalyticsConversation>,
+pub struct DetailsQueryResponse<'a> {
+    #[serde(default, borrow)]
+    pub conversations: Vec<AnalyticsConversation<'a>>,
     #[serde(default)]
     pub total_hits: Option<u64>,
 }
 
+// The detail records borrow their strings from the page body (issue 14): a page of 1 000
+// conversations holds about 32 000 strings, each of which was an allocation, a copy and a free. A
+// string with a JSON escape cannot be borrowed and is decoded into an owned `Cow`. Only the fields
+// something reads are declared; serde skips the rest without allocating.
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AnalyticsConversation {
-    pub conversation_id: String,
+pub struct AnalyticsConversation<'a> {
+    #[serde(borrow)]
+    pub conversation_id: Cow<'a, str>,
     #[serde(deserialize_with = "rfc3339::instant")]
     pub conversation_start: DateTime<Utc>,
     #[serde(default, deserialize_with = "rfc3339::opt_instant")]
     pub conversation_end: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub originating_direction: Option<String>,
-    #[serde(default)]
-    pub participants: Vec<AnalyticsParticipant>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub originating_direction: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub participants: Vec<AnalyticsParticipant<'a>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AnalyticsParticipant {
-    pub participant_id: String,
-    #[serde(default)]
-    pub purpose: Option<String>,
-    #[serde(default)]
-    pub user_id: Option<String>,
-    #[serde(default)]
-    pub participant_name: Option<String>,
-    #[serde(default)]
-    pub sessions: Vec<AnalyticsSession>,
+pub struct AnalyticsParticipant<'a> {
+    #[serde(borrow)]
+    pub participant_id: Cow<'a, str>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub purpose: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub user_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub sessions: Vec<AnalyticsSession<'a>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AnalyticsSession {
-    #[serde(default)]
-    pub media_type: Option<String>,
-    #[serde(default)]
-    pub direction: Option<String>,
+pub struct AnalyticsSession<'a> {
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub media_type: Option<Cow<'a, str>>,
     #[serde(default)]
     pub acw_skipped: Option<bool>,
-    #[serde(default)]
-    pub segments: Vec<AnalyticsSegment>,
+    #[serde(default, borrow)]
+    pub segments: Vec<AnalyticsSegment<'a>>,
     #[serde(default)]
     pub metrics: Vec<AnalyticsMetric>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AnalyticsSegment {
-    #[serde(default)]
-    pub segment_type: Option<String>,
+pub struct AnalyticsSegment<'a> {
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub segment_type: Option<Cow<'a, str>>,
     #[serde(default, deserialize_with = "rfc3339::opt_instant")]
     pub segment_start: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "rfc3339::opt_instant")]
     pub segment_end: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub queue_id: Option<String>,
-    #[serde(default)]
-    pub wrap_up_code: Option<String>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub queue_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "opt_str")]
+    pub wrap_up_code: Option<Cow<'a, str>>,
+}
+
+/// An optional string borrowed from the body where it has no escapes. serde's own
+/// `Option<Cow<str>>` always allocates: it borrows only a `Cow` that is not nested.
+fn opt_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
+}
+
+fn owned(s: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+    s.map(|s| Cow::Owned(s.into_owned()))
+}
+
+impl AnalyticsConversation<'_> {
+    /// The record without its borrows, for a caller that keeps it past the body (`explain`).
+    pub fn into_owned(self) -> AnalyticsConversation<'static> {
+        AnalyticsConversation {
+            conversation_id: Cow::Owned(self.conversation_id.into_owned()),
+            conversation_start: self.conversation_start,
+            conversation_end: self.conversation_end,
+            originating_direction: owned(self.originating_direction),
+            participants: self
+                .participants
+                .into_iter()
+                .map(|p| p.into_owned())
+                .collect(),
+        }
+    }
+}
+
+impl AnalyticsParticipant<'_> {
+    pub fn into_owned(self) -> AnalyticsParticipant<'static> {
+        AnalyticsParticipant {
+            participant_id: Cow::Owned(self.participant_id.into_owned()),
+            purpose: owned(self.purpose),
+            user_id: owned(self.user_id),
+            sessions: self
+                .sessions
+                .into_iter()
+                .map(|s| AnalyticsSession {
+                    media_type: owned(s.media_type),
+                    acw_skipped: s.acw_skipped,
+                    segments: s
+                        .segments
+                        .into_iter()
+                        .map(|g| AnalyticsSegment {
+                            segment_type: owned(g.segment_type),
+                            segment_start: g.segment_start,
+                            segment_end: g.segment_end,
+                            queue_id: owned(g.queue_id),
+                            wrap_up_code: owned(g.wrap_up_code),
+                        })
+                        .collect(),
+                    metrics: s.metrics,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -288,9 +352,9 @@ pub struct AsyncQueryStatus {
 /// `cursor`. Participant `attributes` are not read.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AsyncQueryResultsPage {
-    #[serde(default)]
-    pub conversations: Vec<AnalyticsConversation>,
+pub struct AsyncQueryResultsPage<'a> {
+    #[serde(default, borrow)]
+    pub conversations: Vec<AnalyticsConversation<'a>>,
     #[serde(default)]
     pub cursor: Option<String>,
     #[serde(default)]
@@ -315,3 +379,6 @@ pub struct AcwSettings {
     #[serde(default)]
     pub timeout_ms: Option<i64>,
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

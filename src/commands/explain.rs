@@ -85,7 +85,7 @@ pub struct Explanation {
 /// Builds the explanation from the run's rows and the analytics record.
 // Long: gathers every piece of evidence for one conversation in the order it is shown.
 pub fn explanation(
-    c: &AnalyticsConversation,
+    c: &AnalyticsConversation<'_>,
     row: &ConversationRow,
     legs: &[LegRow],
     catalogs: &crate::transform::names::Catalogs,
@@ -107,10 +107,10 @@ pub fn explanation(
                 .flat_map(|p| p.sessions.iter())
                 .flat_map(|s| s.segments.iter())
                 .map(|s| SegmentEvidence {
-                    segment_type: s.segment_type.clone().unwrap_or_default(),
+                    segment_type: s.segment_type.as_deref().unwrap_or_default().to_owned(),
                     start: s.segment_start.map(iso_ms),
                     end: s.segment_end.map(iso_ms),
-                    wrap_up_code: s.wrap_up_code.clone(),
+                    wrap_up_code: s.wrap_up_code.as_deref().map(str::to_owned),
                 })
                 .collect();
             LegExplanation {

@@ -6,15 +6,13 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::api::wire::AnalyticsConversation;
-use crate::config::Config;
 use crate::source::ids::IdSet;
 use crate::transform::rows::Fetched;
 
-/// True when the conversation started in `[s, e)`: the rows a (sub-)interval owns. The API also
-/// returns conversations that merely overlap the interval; they belong to another one.
-pub(crate) fn starts_within(c: &AnalyticsConversation, s: DateTime<Utc>, e: DateTime<Utc>) -> bool {
-    c.conversation_start >= s && c.conversation_start < e
+/// True when a conversation that started at `start` is in `[s, e)`: the rows a (sub-)interval owns.
+/// The API also returns conversations that merely overlap the interval; they belong to another one.
+pub(crate) fn starts_within(start: DateTime<Utc>, s: DateTime<Utc>, e: DateTime<Utc>) -> bool {
+    start >= s && start < e
 }
 
 /// Intervals still to read, taken in time order.
@@ -56,19 +54,13 @@ pub(crate) struct Collector {
 }
 
 impl Collector {
-    pub fn take(
-        &mut self,
-        page: Vec<AnalyticsConversation>,
-        s: DateTime<Utc>,
-        e: DateTime<Utc>,
-        cfg: &Config,
-    ) -> Vec<Fetched> {
+    pub fn take(&mut self, page: Vec<Fetched>, s: DateTime<Utc>, e: DateTime<Utc>) -> Vec<Fetched> {
         let mut out = Vec::with_capacity(page.len());
         for c in page {
-            if !starts_within(&c, s, e) {
+            if !starts_within(c.start, s, e) {
                 self.outside += 1;
-            } else if self.seen.insert(&c.conversation_id) {
-                out.push(Fetched::new(&c, cfg, None));
+            } else if self.seen.insert(&c.id) {
+                out.push(c);
             } else {
                 self.dupes += 1;
             }

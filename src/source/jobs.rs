@@ -60,15 +60,15 @@ pub async fn data_availability(client: &ApiClient) -> Result<DateTime<Utc>, ApiE
 /// Where a job's rows go as its pages arrive. A job's rows count only after `keep`; `discard`
 /// forgets the current job's rows (it failed, expired or hit the pagination cap).
 pub trait JobRows: Send {
-    fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>);
+    fn page(&mut self, rows: Vec<AnalyticsConversation<'_>>, s: DateTime<Utc>, e: DateTime<Utc>);
     fn keep(&mut self);
     fn discard(&mut self);
 }
 
-impl<F: FnMut(&AnalyticsConversation) -> crate::transform::rows::Fetched + Send> JobRows
+impl<F: FnMut(&AnalyticsConversation<'_>) -> crate::transform::rows::Fetched + Send> JobRows
     for crate::source::spill::DaySpill<F>
 {
-    fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
+    fn page(&mut self, rows: Vec<AnalyticsConversation<'_>>, s: DateTime<Utc>, e: DateTime<Utc>) {
         crate::source::spill::DaySpill::page(self, rows, s, e)
     }
     fn keep(&mut self) {
@@ -279,19 +279,23 @@ async fn run_job(
                 opts.result_cap
             )));
         }
+        // The page's rows go to the sink while they borrow from the body; the rest is kept.
         let page = cancellable(
             cancel,
-            client.details_job_results(id, cursor.as_deref(), opts.page_size),
+            client.details_job_results_with(id, cursor.as_deref(), opts.page_size, |p| {
+                let n = p.conversations.len() as u64;
+                sink.page(p.conversations, s, e);
+                (n, p.cursor, p.data_availability_date)
+            }),
         )
         .await?;
         match page {
-            Ok(p) => {
+            Ok((n, next, date)) => {
                 pages += 1;
-                available = earliest(available, p.data_availability_date);
-                rows += p.conversations.len() as u64;
-                sink.page(p.conversations, s, e);
+                available = earliest(available, date);
+                rows += n;
                 hook(Event::Page(id, pages));
-                match p.cursor.filter(|c| !c.is_empty()) {
+                match next.filter(|c| !c.is_empty()) {
                     None => return Ok(JobEnd::Rows { rows, available }),
                     Some(next) if cursor.as_deref() == Some(next.as_str()) => {
                         return Err(ApiError::Decode {
@@ -395,19 +399,24 @@ mod tests {
     /// Collects whole records in memory, as a test wants to look at them.
     #[derive(Default)]
     struct Collect {
-        kept: Vec<AnalyticsConversation>,
-        job: Vec<AnalyticsConversation>,
+        kept: Vec<AnalyticsConversation<'static>>,
+        job: Vec<AnalyticsConversation<'static>>,
         job_outside: u64,
         outside: u64,
     }
 
     impl JobRows for Collect {
-        fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
+        fn page(
+            &mut self,
+            rows: Vec<AnalyticsConversation<'_>>,
+            s: DateTime<Utc>,
+            e: DateTime<Utc>,
+        ) {
             for c in rows {
-                if !crate::source::interval::starts_within(&c, s, e) {
+                if !crate::source::interval::starts_within(c.conversation_start, s, e) {
                     self.job_outside += 1;
                 } else {
-                    self.job.push(c);
+                    self.job.push(c.into_owned());
                 }
             }
         }
@@ -424,7 +433,7 @@ mod tests {
     /// What a fetch read, whole: conversations in `[start, end)`, by (start, id), each once.
     #[derive(Debug, Default)]
     struct Collected {
-        conversations: Vec<AnalyticsConversation>,
+        conversations: Vec<AnalyticsConversation<'static>>,
         dropped_outside: u64,
         dropped_duplicates: u64,
         data_availability: Option<DateTime<Utc>>,
@@ -514,7 +523,7 @@ mod tests {
     fn ids(f: &Collected) -> Vec<String> {
         f.conversations
             .iter()
-            .map(|c| c.conversation_id.clone())
+            .map(|c| c.conversation_id.to_string())
             .collect()
     }
 
@@ -563,7 +572,7 @@ mod tests {
         }
         out.sort();
         out.dedup();
-        out.into_iter().map(|(_, id)| id).collect()
+        out.into_iter().map(|(_, id)| id.into_owned()).collect()
     }
 
     #[tokio::test]

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
-use crate::api::wire::DetailsQueryResponse;
 use crate::api::wire::{ConversationQuery, PagingSpec, QueryFilter, QueryPredicate};
 use crate::api::{ApiClient, ApiError};
 use crate::config::Config;
@@ -29,6 +28,7 @@ use crate::source::channel::Msg;
 use crate::source::ids::IdSet;
 use crate::source::interval::Collector;
 use crate::time::iso_ms;
+use crate::transform::rows::Fetched;
 
 /// Intervals are not split below this length; a minute above the cap fails the run loudly.
 const MIN_SPLIT: chrono::Duration = chrono::Duration::minutes(1);
@@ -56,7 +56,7 @@ struct IntervalPages {
 }
 
 impl IntervalPages {
-    fn note_total(&mut self, resp: &DetailsQueryResponse) {
+    fn note_total(&mut self, resp: &QueryPage) {
         if let Some(t) = resp.total_hits {
             self.min_total = self.min_total.min(t);
             self.max_total = self.max_total.max(t);
@@ -72,32 +72,50 @@ impl IntervalPages {
     }
 
     /// Rows received if `page` were taken now.
-    fn received_with(&self, page: &DetailsQueryResponse) -> u64 {
+    fn received_with(&self, page: &QueryPage) -> u64 {
         let new = page
-            .conversations
+            .rows
             .iter()
-            .filter(|c| !self.ids.contains(&c.conversation_id))
+            .filter(|c| !self.ids.contains(&c.id))
             .count();
         (self.ids.len() + new) as u64
     }
 }
 
+/// A details page reduced as it was decoded, while its records borrowed from the body (issue 14):
+/// `totalHits` and every row as the run carries it, whether or not it starts in the interval.
+pub(crate) struct QueryPage {
+    total_hits: Option<u64>,
+    rows: Vec<Fetched>,
+}
+
+/// Asks for one details page and reduces it.
+async fn ask_page(
+    client: &ApiClient,
+    cfg: &Config,
+    q: &ConversationQuery,
+) -> Result<QueryPage, ApiError> {
+    client
+        .details_query_with(q, |page| QueryPage {
+            total_hits: page.total_hits,
+            rows: page
+                .conversations
+                .iter()
+                .map(|c| Fetched::new(c, cfg, None))
+                .collect(),
+        })
+        .await
+}
+
 /// Adds the rows of `more` that `page` lacks, keeping the API's order (`conversationStart`).
-fn merge(page: &mut DetailsQueryResponse, more: DetailsQueryResponse) {
-    let have: HashSet<String> = page
-        .conversations
-        .iter()
-        .map(|c| c.conversation_id.clone())
-        .collect();
-    let before = page.conversations.len();
-    page.conversations.extend(
-        more.conversations
-            .into_iter()
-            .filter(|c| !have.contains(&c.conversation_id)),
-    );
-    if page.conversations.len() > before {
+fn merge(page: &mut QueryPage, more: QueryPage) {
+    let have: HashSet<String> = page.rows.iter().map(|c| c.id.clone()).collect();
+    let before = page.rows.len();
+    page.rows
+        .extend(more.rows.into_iter().filter(|c| !have.contains(&c.id)));
+    if page.rows.len() > before {
         // Stable: rows with equal starts keep the order the API gave them.
-        page.conversations.sort_by_key(|c| c.conversation_start);
+        page.rows.sort_by_key(|c| c.start);
     }
 }
 
@@ -106,22 +124,22 @@ fn merge(page: &mut DetailsQueryResponse, more: DetailsQueryResponse) {
 pub(crate) struct FirstPage {
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    page: crate::task::Spawned<Result<DetailsQueryResponse, ApiError>>,
+    page: crate::task::Spawned<Result<QueryPage, ApiError>>,
 }
 
 impl FirstPage {
     pub(crate) fn ask(
         client: &Arc<ApiClient>,
-        cfg: &Config,
+        cfg: &Arc<Config>,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> FirstPage {
         let q = build_query(&cfg.filters, start, end, cfg.page_size, 1);
-        let client = client.clone();
+        let (client, cfg) = (client.clone(), cfg.clone());
         FirstPage {
             start,
             end,
-            page: crate::task::Spawned::new(async move { client.details_query(&q).await }),
+            page: crate::task::Spawned::new(async move { ask_page(&client, &cfg, &q).await }),
         }
     }
 }
@@ -136,7 +154,7 @@ impl FirstPage {
 // Long: one day's paging with splits, re-requests and shortfall accounting in one loop.
 pub(crate) async fn fetch_interval(
     client: &Arc<ApiClient>,
-    cfg: &Config,
+    cfg: &Arc<Config>,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     mut ahead: Option<FirstPage>,
@@ -156,7 +174,7 @@ pub(crate) async fn fetch_interval(
     while let Some((s, e)) = pending.next() {
         let first = match ahead.take() {
             Some(f) if (f.start, f.end) == (s, e) => f.page.await?,
-            _ => client.details_query(&query(s, e, 1)).await?,
+            _ => ask_page(client, cfg, &query(s, e, 1)).await?,
         };
         let total = first.total_hits.unwrap_or(0);
         if total > cap {
@@ -196,31 +214,31 @@ pub(crate) async fn fetch_interval(
         let settle = async |iv: &mut IntervalPages,
                             col: &mut Collector,
                             n: u32,
-                            mut page: DetailsQueryResponse,
+                            mut page: QueryPage,
                             later_rows: bool|
                -> Result<usize, ApiError> {
             iv.note_total(&page);
-            let short = |iv: &IntervalPages, page: &DetailsQueryResponse| {
-                page.conversations.len() < ps as usize
+            let short = |iv: &IntervalPages, page: &QueryPage| {
+                page.rows.len() < ps as usize
                     && (later_rows || iv.received_with(page) < iv.min_total)
             };
             let mut asked = 0;
             while short(iv, &page) && asked < REASK_ROUNDS {
                 asked += 1;
-                tracing::debug!(interval.start = %iso_ms(s), page = n, rows = page.conversations.len(), total_hits = iv.min_total, "Asking a short page again");
-                let again = client.details_query(&query(s, e, n)).await?;
+                tracing::debug!(interval.start = %iso_ms(s), page = n, rows = page.rows.len(), total_hits = iv.min_total, "Asking a short page again");
+                let again = ask_page(client, cfg, &query(s, e, n)).await?;
                 iv.note_total(&again);
                 merge(&mut page, again);
             }
-            if later_rows && page.conversations.len() < ps as usize {
+            if later_rows && page.rows.len() < ps as usize {
                 iv.short_pages.push(n);
             }
-            let len = page.conversations.len();
-            for c in &page.conversations {
-                iv.ids.insert(&c.conversation_id);
+            let len = page.rows.len();
+            for c in &page.rows {
+                iv.ids.insert(&c.id);
             }
             progress.page(len as u64);
-            emit(tx, col.take(page.conversations, s, e, cfg)).await?;
+            emit(tx, col.take(page.rows, s, e)).await?;
             Ok(len)
         };
         let mut last_len;
@@ -230,12 +248,12 @@ pub(crate) async fn fetch_interval(
             // to the end and release what they hold (issue 14).
             let mut pages = std::pin::pin!(futures::stream::iter(2..=expected)
                 .map(|n| {
-                    let (client, q) = (client.clone(), query(s, e, n));
-                    crate::task::Spawned::new(async move { (n, client.details_query(&q).await) })
+                    let (client, cfg, q) = (client.clone(), cfg.clone(), query(s, e, n));
+                    crate::task::Spawned::new(async move { (n, ask_page(&client, &cfg, &q).await) })
                 })
                 .buffered(PAGES_IN_FLIGHT)
                 .peekable());
-            let later = |p: Option<&(u32, Result<DetailsQueryResponse, ApiError>)>| matches!(p, Some((_, Ok(r))) if !r.conversations.is_empty());
+            let later = |p: Option<&(u32, Result<QueryPage, ApiError>)>| matches!(p, Some((_, Ok(r))) if !r.rows.is_empty());
             let next_has_rows = later(pages.as_mut().peek().await);
             last_len = settle(&mut iv, &mut col, 1, first, next_has_rows).await?;
             while let Some((n, resp)) = pages.next().await {
@@ -251,7 +269,7 @@ pub(crate) async fn fetch_interval(
         let mut page = expected;
         while last_len >= ps as usize && page < max_page && !iv.consistent() {
             page += 1;
-            let resp = client.details_query(&query(s, e, page)).await?;
+            let resp = ask_page(client, cfg, &query(s, e, page)).await?;
             last_len = settle(&mut iv, &mut col, page, resp, false).await?;
         }
         let received = iv.ids.len() as u64;

@@ -35,7 +35,7 @@ pub struct DaySpill<F> {
     error: Option<io::Error>,
 }
 
-impl<F: FnMut(&AnalyticsConversation) -> Fetched> DaySpill<F> {
+impl<F: FnMut(&AnalyticsConversation<'_>) -> Fetched> DaySpill<F> {
     /// A spill under `out_dir` (a `.staging-` folder, so a killed run's leftovers are removed).
     pub fn new(out_dir: &Path, convert: F) -> io::Result<DaySpill<F>> {
         Self::with_run_rows(out_dir, convert, RUN_ROWS)
@@ -62,9 +62,14 @@ impl<F: FnMut(&AnalyticsConversation) -> Fetched> DaySpill<F> {
     }
 
     /// A page of the current job; rows outside `[s, e)` are counted and dropped.
-    pub fn page(&mut self, rows: Vec<AnalyticsConversation>, s: DateTime<Utc>, e: DateTime<Utc>) {
+    pub fn page(
+        &mut self,
+        rows: Vec<AnalyticsConversation<'_>>,
+        s: DateTime<Utc>,
+        e: DateTime<Utc>,
+    ) {
         for c in rows {
-            if !crate::source::interval::starts_within(&c, s, e) {
+            if !crate::source::interval::starts_within(c.conversation_start, s, e) {
                 self.job_outside += 1;
             } else {
                 let f = (self.convert)(&c);
@@ -227,17 +232,19 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 19, 0, 0, 0).unwrap() + chrono::Duration::minutes(min)
     }
 
-    fn rec(id: &str, min: i64) -> AnalyticsConversation {
-        serde_json::from_value(serde_json::json!({
+    fn rec(id: &str, min: i64) -> AnalyticsConversation<'static> {
+        let json = serde_json::json!({
             "conversationId": id,
             "conversationStart": t(min).to_rfc3339(),
-        }))
-        .unwrap()
+        });
+        serde_json::from_str::<AnalyticsConversation>(&json.to_string())
+            .unwrap()
+            .into_owned()
     }
 
-    fn fetched(c: &AnalyticsConversation) -> Fetched {
+    fn fetched(c: &AnalyticsConversation<'_>) -> Fetched {
         Fetched {
-            id: c.conversation_id.clone(),
+            id: c.conversation_id.to_string(),
             start: c.conversation_start,
             end: None,
             direction: Some("inbound".into()),

@@ -35,7 +35,7 @@ pub struct LegEvidence {
 }
 
 /// Agent legs are participants with purpose `agent` (ACD) or `user` (non-ACD).
-pub fn is_agent_leg(p: &AnalyticsParticipant) -> bool {
+pub fn is_agent_leg(p: &AnalyticsParticipant<'_>) -> bool {
     matches!(p.purpose.as_deref(), Some("agent") | Some("user"))
 }
 
@@ -48,18 +48,20 @@ pub fn is_system_code(code: &str) -> bool {
 type SegmentKey = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// Reads the evidence of one agent participant.
-pub fn leg_evidence(p: &AnalyticsParticipant) -> LegEvidence {
+pub fn leg_evidence(p: &AnalyticsParticipant<'_>) -> LegEvidence {
     let mut ev = LegEvidence {
-        participant_id: p.participant_id.clone(),
-        user_id: p.user_id.clone(),
-        purpose: p.purpose.clone().unwrap_or_default(),
+        participant_id: p.participant_id.to_string(),
+        user_id: p.user_id.as_deref().map(str::to_owned),
+        purpose: p.purpose.as_deref().unwrap_or_default().to_owned(),
         ..LegEvidence::default()
     };
     // (segment_end, segment_start) of the wrap-up segment whose code wins, so the last one by end wins.
     let mut best: Option<SegmentKey> = None;
+    // Borrowed while the segments are read; copied once at the end.
+    let (mut media, mut queue, mut code) = (None, None, None);
     for s in &p.sessions {
-        if ev.media_type.is_none() {
-            ev.media_type = s.media_type.clone();
+        if media.is_none() {
+            media = s.media_type.as_deref();
         }
         ev.acw_skipped |= s.acw_skipped == Some(true);
         for m in &s.metrics {
@@ -72,7 +74,7 @@ pub fn leg_evidence(p: &AnalyticsParticipant) -> LegEvidence {
         }
         for seg in &s.segments {
             if seg.queue_id.is_some() {
-                ev.queue_id = seg.queue_id.clone();
+                queue = seg.queue_id.as_deref();
             }
             match seg.segment_type.as_deref() {
                 Some("interact") => ev.connected = true,
@@ -81,13 +83,12 @@ pub fn leg_evidence(p: &AnalyticsParticipant) -> LegEvidence {
                     if seg.segment_end.is_none() {
                         ev.wrapup_open = true;
                     }
-                    if let Some(code) = seg.wrap_up_code.as_deref().filter(|c| !c.trim().is_empty())
-                    {
+                    if let Some(c) = seg.wrap_up_code.as_deref().filter(|c| !c.trim().is_empty()) {
                         // `None` sorts first, so an open segment never beats a closed one by accident.
                         let key = (seg.segment_end, seg.segment_start);
                         if best.as_ref().is_none_or(|b| key >= *b) {
                             best = Some(key);
-                            ev.code = Some(code.to_string());
+                            code = Some(c);
                         }
                     }
                 }
@@ -95,6 +96,9 @@ pub fn leg_evidence(p: &AnalyticsParticipant) -> LegEvidence {
             }
         }
     }
+    ev.media_type = media.map(str::to_owned);
+    ev.queue_id = queue.map(str::to_owned);
+    ev.code = code.map(str::to_owned);
     ev
 }
 
@@ -294,7 +298,7 @@ pub fn is_too_recent(
 }
 
 /// Agent-leg evidence of a conversation, in participant order.
-pub fn agent_legs(c: &AnalyticsConversation) -> Vec<LegEvidence> {
+pub fn agent_legs(c: &AnalyticsConversation<'_>) -> Vec<LegEvidence> {
     c.participants
         .iter()
         .filter(|p| is_agent_leg(p))

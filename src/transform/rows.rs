@@ -33,15 +33,15 @@ pub struct Fetched {
 
 impl Fetched {
     pub fn new(
-        c: &AnalyticsConversation,
+        c: &AnalyticsConversation<'_>,
         cfg: &Config,
         data_available_until: Option<DateTime<Utc>>,
     ) -> Fetched {
         Fetched {
-            id: c.conversation_id.clone(),
+            id: c.conversation_id.to_string(),
             start: c.conversation_start,
             end: c.conversation_end,
-            direction: c.originating_direction.clone(),
+            direction: c.originating_direction.as_deref().map(str::to_owned),
             media: conversation_media(c),
             queue: last_queue(c),
             classified: classify_conversation(c, cfg, data_available_until),
@@ -60,7 +60,7 @@ pub struct Classified {
 }
 
 pub fn classify_conversation(
-    c: &AnalyticsConversation,
+    c: &AnalyticsConversation<'_>,
     cfg: &Config,
     data_available_until: Option<DateTime<Utc>>,
 ) -> Classified {
@@ -92,7 +92,7 @@ pub fn classify_conversation(
 }
 
 /// The customer-facing media type: the customer's first session, else the first session seen.
-fn conversation_media(c: &AnalyticsConversation) -> Option<String> {
+fn conversation_media(c: &AnalyticsConversation<'_>) -> Option<String> {
     let customer = c
         .participants
         .iter()
@@ -101,18 +101,18 @@ fn conversation_media(c: &AnalyticsConversation) -> Option<String> {
         .into_iter()
         .chain(c.participants.iter())
         .flat_map(|p| p.sessions.iter())
-        .find_map(|s| s.media_type.clone())
+        .find_map(|s| s.media_type.as_deref().map(str::to_owned))
 }
 
 /// The last queue the conversation was routed through (latest segment start carrying a queue).
-fn last_queue(c: &AnalyticsConversation) -> Option<String> {
+fn last_queue(c: &AnalyticsConversation<'_>) -> Option<String> {
     c.participants
         .iter()
         .flat_map(|p| p.sessions.iter())
         .flat_map(|s| s.segments.iter())
         .filter(|seg| seg.queue_id.is_some())
         .max_by_key(|seg| seg.segment_start)
-        .and_then(|seg| seg.queue_id.clone())
+        .and_then(|seg| seg.queue_id.as_deref().map(str::to_owned))
 }
 
 /// Settles labels with the lookups and maps everything into report rows. `lookups` is aligned
@@ -422,5 +422,64 @@ fn count_conversation(pstats: &mut PartitionStats, row: &ConversationRow, legs: 
             .or_default()
             .entry(label.as_str().to_string())
             .or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::api::wire::tests::{escaped, RECORD};
+    use crate::config::{RawJob, RunArgs};
+
+    #[test]
+    fn a_borrowed_record_and_an_escaped_one_give_the_same_fetched() {
+        let args = RunArgs {
+            simulator: true,
+            ..RunArgs::default()
+        };
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 0, 20, 0).unwrap();
+        let cfg = Config::build(RawJob::default(), &args, &[("", ""); 0], now).unwrap();
+        let fetched = |body: &str| {
+            let c: AnalyticsConversation = crate::api::decode_json(body.as_bytes()).unwrap();
+            serde_json::to_value(Fetched::new(&c, &cfg, None)).unwrap()
+        };
+        let plain = fetched(RECORD);
+        assert_eq!(plain, fetched(&escaped(RECORD)));
+        let leg = &plain["classified"]["legs"][0][0];
+        assert_eq!(
+            (
+                &plain["id"],
+                &plain["direction"],
+                &plain["media"],
+                &plain["queue"]
+            ),
+            (
+                &"c-1".into(),
+                &"inbound".into(),
+                &"voice".into(),
+                &"q-2".into()
+            )
+        );
+        assert_eq!(
+            (&leg["participant_id"], &leg["user_id"], &leg["purpose"]),
+            (&"p-agent".into(), &"u-1".into(), &"agent".into())
+        );
+        assert_eq!(
+            (
+                &leg["media_type"],
+                &leg["queue_id"],
+                &leg["code"],
+                &leg["acw_ms"]
+            ),
+            (
+                &"voice".into(),
+                &"q-2".into(),
+                &"code-1".into(),
+                &4000.into()
+            )
+        );
+        assert_eq!(plain["classified"]["legs"][0][1], "coded");
     }
 }

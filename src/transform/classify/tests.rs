@@ -121,7 +121,12 @@ fn leg_rules_in_order() {
     );
 }
 
-fn seg(kind: &str, start: i64, end: Option<i64>, code: Option<&str>) -> AnalyticsSegment {
+fn seg<'a>(
+    kind: &'a str,
+    start: i64,
+    end: Option<i64>,
+    code: Option<&'a str>,
+) -> AnalyticsSegment<'a> {
     AnalyticsSegment {
         segment_type: Some(kind.into()),
         segment_start: Some(Utc.timestamp_millis_opt(start).unwrap()),
@@ -131,24 +136,25 @@ fn seg(kind: &str, start: i64, end: Option<i64>, code: Option<&str>) -> Analytic
     }
 }
 
-fn participant(purpose: &str, sessions: Vec<AnalyticsSession>) -> AnalyticsParticipant {
+fn participant<'a>(
+    purpose: &'a str,
+    sessions: Vec<AnalyticsSession<'a>>,
+) -> AnalyticsParticipant<'a> {
     AnalyticsParticipant {
         participant_id: "p1".into(),
         purpose: Some(purpose.into()),
         user_id: Some("u1".into()),
-        participant_name: None,
         sessions,
     }
 }
 
-fn session(
-    segments: Vec<AnalyticsSegment>,
+fn session<'a>(
+    segments: Vec<AnalyticsSegment<'a>>,
     metrics: &[(&str, i64)],
     skipped: Option<bool>,
-) -> AnalyticsSession {
+) -> AnalyticsSession<'a> {
     AnalyticsSession {
         media_type: Some("voice".into()),
-        direction: Some("inbound".into()),
         acw_skipped: skipped,
         segments,
         metrics: metrics
