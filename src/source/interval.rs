@@ -4,10 +4,9 @@
 //! Each path keeps its own cap and shortest interval (the details query's 100 000 results and one
 //! minute; a job's pagination cap and `jobs_min_split_minutes`).
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 
+use crate::source::ids::IdSet;
 use crate::transform::rows::Fetched;
 
 /// True when a conversation that started at `start` is in `[s, e)`: the rows a (sub-)interval owns.
@@ -49,7 +48,7 @@ impl Intervals {
 
 /// Keeps the conversations of a page that started in `[s, e)` and were not seen before.
 pub(crate) struct Collector {
-    pub seen: HashSet<String>,
+    pub seen: IdSet,
     pub outside: u64,
     pub dupes: u64,
 }
@@ -60,7 +59,7 @@ impl Collector {
         for c in page {
             if !starts_within(c.start, s, e) {
                 self.outside += 1;
-            } else if self.seen.insert(c.id.clone()) {
+            } else if self.seen.insert(&c.id) {
                 out.push(c);
             } else {
                 self.dupes += 1;

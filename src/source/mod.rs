@@ -1,6 +1,7 @@
 //! Fetching a day's conversations: the details query (`query`) and the async jobs API (`jobs`).
 
 pub mod channel;
+pub mod ids;
 pub mod interval;
 pub mod jobs;
 pub mod jobs_day;

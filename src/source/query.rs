@@ -25,6 +25,7 @@ use crate::source::interval::Intervals;
 
 use crate::source::channel::DayMeta;
 use crate::source::channel::Msg;
+use crate::source::ids::IdSet;
 use crate::source::interval::Collector;
 use crate::time::iso_ms;
 use crate::transform::rows::Fetched;
@@ -40,10 +41,13 @@ pub const REASK_ROUNDS: u32 = 6;
 /// from setting it instead.
 pub const PAGES_IN_FLIGHT: usize = 8;
 
+/// Most ids an interval's `totalHits` reserves room for (17 bytes each); more still fit.
+const RESERVED_IDS_MAX: u64 = 200_000;
+
 /// What the answers of one interval showed.
 struct IntervalPages {
     /// Distinct conversation ids served for the interval (inside the day or not).
-    ids: HashSet<String>,
+    ids: IdSet,
     /// The smallest and largest `totalHits` any answer gave.
     min_total: u64,
     max_total: u64,
@@ -162,7 +166,7 @@ pub(crate) async fn fetch_interval(
     let query = |s, e, page| build_query(&cfg.filters, s, e, ps, page);
     let mut pending = Intervals::new(start, end);
     let mut col = Collector {
-        seen: HashSet::new(),
+        seen: IdSet::default(),
         outside: 0,
         dupes: 0,
     };
@@ -195,8 +199,12 @@ pub(crate) async fn fetch_interval(
         let expected = u32::try_from(total.div_ceil(u64::from(ps)))
             .unwrap_or(u32::MAX)
             .clamp(1, max_page);
+        // Room for the ids `totalHits` announces, so no table is copied while it grows; the
+        // server's word reserves at most a few MB.
+        let hits = usize::try_from(total.min(RESERVED_IDS_MAX)).unwrap_or(0);
+        col.seen.reserve(hits);
         let mut iv = IntervalPages {
-            ids: HashSet::new(),
+            ids: IdSet::with_capacity(hits),
             min_total: total,
             max_total: total,
             short_pages: Vec::new(),
@@ -226,7 +234,9 @@ pub(crate) async fn fetch_interval(
                 iv.short_pages.push(n);
             }
             let len = page.rows.len();
-            iv.ids.extend(page.rows.iter().map(|c| c.id.clone()));
+            for c in &page.rows {
+                iv.ids.insert(&c.id);
+            }
             progress.page(len as u64);
             emit(tx, col.take(page.rows, s, e)).await?;
             Ok(len)
