@@ -96,12 +96,15 @@ pub async fn audit(
     let unfetched: VecDeque<NaiveDate> = todo.iter().map(|t| t.date).collect();
     // The fetching task runs ahead by a few pages, so the next pages load while lookups run;
     // lookups start as pages arrive; writes and checkpoints stay in day order.
+    // The fetching task's own token: a run that fails stops it as a cancelled run does, so that its
+    // async jobs are deleted, not left running on the org.
+    let fetch_cancel = cancel.child_token();
     let (rx, producer) = crate::source::spawn_fetching(
         client.clone(),
         Arc::new(cfg.clone()),
         todo,
         progress.clone(),
-        cancel.clone(),
+        fetch_cancel.clone(),
     );
     let mut w = Writer {
         ctx: ChunkCtx {
@@ -120,13 +123,18 @@ pub async fn audit(
         day: None,
         closing: None,
     };
-    let producer = w.drain(rx, producer, unfetched).await?;
+    let mut producer = Some(producer);
+    let drained = w.drain(rx, &mut producer, unfetched).await;
     // An unfinished day's writer is dropped here: its staging goes, finished days stay.
     w.day = None;
-    if cancel.is_cancelled() {
+    if drained.is_err() || cancel.is_cancelled() {
         // Give the producer a moment to delete its async jobs.
-        producer.finish(std::time::Duration::from_secs(10)).await;
+        fetch_cancel.cancel();
+        if let Some(p) = producer {
+            p.finish(std::time::Duration::from_secs(10)).await;
+        }
     }
+    drained?;
     let mut partitions = w.partitions;
     partitions.sort_by_key(|p| p.date);
     let mut outcome = RunOutcome::from_partitions(run_id, partitions, resumed_days);
@@ -156,14 +164,15 @@ enum Event {
 
 impl Writer<'_, '_> {
     /// Takes the fetching task's messages until `End`, a stop, or a failure, while the day's
-    /// lookups run. Gives the task back so a stopped run can let it delete its async jobs.
+    /// lookups run. Leaves the task in `producer` (unless it died) so that the run can let it
+    /// delete its async jobs.
     // Long: one event loop over stops, lookup answers and the fetching task's messages.
     async fn drain(
         &mut self,
         mut rx: tokio::sync::mpsc::Receiver<Msg>,
-        producer: AbortOnDrop,
+        producer: &mut Option<AbortOnDrop>,
         mut unfetched: VecDeque<NaiveDate>,
-    ) -> Result<AbortOnDrop, Failure> {
+    ) -> Result<(), Failure> {
         let cancel = self.ctx.cancel;
         loop {
             // Messages wait while the day's rows are at their bound or its end is being written;
@@ -206,7 +215,10 @@ impl Writer<'_, '_> {
                         .map(|d| d.date)
                         .or(unfetched.front().copied());
                     self.day = None;
-                    let why = producer.why_ended().await;
+                    let why = match producer.take() {
+                        Some(p) => p.why_ended().await,
+                        None => "it stopped".to_string(),
+                    };
                     let at = date
                         .map(|d| format!(" while reading date={d}"))
                         .unwrap_or_default();
@@ -247,7 +259,7 @@ impl Writer<'_, '_> {
                 }
             }
         }
-        Ok(producer)
+        Ok(())
     }
 
     /// Finishes the day once its fetch is done and every row of it is written.

@@ -67,15 +67,16 @@ pub(crate) struct Jobs {
 }
 
 impl Jobs {
-    /// Marks a job EXPIRED and drops its results; false when there is no such job.
-    pub fn expire(&self, id: &str) -> bool {
+    /// Ends a job as `state` (EXPIRED or CANCELLED) and drops its results; false when there is no
+    /// such job.
+    pub fn end(&self, id: &str, state: JobState) -> bool {
         let Ok(id) = id.parse::<Uuid>() else {
             return false;
         };
         let mut map = self.map.lock().expect("jobs");
         match map.get_mut(&id) {
             Some(job) => {
-                job.state = JobState::Expired;
+                job.state = state;
                 job.results = None;
                 true
             }

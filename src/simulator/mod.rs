@@ -169,7 +169,21 @@ impl SimHandle {
     /// Marks a details job `EXPIRED` (as if its results had been left unread too long); false when the
     /// simulator has no job with this id.
     pub fn expire_job(&self, job_id: &str) -> bool {
-        self.shared.jobs.expire(job_id)
+        self.shared.jobs.end(job_id, job_store::JobState::Expired)
+    }
+
+    /// Marks a details job `CANCELLED`, as someone else's DELETE would; false when there is no such job.
+    pub fn cancel_job(&self, job_id: &str) -> bool {
+        self.shared.jobs.end(job_id, job_store::JobState::Cancelled)
+    }
+
+    /// Every details job submitted so far: its id, state (`QUEUED`, `PENDING`, `FULFILLED`, `FAILED`,
+    /// `CANCELLED`, `EXPIRED`) and interval start. Tests check that a run leaves none running.
+    pub fn job_states(&self) -> Vec<(String, &'static str, DateTime<Utc>)> {
+        let map = self.shared.jobs.map.lock().expect("jobs");
+        map.iter()
+            .map(|(id, job)| (id.to_string(), job.state.as_str(), job.query.start))
+            .collect()
     }
 
     /// Every access token issued so far (tests check that none leaks into logs).

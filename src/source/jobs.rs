@@ -185,8 +185,9 @@ async fn fetch_slice(
     let interval = query.interval.clone();
     let mut resubmits = 0u32;
     loop {
-        // Cancelled during the POST: there is no job id to delete.
-        let id = cancellable(cancel, client.submit_details_job(&query)).await??;
+        let Some(id) = submit(client, &query, cancel).await? else {
+            return Err(ApiError::Cancelled);
+        };
         fetch.jobs_submitted += 1;
         tracing::info!(job.id = %id, interval = %interval, "Submitted details job {id} for {interval}");
         hook(Event::Submitted(&id));
@@ -233,6 +234,27 @@ async fn fetch_slice(
         resubmits += 1;
         fetch.jobs_resubmitted += 1;
         tracing::warn!(interval = %interval, attempt = resubmits, "Resubmitting the details job for {interval} ({resubmits} of {})", opts.max_resubmits);
+    }
+}
+
+/// Submits a job. Cancelled while the POST is out, it gives the POST a moment to answer and deletes
+/// the job it created (`None`): a job the org accepted is never left behind for want of its id.
+async fn submit(
+    client: &ApiClient,
+    query: &AsyncConversationQuery,
+    cancel: &CancellationToken,
+) -> Result<Option<String>, ApiError> {
+    let post = client.submit_details_job(query);
+    tokio::pin!(post);
+    tokio::select! {
+        biased;
+        id = &mut post => id.map(Some),
+        _ = cancel.cancelled() => {
+            if let Ok(Ok(id)) = tokio::time::timeout(CLEANUP_TIMEOUT, post).await {
+                delete_quietly(client, &id).await;
+            }
+            Ok(None)
+        }
     }
 }
 
@@ -421,7 +443,7 @@ fn cancelled_elsewhere(id: &str) -> ApiError {
 }
 
 /// Best-effort DELETE: failures are logged, never returned.
-async fn delete_quietly(client: &Arc<ApiClient>, id: &str) {
+async fn delete_quietly(client: &ApiClient, id: &str) {
     match tokio::time::timeout(CLEANUP_TIMEOUT, client.delete_details_job(id)).await {
         Ok(Ok(())) | Ok(Err(ApiError::NotFound { .. })) => {
             tracing::debug!(job.id = %id, "deleted details job")

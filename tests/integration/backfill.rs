@@ -131,3 +131,51 @@ async fn jobs_mode_treats_rows_past_the_lake_horizon_as_too_recent() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_leaves_no_job_of_its_own_running() {
+    // Jobs take 12 status polls (about 4 s at 1 ms doubling). The first day's job is cancelled by
+    // someone else as soon as it exists, which fails the run at once, with the second day's job
+    // still running and later days' jobs starting: none of them may be left behind.
+    let sim = sim_with(SimConfig {
+        seed: 54,
+        conversations_per_day: 40,
+        now: as_of(),
+        job_polls_to_fulfil: 12,
+        ..SimConfig::default()
+    })
+    .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = run_cmd("2026-11-14", "2026-11-20", &tmp.path().join("o"));
+    cmd.job = Some(job_file(tmp.path(), "mode = \"jobs\"\n"));
+    let first_day = utc("2026-11-14T00:00:00Z");
+    let cancel_first = async {
+        loop {
+            let states = sim.job_states();
+            if let Some((id, _, _)) = states.iter().find(|(_, _, start)| *start == first_day) {
+                assert!(sim.cancel_job(id));
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    let (result, ()) = tokio::join!(run_in_process(&cmd, &sim), cancel_first);
+    let err = result.expect_err("the first day's job was cancelled");
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    let states = sim.job_states();
+    assert!(states.len() >= 2, "{states:?}");
+    let log = sim.request_log();
+    let read = |id: &str| {
+        log.iter()
+            .any(|r| r.method == "GET" && r.path.ends_with(&format!("{id}/results")))
+    };
+    for (id, state, start) in &states {
+        let left = match *state {
+            "QUEUED" | "PENDING" => true,
+            "FULFILLED" => !read(id),
+            _ => false,
+        };
+        assert!(!left, "the job of {start} left {state}: {states:?}");
+    }
+    sim.shutdown().await;
+}

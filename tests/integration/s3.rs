@@ -421,10 +421,10 @@ async fn bad_destinations_fail_before_any_api_call_with_exit_5() {
     let Some(py) = python() else { return };
     let moto = Moto::start(&py, false, &["lake"]);
     let guarded = Moto::start(&py, true, &["private"]);
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // Bound but not listening: the port stays this test's, and a connection to it is refused.
+    let unlistened = tokio::net::TcpSocket::new_v4().unwrap();
+    unlistened.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let closed = unlistened.local_addr().unwrap().port();
     let sim = sim(43, 20).await;
     let tmp = tempfile::tempdir().unwrap();
     let env = s3_env(&sim, &moto, &tmp.path().join("staging"));
@@ -489,6 +489,7 @@ async fn bad_destinations_fail_before_any_api_call_with_exit_5() {
         sim.request_log().is_empty(),
         "a bad destination must stop the run before any Genesys request"
     );
+    drop(unlistened);
     sim.shutdown().await;
 }
 
