@@ -230,8 +230,15 @@ async fn probe(
             ));
         }
         let pages = if by_jobs {
-            // Submit, status polls, result pages of JOBS_PAGE rows.
-            1 + JOB_POLLS + total.div_ceil(JOBS_PAGE).max(1)
+            // Per job: submit, status polls, result pages of JOBS_PAGE rows. The run's first jobs
+            // day is read in parts, a job each.
+            let first = !days.iter().any(|d: &DayPlan| d.via == "jobs");
+            let parts = if first {
+                crate::source::FIRST_DAY_PARTS as u64
+            } else {
+                1
+            };
+            parts * (1 + JOB_POLLS + total.div_ceil(parts).div_ceil(JOBS_PAGE).max(1))
         } else {
             // A full last page is the last when `totalHits` is consistent (issue 14).
             total.div_ceil(ps).max(1)
@@ -258,7 +265,7 @@ async fn probe(
     let requests = setup_requests + days.iter().map(DayPlan::requests).sum::<u64>();
     let rpm = cfg.client.requests_per_minute;
     if days.iter().any(|d| d.via == "jobs") {
-        notes.push(format!("days read through the async jobs API count a submit, {JOB_POLLS} status polls (a job done within about 4 s) and result pages of {JOBS_PAGE} rows; slower jobs poll more"));
+        notes.push(format!("days read through the async jobs API count a submit, {JOB_POLLS} status polls (a job done within about 4 s) and result pages of {JOBS_PAGE} rows; slower jobs poll more; the first such day is read in {} parts, a job each", crate::source::FIRST_DAY_PARTS));
     }
     Ok(Plan {
         job: cfg.job_name.clone(),

@@ -3,8 +3,9 @@
 //! The day's jobs run in their own task: each page's rows are classified and spilled to sorted runs
 //! on disk (`spill`), so the task never waits for the writer. The fetching task then merges the
 //! runs and sends the rows in (`conversation_start`, `conversation_id`) order. Days are started
-//! ahead of the writer, and each takes one of the run's job slots ([`JOBS_AT_ONCE`]) while its jobs
-//! run, so a slot freed by a finished job is taken at once by the next day, whatever the writer does.
+//! ahead of the writer, and each job takes one of the run's job slots ([`JOBS_AT_ONCE`]) while it
+//! runs, so a slot freed by a finished job is taken at once by the next one, whatever the writer does.
+//! The run's first jobs day is read in parts ([`FIRST_DAY_PARTS`]) so that the writer starts early.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,13 +40,26 @@ pub(crate) const JOBS_AT_ONCE: usize = 2;
 /// [`JOBS_AT_ONCE`], so that a slot never waits for the writer to move on to the next day.
 pub(crate) const DAYS_AHEAD: usize = 3;
 
+/// The run's first jobs day is read as this many consecutive parts, a job each, and a part is sent as
+/// soon as it and the parts before it are read: the writer starts after a part, not the whole day.
+/// Later days are read while the writer works, so they stay whole (one job, the fewest requests).
+pub(crate) const FIRST_DAY_PARTS: i32 = 4;
+
 type Read = Result<(Merge, Option<DateTime<Utc>>), ApiError>;
 
-/// A day's place in the queue for job slots: told when the day before has queued, it tells the next.
+/// An interval of conversation start times, `[start, end)`.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+/// A job's place in the queue for slots: told when the one before has queued, it tells the next.
 type Turn = (Option<oneshot::Receiver<()>>, oneshot::Sender<()>);
 
-/// A day's jobs, running.
+/// A day's jobs, running: its consecutive parts, in order.
 pub(crate) struct JobsDay {
+    parts: VecDeque<Part>,
+}
+
+/// One part of a day (the whole day, unless it is the run's first jobs day), read by its own job.
+struct Part {
     task: Spawned<Read>,
     cancel: CancellationToken,
 }
@@ -59,21 +73,42 @@ fn spill_error(cfg: &Config, e: std::io::Error) -> ApiError {
     }
 }
 
-impl JobsDay {
-    /// Starts reading `[start, end)` once one of `slots` is free; `cancel` (or [`JobsDay::stop`])
-    /// deletes the job in flight.
-    pub(crate) fn start(
+/// `[start, end)` cut into `n` consecutive parts of about equal length, in whole seconds.
+fn parts_of(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    n: i32,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let step = ((end - start).num_seconds() / i64::from(n.max(1))).max(1);
+    let mut out = Vec::new();
+    let mut s = start;
+    while s < end {
+        let e = if out.len() as i32 + 1 >= n {
+            end
+        } else {
+            (s + chrono::Duration::seconds(step)).min(end)
+        };
+        out.push((s, e));
+        s = e;
+    }
+    out
+}
+
+impl Part {
+    /// Starts reading `part` of the day `day` once its turn for a slot comes; `cancel` (or
+    /// [`Part::stop`]) deletes the job in flight.
+    fn start(
         client: &Arc<ApiClient>,
         cfg: &Arc<Config>,
-        (start, end): (DateTime<Utc>, DateTime<Utc>),
+        (part, day): (Span, Span),
         (slots, turn): (&Arc<Semaphore>, Turn),
         cancel: &CancellationToken,
-    ) -> JobsDay {
+    ) -> Part {
         let cancel = cancel.child_token();
         let (client, cfg, token) = (client.clone(), cfg.clone(), cancel.clone());
         let slots = slots.clone();
         let task = Spawned::new(async move {
-            // Slots go to days in date order: the day before queued for one first.
+            // Slots go to jobs in date order: the one before queued for its slot first.
             let (after, then) = turn;
             let slot = tokio::select! {
                 _ = token.cancelled() => return Err(ApiError::Cancelled),
@@ -90,13 +125,14 @@ impl JobsDay {
                 let cfg = cfg.clone();
                 move |c: &AnalyticsConversation| Fetched::new(c, &cfg, None)
             };
-            let mut spill =
-                DaySpill::new(&cfg.output_dir, convert).map_err(|e| spill_error(&cfg, e))?;
+            let mut spill = DaySpill::new(&cfg.output_dir, convert)
+                .map_err(|e| spill_error(&cfg, e))?
+                .within_day(day.0, day.1);
             let f = crate::source::jobs::fetch_interval_jobs_into(
                 &client,
                 &cfg.filters,
-                start,
-                end,
+                part.0,
+                part.1,
                 &cfg.jobs,
                 &token,
                 &mut spill,
@@ -106,51 +142,87 @@ impl JobsDay {
             let merge = spill.merge().map_err(|e| spill_error(&cfg, e))?;
             Ok((merge, f.data_availability))
         });
-        JobsDay { task, cancel }
+        Part { task, cancel }
     }
 
-    /// Waits for the day's jobs, then sends its rows in order.
+    /// Cancels the part and gives it a moment to delete its job.
+    async fn stop(self) {
+        self.cancel.cancel();
+        let _ = tokio::time::timeout(STOP_TIMEOUT, self.task).await;
+    }
+}
+
+impl JobsDay {
+    /// Waits for the day's parts in order and sends each one's rows as soon as it is read. Parts hold
+    /// disjoint ranges of start times, so the day comes out in (start, id) order all the same.
     pub(crate) async fn send(
-        self,
+        mut self,
         cfg: &Config,
         progress: &crate::progress::Progress,
         tx: &Sender<Msg>,
     ) -> Result<DayMeta, ApiError> {
-        let (mut merge, available) = self.task.await?;
-        loop {
-            let mut rows = merge
-                .next_chunk(ROWS_PER_CHUNK)
-                .map_err(|e| spill_error(cfg, e))?;
-            if rows.is_empty() {
-                break;
-            }
-            progress.page(rows.len() as u64);
-            // The lake's horizon is known once every job of the day was read.
-            for r in &mut rows {
-                let c = &mut r.classified;
-                c.too_recent = classify::is_too_recent(
-                    r.end,
-                    cfg.as_of,
-                    cfg.settle_minutes,
-                    available,
-                    c.analytics_label,
-                );
-            }
-            emit(tx, rows).await?;
-        }
-        Ok(DayMeta {
-            dropped_outside: merge.outside,
-            dropped_duplicates: merge.duplicates,
-            complete_until: available,
+        let mut meta = DayMeta {
+            dropped_outside: 0,
+            dropped_duplicates: 0,
+            complete_until: None,
             shortfall: None,
-        })
+        };
+        while let Some(part) = self.parts.pop_front() {
+            let sent = send_part(part, cfg, progress, tx).await;
+            let (outside, duplicates, available) = match sent {
+                Ok(v) => v,
+                Err(e) => {
+                    // The parts after it may have jobs out: delete them, do not just drop them.
+                    self.stop().await;
+                    return Err(e);
+                }
+            };
+            meta.dropped_outside += outside;
+            meta.dropped_duplicates += duplicates;
+            meta.complete_until = match (meta.complete_until, available) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(meta)
     }
 
-    /// Cancels the day and gives it a moment to delete its job.
+    /// Cancels the day's parts and gives them a moment to delete their jobs.
     pub(crate) async fn stop(self) {
-        self.cancel.cancel();
-        let _ = tokio::time::timeout(STOP_TIMEOUT, self.task).await;
+        futures::future::join_all(self.parts.into_iter().map(Part::stop)).await;
     }
+}
+
+/// Waits for one part's job, then sends its rows in order; returns its dropped counts and horizon.
+async fn send_part(
+    part: Part,
+    cfg: &Config,
+    progress: &crate::progress::Progress,
+    tx: &Sender<Msg>,
+) -> Result<(u64, u64, Option<DateTime<Utc>>), ApiError> {
+    let (mut merge, available) = part.task.await?;
+    loop {
+        let mut rows = merge
+            .next_chunk(ROWS_PER_CHUNK)
+            .map_err(|e| spill_error(cfg, e))?;
+        if rows.is_empty() {
+            break;
+        }
+        progress.page(rows.len() as u64);
+        // The lake's horizon is known once every job of the part was read.
+        for r in &mut rows {
+            let c = &mut r.classified;
+            c.too_recent = classify::is_too_recent(
+                r.end,
+                cfg.as_of,
+                cfg.settle_minutes,
+                available,
+                c.analytics_label,
+            );
+        }
+        emit(tx, rows).await?;
+    }
+    Ok((merge.outside, merge.duplicates, available))
 }
 
 /// The jobs days started ahead of the writer, in date order, sharing the run's job slots.
@@ -161,8 +233,9 @@ pub(crate) struct JobsAhead {
     slots: Arc<Semaphore>,
     started: VecDeque<(NaiveDate, JobsDay)>,
     last: Option<NaiveDate>,
-    /// Told when the last day started has queued for its slot.
+    /// Told when the last job started has queued for its slot.
     queued: Option<oneshot::Receiver<()>>,
+    days_started: usize,
 }
 
 impl JobsAhead {
@@ -179,6 +252,7 @@ impl JobsAhead {
             started: VecDeque::new(),
             last: None,
             queued: None,
+            days_started: 0,
         }
     }
 
@@ -211,11 +285,24 @@ impl JobsAhead {
         }
     }
 
-    fn start(&mut self, interval: (DateTime<Utc>, DateTime<Utc>)) -> JobsDay {
-        let (then, next) = oneshot::channel();
-        let after = self.queued.replace(next);
-        let turn = (&self.slots, (after, then));
-        JobsDay::start(&self.client, &self.cfg, interval, turn, &self.cancel)
+    /// Starts a day: the run's first in [`FIRST_DAY_PARTS`] parts, later ones whole.
+    fn start(&mut self, day: (DateTime<Utc>, DateTime<Utc>)) -> JobsDay {
+        let n = if self.days_started == 0 {
+            FIRST_DAY_PARTS
+        } else {
+            1
+        };
+        self.days_started += 1;
+        let parts = parts_of(day.0, day.1, n)
+            .into_iter()
+            .map(|part| {
+                let (then, next) = oneshot::channel();
+                let after = self.queued.replace(next);
+                let turn = (&self.slots, (after, then));
+                Part::start(&self.client, &self.cfg, (part, day), turn, &self.cancel)
+            })
+            .collect();
+        JobsDay { parts }
     }
 
     /// Stops the days not sent, all at once.

@@ -24,6 +24,7 @@ use crate::time::iso_ms;
 
 pub(crate) use channel::{DayMeta, Msg, MSGS_AHEAD, ROWS_PER_CHUNK};
 use jobs_day::JobsAhead;
+pub(crate) use jobs_day::FIRST_DAY_PARTS;
 
 /// In auto mode, windows at least this long read their historical days with async jobs.
 pub const AUTO_JOBS_MIN_DAYS: usize = 7;

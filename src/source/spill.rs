@@ -33,6 +33,8 @@ pub struct DaySpill<F> {
     outside: u64,
     written: usize,
     error: Option<io::Error>,
+    /// The report day, when a job reads part of it: rows of its other parts are not "outside".
+    day: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl<F: FnMut(&AnalyticsConversation<'_>) -> Fetched> DaySpill<F> {
@@ -58,7 +60,14 @@ impl<F: FnMut(&AnalyticsConversation<'_>) -> Fetched> DaySpill<F> {
             outside: 0,
             written: 0,
             error: None,
+            day: None,
         })
+    }
+
+    /// Counts as outside only rows outside `[start, end)`, the day the jobs read parts of.
+    pub fn within_day(mut self, start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
+        self.day = Some((start, end));
+        self
     }
 
     /// A page of the current job; rows outside `[s, e)` are counted and dropped.
@@ -69,8 +78,12 @@ impl<F: FnMut(&AnalyticsConversation<'_>) -> Fetched> DaySpill<F> {
         e: DateTime<Utc>,
     ) {
         for c in rows {
-            if !crate::source::interval::starts_within(c.conversation_start, s, e) {
-                self.job_outside += 1;
+            let start = c.conversation_start;
+            if !crate::source::interval::starts_within(start, s, e) {
+                let day = self.day.unwrap_or((s, e));
+                if !crate::source::interval::starts_within(start, day.0, day.1) {
+                    self.job_outside += 1;
+                }
             } else {
                 let f = (self.convert)(&c);
                 self.job.push(f);
