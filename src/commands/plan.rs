@@ -234,7 +234,7 @@ async fn probe(
             // day is read in parts, a job each.
             let first = !days.iter().any(|d: &DayPlan| d.via == "jobs");
             let parts = if first {
-                crate::source::FIRST_DAY_PARTS as u64
+                u64::from(crate::source::FIRST_DAY_PARTS)
             } else {
                 1
             };

@@ -306,15 +306,14 @@ async fn run_job(
             Ok(body) => body,
             Err(err) => return results_failed(client, id, cancel, hook, err).await,
         };
-        let page = decode_json::<AsyncQueryResultsPage>(&body).ok();
-        let (n, after, date) = match &page {
-            Some(p) => (
-                p.conversations.len() as u64,
-                p.cursor.clone(),
-                p.data_availability_date,
-            ),
+        // The page's rows go to the sink only once the next page is asked for.
+        let (page, n, after, date) = match decode_json::<AsyncQueryResultsPage>(&body) {
+            Ok(p) => {
+                let n = p.conversations.len() as u64;
+                (Some(p.conversations), n, p.cursor, p.data_availability_date)
+            }
             // Unreadable: asked for again the ordinary way, which retries it, and spilled there.
-            None => {
+            Err(_) => {
                 let again =
                     client.details_job_results_with(id, cursor.as_deref(), opts.page_size, |p| {
                         let n = p.conversations.len() as u64;
@@ -322,7 +321,7 @@ async fn run_job(
                         (n, p.cursor, p.data_availability_date)
                     });
                 match cancellable(cancel, again).await? {
-                    Ok(v) => v,
+                    Ok((n, after, date)) => (None, n, after, date),
                     Err(err) => return results_failed(client, id, cancel, hook, err).await,
                 }
             }
@@ -333,8 +332,8 @@ async fn run_job(
         hook(Event::Page(id, pages));
         let after = match after.filter(|c| !c.is_empty()) {
             None => {
-                if let Some(p) = page {
-                    sink.page(p.conversations, s, e);
+                if let Some(c) = page {
+                    sink.page(c, s, e);
                 }
                 return Ok(JobEnd::Rows { rows, available });
             }
@@ -354,8 +353,8 @@ async fn run_job(
         }
         next = results_body(client, id, Some(after.clone()), opts.page_size);
         cursor = Some(after);
-        if let Some(p) = page {
-            sink.page(p.conversations, s, e);
+        if let Some(c) = page {
+            sink.page(c, s, e);
         }
     }
 }
@@ -453,7 +452,11 @@ async fn delete_quietly(client: &ApiClient, id: &str) {
     }
 }
 
-fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+/// The earlier of two optional instants; a missing one does not count.
+pub(crate) fn earliest(
+    a: Option<DateTime<Utc>>,
+    b: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -469,8 +472,6 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
-    use crate::api::auth::Credentials;
-    use crate::api::{ClientOptions, Endpoints};
     use crate::simulator::{self, SimConfig, SimHandle};
 
     /// Collects whole records in memory, as a test wants to look at them.
@@ -568,19 +569,8 @@ mod tests {
 
     async fn setup(cfg: SimConfig) -> (SimHandle, Arc<ApiClient>) {
         let sim = simulator::start(cfg).await.unwrap();
-        let client = ApiClient::new(
-            Endpoints {
-                api_base: sim.base_url(),
-                login_base: sim.base_url(),
-            },
-            Credentials::new(sim.client_id(), sim.client_secret()),
-            &ClientOptions {
-                requests_per_minute: 0,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        (sim, Arc::new(client))
+        let client = crate::source::tests::client_for(&sim);
+        (sim, client)
     }
 
     fn opts() -> JobsOptions {

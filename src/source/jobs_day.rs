@@ -43,7 +43,7 @@ pub(crate) const DAYS_AHEAD: usize = 3;
 /// The run's first jobs day is read as this many consecutive parts, a job each, and a part is sent as
 /// soon as it and the parts before it are read: the writer starts after a part, not the whole day.
 /// Later days are read while the writer works, so they stay whole (one job, the fewest requests).
-pub(crate) const FIRST_DAY_PARTS: i32 = 4;
+pub(crate) const FIRST_DAY_PARTS: u32 = 4;
 
 type Read = Result<(Merge, Option<DateTime<Utc>>), ApiError>;
 
@@ -74,19 +74,16 @@ fn spill_error(cfg: &Config, e: std::io::Error) -> ApiError {
 }
 
 /// `[start, end)` cut into `n` consecutive parts of about equal length, in whole seconds.
-fn parts_of(
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    n: i32,
-) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-    let step = ((end - start).num_seconds() / i64::from(n.max(1))).max(1);
-    let mut out = Vec::new();
+fn parts_of(start: DateTime<Utc>, end: DateTime<Utc>, n: u32) -> Vec<Span> {
+    let n = n.max(1) as usize;
+    let step = chrono::Duration::seconds(((end - start).num_seconds() / n as i64).max(1));
+    let mut out = Vec::with_capacity(n);
     let mut s = start;
     while s < end {
-        let e = if out.len() as i32 + 1 >= n {
+        let e = if out.len() + 1 == n {
             end
         } else {
-            (s + chrono::Duration::seconds(step)).min(end)
+            (s + step).min(end)
         };
         out.push((s, e));
         s = e;
@@ -179,10 +176,7 @@ impl JobsDay {
             };
             meta.dropped_outside += outside;
             meta.dropped_duplicates += duplicates;
-            meta.complete_until = match (meta.complete_until, available) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            meta.complete_until = crate::source::jobs::earliest(meta.complete_until, available);
         }
         Ok(meta)
     }
@@ -235,7 +229,6 @@ pub(crate) struct JobsAhead {
     last: Option<NaiveDate>,
     /// Told when the last job started has queued for its slot.
     queued: Option<oneshot::Receiver<()>>,
-    days_started: usize,
 }
 
 impl JobsAhead {
@@ -252,7 +245,6 @@ impl JobsAhead {
             started: VecDeque::new(),
             last: None,
             queued: None,
-            days_started: 0,
         }
     }
 
@@ -286,13 +278,13 @@ impl JobsAhead {
     }
 
     /// Starts a day: the run's first in [`FIRST_DAY_PARTS`] parts, later ones whole.
-    fn start(&mut self, day: (DateTime<Utc>, DateTime<Utc>)) -> JobsDay {
-        let n = if self.days_started == 0 {
+    fn start(&mut self, day: Span) -> JobsDay {
+        // No job queued yet: this is the run's first jobs day.
+        let n = if self.queued.is_none() {
             FIRST_DAY_PARTS
         } else {
             1
         };
-        self.days_started += 1;
         let parts = parts_of(day.0, day.1, n)
             .into_iter()
             .map(|part| {

@@ -329,6 +329,26 @@ mod tests {
     }
 
     #[test]
+    fn rows_of_another_part_of_the_day_are_not_outside_it() {
+        let out = tempfile::tempdir().unwrap();
+        // The job reads the part [10, 20) of the day [0, 100).
+        let mut s = DaySpill::with_run_rows(out.path(), fetched, 10)
+            .unwrap()
+            .within_day(t(0), t(100));
+        s.page(vec![rec("a", 5), rec("b", 15), rec("c", 150)], t(10), t(20));
+        s.keep();
+        let mut m = s.merge().unwrap();
+        let ids: Vec<_> = m
+            .next_chunk(10)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, ["b"], "only the part's own rows");
+        assert_eq!(m.outside, 1, "only the row outside the day");
+    }
+
+    #[test]
     fn rows_survive_the_round_trip_through_disk() {
         let out = tempfile::tempdir().unwrap();
         let mut s = DaySpill::with_run_rows(out.path(), fetched, 1).unwrap();

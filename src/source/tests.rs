@@ -42,6 +42,23 @@ fn most_jobs_at_once(log: &[LoggedRequest]) -> usize {
         .unwrap_or(0)
 }
 
+/// A client of `sim` with limiting off (the jobs tests' too).
+pub(crate) fn client_for(sim: &SimHandle) -> Arc<ApiClient> {
+    let client = ApiClient::new(
+        Endpoints {
+            api_base: sim.base_url(),
+            login_base: sim.base_url(),
+        },
+        Credentials::new(sim.client_id(), sim.client_secret()),
+        &ClientOptions {
+            requests_per_minute: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    Arc::new(client)
+}
+
 /// The fetching task over `days` jobs days ending yesterday (by the simulator's clock).
 fn fetch_days(
     sim: &SimHandle,
@@ -57,18 +74,7 @@ fn fetch_days(
     let mut cfg = Config::build(RawJob::default(), &args, &env, sim.now()).unwrap();
     cfg.jobs.poll_initial = Duration::from_millis(1);
     cfg.jobs.poll_max = Duration::from_millis(4);
-    let client = ApiClient::new(
-        Endpoints {
-            api_base: sim.base_url(),
-            login_base: sim.base_url(),
-        },
-        Credentials::new(sim.client_id(), sim.client_secret()),
-        &ClientOptions {
-            requests_per_minute: 0,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let client = client_for(sim);
     let last = sim.now().date_naive().pred_opt().unwrap();
     let todo: Vec<DayTodo> = (0..days)
         .rev()
@@ -84,7 +90,7 @@ fn fetch_days(
         })
         .collect();
     spawn_fetching(
-        Arc::new(client),
+        client,
         Arc::new(cfg),
         todo,
         crate::progress::Progress::new(days as u64, false),
