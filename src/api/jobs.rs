@@ -55,7 +55,7 @@ impl ApiClient {
             &path,
             &query,
             None,
-            |body| super::decode_json(body).map(&mut reduce),
+            |body| super::decode_json(&body).map(&mut reduce),
         )
         .await
     }
@@ -71,10 +71,9 @@ impl ApiClient {
     ) -> Result<Vec<u8>, ApiError> {
         let (path, query) = results_request(job_id, cursor, page_size);
         let op = "details_job_results";
-        self.send_with::<(), _>(op, Method::GET, &path, &query, None, |body| {
-            Ok(body.to_vec())
-        })
-        .await
+        // The body is handed over as read, not copied: a results page is megabytes.
+        self.send_with::<(), _>(op, Method::GET, &path, &query, None, Ok)
+            .await
     }
 
     /// `DELETE …/details/jobs/{jobId}`: cancels the job and drops its results (204, empty body).

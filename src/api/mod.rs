@@ -165,7 +165,7 @@ impl ApiClient {
             "/api/v2/analytics/conversations/details/query",
             &[],
             Some(q),
-            |body| decode_json(body).map(&mut reduce),
+            |body| decode_json(&body).map(&mut reduce),
         )
         .await
     }
@@ -185,7 +185,7 @@ impl ApiClient {
             &path,
             &[],
             None,
-            |body| decode_json(body).map(wire::AnalyticsConversation::into_owned),
+            |body| decode_json(&body).map(wire::AnalyticsConversation::into_owned),
         )
         .await
     }
@@ -247,7 +247,7 @@ impl ApiClient {
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<T, ApiError> {
-        self.send_with(op, method, path, query, body, |b| decode_json(b))
+        self.send_with(op, method, path, query, body, |b| decode_json(&b))
             .await
     }
 
@@ -260,7 +260,7 @@ impl ApiClient {
         path: &str,
         query: &[(&str, String)],
         body: Option<&B>,
-        mut decode: impl FnMut(&[u8]) -> serde_json::Result<T>,
+        mut decode: impl FnMut(Vec<u8>) -> serde_json::Result<T>,
     ) -> Result<T, ApiError> {
         let url = format!("{}{}", self.endpoints.api_base, path);
         let mut failures = 0u32;
@@ -331,7 +331,7 @@ impl ApiClient {
         resp: reqwest::Response,
         token: &crate::api::auth::Token,
         sent: tokio::time::Instant,
-        decode: &mut impl FnMut(&[u8]) -> serde_json::Result<T>,
+        decode: &mut impl FnMut(Vec<u8>) -> serde_json::Result<T>,
     ) -> Result<T, ApiError> {
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -346,7 +346,11 @@ impl ApiClient {
         if status.is_success() {
             // An empty success body (a 204 from a DELETE) decodes as JSON `null`, which `()` accepts
             // and every documented response struct still refuses.
-            let body: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            let body = if bytes.is_empty() {
+                b"null".to_vec()
+            } else {
+                bytes
+            };
             // serde quotes the offending value: it may be anything the server sent.
             return decode(body).map_err(|e| ApiError::Decode {
                 op: op.to_string(),

@@ -58,6 +58,51 @@ fn simulator(args: &[&str]) -> (Child, String) {
     (child, line.trim().to_string())
 }
 
+/// Asks the simulator for one conversation of each day in `[from, to)`, so that the days are generated
+/// (and cached) before a timed run: otherwise the first run to read a day pays for generating it and
+/// runs compared side by side are not alike.
+fn warm(url: &str, from: &str, to: &str) {
+    let from: chrono::NaiveDate = from.parse().unwrap();
+    let to: chrono::NaiveDate = to.parse().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        wrapup_audit::api::install_tls_provider();
+        let http = reqwest::Client::new();
+        let token: serde_json::Value = http
+            .post(format!("{url}/oauth/token"))
+            .basic_auth("sim-client", Some("sim-secret"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["access_token"].as_str().unwrap().to_string();
+        for d in from.iter_days().take_while(|d| *d < to) {
+            let next = d.succ_opt().unwrap();
+            let body = serde_json::json!({
+                "interval": format!("{d}T00:00:00.000Z/{next}T00:00:00.000Z"),
+                "paging": {"pageSize": 1, "pageNumber": 1}
+            });
+            let status = http
+                .post(format!(
+                    "{url}/api/v2/analytics/conversations/details/query"
+                ))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert!(status.is_success(), "warming {d}: {status}");
+        }
+    });
+}
+
 struct RunStats {
     wall: Duration,
     manifest: serde_json::Value,

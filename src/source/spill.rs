@@ -4,7 +4,8 @@
 //! read (a job that hits the pagination cap is thrown away and split). Rows are buffered per job,
 //! sorted by (`conversation_start`, `conversation_id`) and written as JSON lines once a buffer holds
 //! [`RUN_ROWS`]; the merge then yields the day in that order, a conversation once, a chunk at a time.
-//! Memory holds one buffer and one row per run, whatever the day's size.
+//! A job being read holds one buffer; a merged spill holds one row per run, whatever the day's size,
+//! so days and parts read ahead of the writer wait on disk.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -18,7 +19,7 @@ use crate::api::wire::AnalyticsConversation;
 use crate::transform::rows::Fetched;
 
 /// Rows sorted in memory before they go to disk as one run.
-pub const RUN_ROWS: usize = 10_000;
+pub const RUN_ROWS: usize = 3_000;
 
 /// What a day's jobs produce, row by row.
 pub struct DaySpill<F> {
@@ -148,26 +149,30 @@ impl<F: FnMut(&AnalyticsConversation<'_>) -> Fetched> DaySpill<F> {
 
     /// The kept rows in order, a conversation once; the first write error, if there was one.
     pub fn merge(mut self) -> io::Result<Merge> {
+        // The rows still in memory go to disk too: the merge may wait long for the writer.
+        let rest = std::mem::take(&mut self.kept);
+        if !rest.is_empty() {
+            if let Some(p) = self.write_run(rest) {
+                self.runs.push(p);
+            }
+        }
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        let mut memory = std::mem::take(&mut self.kept);
-        memory.sort_by(order);
         let mut readers = Vec::with_capacity(self.runs.len());
         for p in &self.runs {
-            readers.push(BufReader::with_capacity(1 << 16, File::open(p)?).lines());
+            readers.push(BufReader::with_capacity(1 << 14, File::open(p)?).lines());
         }
         let mut m = Merge {
             _dir: self.dir,
             readers,
-            memory: memory.into_iter(),
             heads: Vec::new(),
             heap: BinaryHeap::new(),
             last_id: None,
             outside: self.outside,
             duplicates: 0,
         };
-        let sources = m.readers.len() + 1;
+        let sources = m.readers.len();
         m.heads = (0..sources).map(|_| None).collect();
         for i in 0..sources {
             m.advance(i)?;
@@ -184,7 +189,6 @@ fn order(a: &Fetched, b: &Fetched) -> std::cmp::Ordering {
 pub struct Merge {
     _dir: tempfile::TempDir,
     readers: Vec<io::Lines<BufReader<File>>>,
-    memory: std::vec::IntoIter<Fetched>,
     heads: Vec<Option<Fetched>>,
     heap: BinaryHeap<Reverse<(DateTime<Utc>, String, usize)>>,
     last_id: Option<String>,
@@ -195,14 +199,17 @@ pub struct Merge {
 }
 
 impl Merge {
-    /// Loads source `i`'s next row (the last source is the in-memory run).
+    /// Loads run `i`'s next row.
     fn advance(&mut self, i: usize) -> io::Result<()> {
-        let next = match self.readers.get_mut(i) {
-            Some(lines) => match lines.next() {
-                Some(line) => Some(serde_json::from_str::<Fetched>(&line?)?),
-                None => None,
-            },
-            None => self.memory.next(),
+        let next = match self.readers[i].next() {
+            Some(line) => {
+                let mut f = serde_json::from_str::<Fetched>(&line?)?;
+                // serde grows the legs one by one (room for 4); most rows have one or two, and
+                // thousands wait in the channel and the writer.
+                f.classified.legs.shrink_to_fit();
+                Some(f)
+            }
+            None => None,
         };
         if let Some(f) = &next {
             self.heap.push(Reverse((f.start, f.id.clone(), i)));
@@ -357,5 +364,37 @@ mod tests {
         let row = s.merge().unwrap().next_chunk(10).unwrap().remove(0);
         let want = fetched(&rec("a", 1));
         assert_eq!(format!("{row:?}"), format!("{want:?}"));
+    }
+
+    #[test]
+    fn a_merged_spill_waits_on_disk_not_in_memory() {
+        // A part or day ahead is merged when its job is read and may wait long for the writer: its
+        // rows below `run_rows` must not stay in memory meanwhile (four parts of 10k rows each did).
+        let out = tempfile::tempdir().unwrap();
+        let mut s = DaySpill::with_run_rows(out.path(), fetched, 10).unwrap();
+        s.page(vec![rec("b", 2), rec("a", 1), rec("c", 3)], t(0), t(10));
+        s.keep();
+        let runs = |dir: &Path| {
+            walk(dir)
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+                .count()
+        };
+        let mut m = s.merge().unwrap();
+        assert_eq!(runs(out.path()), 1, "the rows were written as a run");
+        assert_eq!(drain(&mut m, 10).len(), 3);
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out
     }
 }

@@ -4,17 +4,29 @@
 
 use std::path::Path;
 
-use super::{run, simulator, u, RunStats};
+use super::{run, simulator, u, warm, RunStats};
 
 /// CPU seconds (user + system) of this process's waited-for children, from `/proc/self/stat`.
 fn children_cpu() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    stat_cpu(&stat, 13)
+}
+
+/// CPU seconds (user + system) a running process has used so far: the simulator's share of a run.
+fn process_cpu(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_cpu(&stat, 11)
+}
+
+/// The sum of two adjacent clock-tick fields of a `/proc/…/stat` line, counted after the command name.
+fn stat_cpu(stat: &str, at: usize) -> f64 {
     // Fields after the command name (which may hold spaces) start at field 3.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();
-    // cutime and cstime are fields 16 and 17 of the whole line: 13 and 14 here; clock ticks of 1/100 s.
+    // utime/stime are fields 14/15 of the whole line (11/12 here), cutime/cstime 16/17 (13/14 here);
+    // clock ticks of 1/100 s.
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(13) + ticks(14)) / 100.0
+    (ticks(at) + ticks(at + 1)) / 100.0
 }
 
 /// A run with its CPU time.
@@ -105,6 +117,7 @@ pub fn rss() {
             "--rate-limit-per-minute",
             "100000000",
         ]);
+        warm(&url, "2026-11-19", "2026-11-20");
         for mode in ["query", "jobs"] {
             let (r, cpu) = timed(
                 &url,
@@ -144,12 +157,16 @@ pub fn auto() {
         "--rate-limit-per-minute",
         "100000000",
     ]);
-    println!("## auto mode, 100k/day, limiting off");
+    println!(
+        "## auto mode, 100k/day, limiting off (the days generated before the first timed run)"
+    );
+    warm(&url, "2026-11-10", "2026-11-20");
     for (days, from, mode) in [
         (7, "2026-11-13", "auto"),
         (10, "2026-11-10", "auto"),
         (10, "2026-11-10", "query"),
     ] {
+        let sim_before = process_cpu(sim.id());
         let (r, cpu) = timed(
             &url,
             &tmp.path().join(format!("auto{days}{mode}")),
@@ -166,9 +183,10 @@ pub fn auto() {
                 mode,
             ],
         );
+        let sim_cpu = process_cpu(sim.id()) - sim_before;
         let n = conversations(&r.manifest);
         println!(
-            "{days:>2} days {mode:<5}: peak RSS {} MB, {n} conversations in {:.1} s ({:.0}/s wall, {:.0} per CPU second)",
+            "{days:>2} days {mode:<5}: peak RSS {} MB, {n} conversations in {:.1} s ({:.0}/s wall, {:.0} per CPU second; CPU run {cpu:.1} s + simulator {sim_cpu:.1} s)",
             u(&r.manifest["peak_rss_kb"]) / 1024,
             r.wall.as_secs_f64(),
             n as f64 / r.wall.as_secs_f64(),
