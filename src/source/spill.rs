@@ -364,6 +364,9 @@ mod tests {
         let row = s.merge().unwrap().next_chunk(10).unwrap().remove(0);
         let want = fetched(&rec("a", 1));
         assert_eq!(format!("{row:?}"), format!("{want:?}"));
+        // Read back one by one, the legs had room for 4: thousands of rows wait in the channel.
+        let legs = &row.classified.legs;
+        assert_eq!(legs.capacity(), legs.len(), "legs read back take no spare room");
     }
 
     #[test]
