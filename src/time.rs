@@ -4,6 +4,7 @@
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
 
+pub mod pair;
 pub mod rfc3339;
 
 /// An instant in UTC with milliseconds, as the API and every report write it.

@@ -278,6 +278,7 @@ fn e2e() {
         "--rate-limit-per-minute",
         "100000000",
     ]);
+    warm(&url, "2026-11-10", "2026-11-20");
     let tmp = tempfile::tempdir().unwrap();
     let mut results = Vec::new();
     for (days, from) in [(1u64, "2026-11-19"), (10, "2026-11-10")] {

@@ -20,10 +20,10 @@ use crate::transform::reason::{reason, ReasonFacts};
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Fetched {
     pub id: String,
-    // Read back from a jobs day's spill files: the fast reader, as for the API's records.
-    #[serde(deserialize_with = "crate::time::rfc3339::instant")]
+    // Written to and read back from a jobs day's spill as numbers, not text.
+    #[serde(with = "crate::time::pair")]
     pub start: DateTime<Utc>,
-    #[serde(default, deserialize_with = "crate::time::rfc3339::opt_instant")]
+    #[serde(with = "crate::time::pair::opt")]
     pub end: Option<DateTime<Utc>>,
     pub direction: Option<String>,
     pub media: Option<String>,
