@@ -125,10 +125,7 @@ impl<F: FnMut(&AnalyticsConversation<'_>) -> Fetched> DaySpill<F> {
             return None;
         }
         rows.sort_by(order);
-        let path = self
-            .dir
-            .path()
-            .join(format!("run-{:05}.bin", self.written));
+        let path = self.dir.path().join(format!("run-{:05}.bin", self.written));
         self.written += 1;
         let res = (|| {
             let mut w = BufWriter::with_capacity(1 << 16, File::create(&path)?);
@@ -155,8 +152,8 @@ impl<F: FnMut(&AnalyticsConversation<'_>) -> Fetched> DaySpill<F> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        // The last rows stay in memory: writing them too cost a fifth more CPU for a day of parts
-        // under a run each, to save at most a run per part or day waiting for the writer.
+        // The last rows (under a run) stay in memory: writing and reading them back costs CPU for
+        // every small day or part, to save at most a run per part or day waiting for the writer.
         let mut memory = std::mem::take(&mut self.kept);
         memory.sort_by(order);
         let mut readers = Vec::with_capacity(self.runs.len());
@@ -390,6 +387,10 @@ mod tests {
         assert_eq!(format!("{row:?}"), format!("{want:?}"));
         // Read back one by one, the legs had room for 4: thousands of rows wait in the channel.
         let legs = &row.classified.legs;
-        assert_eq!(legs.capacity(), legs.len(), "legs read back take no spare room");
+        assert_eq!(
+            legs.capacity(),
+            legs.len(),
+            "legs read back take no spare room"
+        );
     }
 }

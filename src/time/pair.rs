@@ -48,7 +48,9 @@ mod tests {
     #[test]
     fn instants_come_back_to_the_nanosecond_over_the_whole_range() {
         let at = [
-            chrono::Utc.with_ymd_and_hms(2026, 11, 19, 23, 59, 59).unwrap()
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 19, 23, 59, 59)
+                .unwrap()
                 + chrono::Duration::nanoseconds(123_456_789),
             chrono::DateTime::<chrono::Utc>::MIN_UTC,
             chrono::DateTime::<chrono::Utc>::MAX_UTC,
