@@ -10,7 +10,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -191,12 +191,12 @@ struct Run {
 impl Run {
     /// The run's next row, if any.
     fn next_row(&mut self) -> io::Result<Option<Fetched>> {
-        let mut len = [0u8; 4];
-        match self.file.read_exact(&mut len) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(e),
+        // Only a run that ends between rows has ended: a cut length or row is an error, not fewer rows.
+        if self.file.fill_buf()?.is_empty() {
+            return Ok(None);
         }
+        let mut len = [0u8; 4];
+        self.file.read_exact(&mut len)?;
         self.buf.resize(u32::from_le_bytes(len) as usize, 0);
         self.file.read_exact(&mut self.buf)?;
         let mut f: Fetched = postcard::from_bytes(&self.buf).map_err(io::Error::other)?;
@@ -392,5 +392,33 @@ mod tests {
             legs.len(),
             "legs read back take no spare room"
         );
+    }
+
+    #[test]
+    fn a_run_cut_short_is_an_error_not_fewer_rows() {
+        for keep in [2u64, 6] {
+            let out = tempfile::tempdir().unwrap();
+            let mut s = DaySpill::with_run_rows(out.path(), fetched, 1).unwrap();
+            s.page(vec![rec("a", 1), rec("b", 2)], t(0), t(10));
+            s.keep();
+            let dir = std::fs::read_dir(out.path())
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap();
+            let run = std::fs::read_dir(dir.path())
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap();
+            // Cut inside the length (2 bytes) or inside the row (6 bytes).
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(run.path())
+                .unwrap();
+            f.set_len(keep).unwrap();
+            let got = s.merge().and_then(|mut m| m.next_chunk(10));
+            assert!(got.is_err(), "cut after {keep} bytes: {got:?}");
+        }
     }
 }
