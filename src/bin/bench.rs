@@ -58,6 +58,24 @@ fn simulator(args: &[&str]) -> (Child, String) {
     (child, line.trim().to_string())
 }
 
+/// An HTTP client and a token from the simulator at `url`, for requests outside a run.
+async fn sim_client(url: &str) -> (reqwest::Client, String) {
+    wrapup_audit::api::install_tls_provider();
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(format!("{url}/oauth/token"))
+        .basic_auth("sim-client", Some("sim-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    (http, token)
+}
+
 /// Asks the simulator for one conversation of each day in `[from, to)`, so that the days are generated
 /// (and cached) before a timed run: otherwise the first run to read a day pays for generating it and
 /// runs compared side by side are not alike.
@@ -69,19 +87,7 @@ fn warm(url: &str, from: &str, to: &str) {
         .build()
         .unwrap();
     rt.block_on(async {
-        wrapup_audit::api::install_tls_provider();
-        let http = reqwest::Client::new();
-        let token: serde_json::Value = http
-            .post(format!("{url}/oauth/token"))
-            .basic_auth("sim-client", Some("sim-secret"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = token["access_token"].as_str().unwrap().to_string();
+        let (http, token) = sim_client(url).await;
         for d in from.iter_days().take_while(|d| *d < to) {
             let next = d.succ_opt().unwrap();
             let body = serde_json::json!({
@@ -161,19 +167,7 @@ fn ingest() {
         })
         .await
         .unwrap();
-        wrapup_audit::api::install_tls_provider();
-        let http = reqwest::Client::new();
-        let token: serde_json::Value = http
-            .post(format!("{}/oauth/token", sim.base_url()))
-            .basic_auth("sim-client", Some("sim-secret"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = token["access_token"].as_str().unwrap().to_string();
+        let (http, token) = sim_client(&sim.base_url()).await;
         let mut pages = Vec::new();
         for n in 1.. {
             let body = serde_json::json!({

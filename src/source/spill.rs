@@ -199,11 +199,9 @@ impl Run {
         self.file.read_exact(&mut len)?;
         self.buf.resize(u32::from_le_bytes(len) as usize, 0);
         self.file.read_exact(&mut self.buf)?;
-        let mut f: Fetched = postcard::from_bytes(&self.buf).map_err(io::Error::other)?;
-        // serde grows the legs one by one (room for 4); most rows have one or two, and thousands of
-        // rows wait in the channel and the writer.
-        f.classified.legs.shrink_to_fit();
-        Ok(Some(f))
+        postcard::from_bytes(&self.buf)
+            .map(Some)
+            .map_err(io::Error::other)
     }
 }
 
@@ -385,7 +383,8 @@ mod tests {
         let row = s.merge().unwrap().next_chunk(10).unwrap().remove(0);
         let want = fetched(&rec("a", 1));
         assert_eq!(format!("{row:?}"), format!("{want:?}"));
-        // Read back one by one, the legs had room for 4: thousands of rows wait in the channel.
+        // Thousands of read-back rows wait in the channel: the format carries the legs' count, so
+        // they hold no spare room (JSON lines grew each row's legs to room for four).
         let legs = &row.classified.legs;
         assert_eq!(
             legs.capacity(),

@@ -4,14 +4,22 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+type Pair = (i64, u32);
+
+fn split(t: &DateTime<Utc>) -> Pair {
+    (t.timestamp(), t.timestamp_subsec_nanos())
+}
+
+fn join<E: serde::de::Error>((secs, nanos): Pair) -> Result<DateTime<Utc>, E> {
+    DateTime::from_timestamp(secs, nanos).ok_or_else(|| E::custom("instant out of range"))
+}
+
 pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    (t.timestamp(), t.timestamp_subsec_nanos()).serialize(s)
+    split(t).serialize(s)
 }
 
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-    let (secs, nanos) = <(i64, u32)>::deserialize(d)?;
-    DateTime::from_timestamp(secs, nanos)
-        .ok_or_else(|| serde::de::Error::custom("instant out of range"))
+    join(Pair::deserialize(d)?)
 }
 
 /// The same for an `Option<DateTime<Utc>>`.
@@ -19,17 +27,11 @@ pub mod opt {
     use super::*;
 
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-        t.map(|t| (t.timestamp(), t.timestamp_subsec_nanos()))
-            .serialize(s)
+        t.as_ref().map(split).serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        match Option::<(i64, u32)>::deserialize(d)? {
-            None => Ok(None),
-            Some((secs, nanos)) => DateTime::from_timestamp(secs, nanos)
-                .map(Some)
-                .ok_or_else(|| serde::de::Error::custom("instant out of range")),
-        }
+        Option::<Pair>::deserialize(d)?.map(join).transpose()
     }
 }
 
